@@ -1,0 +1,1 @@
+process.stdout.write("supervise: not yet\n");

@@ -1,0 +1,1 @@
+process.stdout.write("tsgitop: not yet\n");
