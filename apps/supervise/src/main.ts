@@ -1,1 +1,80 @@
-process.stdout.write("supervise: not yet\n");
+/**
+ * `supervise`: argv → config → master. The only place that prints to the
+ * terminal on its own and calls process.exit (STYLE 11).
+ */
+import { openSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { formatDiagnostic, loadConfig, parseArgv, renderHelp, renderIni, type LoadResult } from '@tsgi/config';
+import { Master, SupervisorError, VERSION, fdLogger, signalPidfile } from '@tsgi/supervisor';
+
+/** Exit status of a configuration error (nothing was started). */
+const EXIT_CONFIG = 2;
+
+const out = (text: string): void => void writeSync(1, text.endsWith('\n') ? text : text + '\n');
+const err = (text: string): void => void writeSync(2, text.endsWith('\n') ? text : text + '\n');
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseArgv(argv);
+  if (parsed.action === 'help') return out(renderHelp()), 0;
+  if (parsed.action === 'version') return out(`tsgi ${VERSION}`), 0;
+  if (parsed.action === 'signal') {
+    const pid = signalPidfile(parsed.pidfile, parsed.signal);
+    out(`sent ${parsed.signal} to the tsgi master (pid: ${pid})`);
+    return 0;
+  }
+  const load = (): LoadResult => loadConfig({ argv, env: process.env, cwd: process.cwd() });
+  const first = load();
+  for (const w of first.warnings) err(`warning: ${formatDiagnostic(w)}`);
+  if (!first.config) {
+    for (const e of first.errors) err(`error: ${formatDiagnostic(e)}`);
+    err(`supervise: configuration error${first.errors.length > 1 ? 's' : ''}, nothing started (see supervise --help)`);
+    return EXIT_CONFIG;
+  }
+  if (parsed.action === 'show-config') return out(renderIni(first.config)), 0;
+
+  const config = first.config;
+  const daemonLog = process.env['TSGI_DAEMONIZED'];
+  if (config.daemonize && !daemonLog) return daemonize(config.daemonize, argv);
+  const logto = daemonLog ?? config.logto;
+  const logFd = logto ? openSync(logto, 'a') : undefined;
+  const master = new Master({
+    config,
+    logger: fdLogger(logFd ?? 2),
+    logFd,
+    readConfig: () => {
+      const r = load();
+      return {
+        ...(r.config ? { config: r.config } : {}),
+        errors: r.errors.map(formatDiagnostic),
+        warnings: r.warnings.map(formatDiagnostic),
+      };
+    },
+  });
+  if (config.autoProcname || config.procnameMaster || config.procnamePrefix || config.procnamePrefixSpaced) {
+    process.title = config.procnameMaster ?? `${config.procnamePrefix ?? (config.procnamePrefixSpaced ? config.procnamePrefixSpaced + ' ' : '')}tsgi master`;
+  }
+  return master.run();
+}
+
+/** `daemonize = logfile`: the same command, detached, logging to the file; this process exits at once. */
+function daemonize(logfile: string, argv: string[]): number {
+  const fd = openSync(logfile, 'a');
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...argv], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, TSGI_DAEMONIZED: logfile },
+  });
+  child.unref();
+  out(`supervise: daemonized (pid: ${child.pid}), logging to ${logfile}`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof SupervisorError) err(`supervise: ${e.message} [${e.code}]`);
+    else err(`supervise: internal error: ${(e as Error)?.stack ?? String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,137 @@
+/**
+ * The typed configuration record, one field per option of the table (options.ts), and its
+ * defaults. The interface is written out by hand: a mapped type over the table would be
+ * unreadable in editors, and a test (config.test.ts) checks the two stay in step.
+ */
+import { OPTIONS, fieldName, type OptionSpec } from './options.js';
+import { availableCpus } from './placeholders.js';
+
+/** The configuration of one tsgi instance, after parsing, defaults and normalisation. */
+export interface TsgiConfig {
+  // Application
+  /** Module path as given, optionally `path:export`; resolve with resolveAppSpec(). */
+  app: string | undefined;
+  callable: string | undefined;
+  chdir: string | undefined;
+  /** `KEY=VALUE` entries, in order. */
+  env: string[];
+  argv: string | undefined;
+  needApp: boolean;
+  lazyApps: boolean;
+  lazy: boolean;
+
+  // Sockets
+  httpSocket: string[];
+  socket: string[];
+  http: string[];
+  protocol: 'uwsgi' | 'http';
+  listen: number;
+  /** File mode of unix sockets (0o660), or undefined for the default. */
+  chmodSocket: number | undefined;
+
+  // Master and workers
+  processes: number;
+  /** Always true: tsgi always runs a master. */
+  master: boolean;
+  threads: number;
+  autoProcname: boolean;
+  procnamePrefix: string | undefined;
+  procnamePrefixSpaced: string | undefined;
+  procnameMaster: string | undefined;
+  pidfile: string | undefined;
+  vacuum: boolean;
+  uid: string | undefined;
+  gid: string | undefined;
+  daemonize: string | undefined;
+
+  // Logging
+  logto: string | undefined;
+  disableLogging: boolean;
+
+  // Reloading and shutdown
+  dieOnTerm: boolean;
+  touchReload: string[];
+  masterFifo: string[];
+  /** Seconds. */
+  workerReloadMercy: number;
+
+  // Keeping workers healthy (seconds, requests, MiB; 0 means off)
+  harakiri: number;
+  harakiriVerbose: boolean;
+  maxRequests: number;
+  maxRequestsDelta: number;
+  minWorkerLifetime: number;
+  maxWorkerLifetime: number;
+  maxWorkerLifetimeDelta: number;
+  reloadOnRss: number;
+  reloadOnAs: number;
+  evilReloadOnRss: number;
+  evilReloadOnAs: number;
+  forkbombDelay: number;
+  respawnBackoffMax: number;
+  memoryReport: boolean;
+
+  // Adaptive workers
+  cheaper: number;
+  /** Workers started at boot; loadConfig sets it to `cheaper` when not given. */
+  cheaperInitial: number;
+  cheaperStep: number;
+  cheaperOverload: number;
+  cheaperAlgo: 'spare' | 'backlog' | 'busyness';
+  cheaperBusynessMax: number;
+  cheaperBusynessMin: number;
+  cheaperBusynessMultiplier: number;
+  cheaperBusynessPenalty: number;
+  cheaperBusynessBacklogAlert: number;
+  cheaperBusynessBacklogStep: number;
+  idle: number;
+  cheap: boolean;
+  dieOnIdle: boolean;
+
+  // Stats
+  stats: string | undefined;
+  statsHttp: boolean;
+  statsMinified: boolean;
+  /** Seconds, may be fractional. */
+  statsPush: number;
+  statsNoCores: boolean;
+
+  // Spooler (planned)
+  spooler: string[];
+  spoolerProcesses: number;
+  spoolerFrequency: number;
+  spoolerImport: string | undefined;
+  spoolerQuiet: boolean;
+  spoolerMaxTasks: number;
+  spoolerHarakiri: number;
+}
+
+/** A value a TsgiConfig field can hold. */
+export type ConfigValue = string | number | boolean | string[] | undefined;
+
+/** The default value of one option; `cpus` fills dynamic defaults (`processes`). */
+export function defaultValue(spec: OptionSpec, cpus: number): ConfigValue {
+  if (spec.repeatable === true) return [];
+  if (spec.dynamicDefault === 'cpus') return cpus;
+  return spec.default;
+}
+
+/**
+ * The configuration with every option at its default. `processes` defaults to the CPUs
+ * this process may use (affinity and cgroup quota), as `%k`.
+ */
+export function defaultConfig(cpus: number = availableCpus()): TsgiConfig {
+  const record: Record<string, ConfigValue> = {};
+  for (const spec of OPTIONS) record[fieldName(spec.name)] = defaultValue(spec, cpus);
+  return record as unknown as TsgiConfig;
+}
+
+/** Read the field of an option from a config, for table-driven code (help, renderIni). */
+export function getOptionValue(config: TsgiConfig, spec: OptionSpec): ConfigValue {
+  return (config as unknown as Record<string, ConfigValue>)[fieldName(spec.name)];
+}
+
+/** Set the field of an option in a config being built. */
+export function setOptionValue(config: TsgiConfig, spec: OptionSpec, value: ConfigValue): void {
+  (config as unknown as Record<string, ConfigValue>)[fieldName(spec.name)] = value;
+}

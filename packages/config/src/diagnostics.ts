@@ -1,0 +1,122 @@
+/**
+ * Diagnostics: the stable codes, their one-line meaning (rendered into docs/options.md),
+ * the record returned by loadConfig, and the "did you mean" suggestion.
+ * Codes are never reused for a different meaning (STYLE.md item 10).
+ */
+
+/** Every diagnostic code, whether it is an error or a warning, and what it means. */
+export const DIAGNOSTIC_CODES = {
+  TSGI_CONFIG_FILE_NOT_FOUND: ['error', 'an ini file given with --ini (or as `*.ini`) does not exist'],
+  TSGI_CONFIG_FILE_UNREADABLE: ['error', 'an ini file exists but cannot be read (permissions, a directory, ...)'],
+  TSGI_CONFIG_NO_SECTION: ['error', 'the file has no `[tsgi]` or `[uwsgi]` section, or not the one asked for with `file:section`'],
+  TSGI_CONFIG_SYNTAX: ['error', 'a line is neither `[section]`, a comment, nor `key = value` (for example `[prod` or `= 4`)'],
+  TSGI_CONFIG_OUTSIDE_SECTION: ['warning', 'a `key = value` line before the first section header; it is ignored, as in uWSGI'],
+  TSGI_CONFIG_UNKNOWN_OPTION: ['error', 'an option tsgi does not know, in a file or on the command line; the message suggests the nearest known name'],
+  TSGI_CONFIG_PYTHON_OPTION: ['error', 'a uWSGI option that only makes sense for Python (`wsgi-file`, `module`, `virtualenv`, `plugin`, ...); the message says what to use instead'],
+  TSGI_CONFIG_INVALID_VALUE: ['error', 'a value of the wrong type (`processes = abc`, `listen = -1`, `http-socket = 8080`, ...)'],
+  TSGI_CONFIG_MISSING_VALUE: ['error', 'an option that needs a value was given bare (`processes` without `=`, `--processes` at the end)'],
+  TSGI_CONFIG_OUT_OF_RANGE: ['error', 'a number outside the bounds of its option (`processes = 0`, `cheaper-busyness-max = 150`)'],
+  TSGI_CONFIG_UNKNOWN_PLACEHOLDER: ['error', 'an unknown magic variable such as `%z`, or uWSGI\'s `%(option)` references, which tsgi does not support'],
+  TSGI_CONFIG_BAD_PLACEHOLDER: ['error', 'a malformed `$(...)`: unterminated, or not a variable name'],
+  TSGI_CONFIG_UNSET_ENV: ['error', '`$(NAME)` names an environment variable that is not set and has no `:-default`'],
+  TSGI_CONFIG_NO_APP: ['error', 'no `app` is configured'],
+  TSGI_CONFIG_NO_SOCKET: ['error', 'no `http-socket` (nor `socket` or `http`) is configured'],
+  TSGI_CONFIG_APP_CONFLICT: ['error', '`app = file:name` and `callable` both name the export'],
+  TSGI_CONFIG_CHEAPER_TOO_HIGH: ['error', '`cheaper` is not lower than `processes`'],
+  TSGI_CONFIG_CHEAPER_INITIAL_RANGE: ['error', '`cheaper-initial` is outside [`cheaper`, `processes`]'],
+  TSGI_CONFIG_BUSYNESS_ORDER: ['error', '`cheaper-busyness-min` is not lower than `cheaper-busyness-max`'],
+  TSGI_CONFIG_LIFETIME_ORDER: ['error', '`min-worker-lifetime` is not lower than `max-worker-lifetime`'],
+  TSGI_CONFIG_BACKOFF_ORDER: ['error', '`respawn-backoff-max` is lower than `forkbomb-delay`'],
+  TSGI_CONFIG_NOT_IMPLEMENTED: ['warning', 'a planned option is set; it is accepted but has no effect yet'],
+  TSGI_CONFIG_NO_EFFECT: ['warning', 'an option is set that has no effect in this configuration (`cheaper-step` without `cheaper`, `master = false`, ...)'],
+  TSGI_CONFIG_LISTEN_ABOVE_SOMAXCONN: ['warning', '`listen` exceeds net.core.somaxconn; the kernel silently caps the backlog'],
+  TSGI_CLI_UNEXPECTED_ARGUMENT: ['error', 'a command-line argument that is neither an option nor an `.ini` file'],
+  TSGI_CLI_CONFLICTING_ACTIONS: ['error', 'two of `--reload`, `--stop`, `--brutal-reload` given together'],
+} as const satisfies Record<string, readonly ['error' | 'warning', string]>;
+
+/** A stable diagnostic code (a key of DIAGNOSTIC_CODES). */
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
+/** One error or warning about the configuration, with where it comes from. */
+export interface ConfigDiagnostic {
+  code: DiagnosticCode;
+  /** Human text without the location prefix. */
+  message: string;
+  /** The ini file as the user named it; absent for the command line and global rules. */
+  file?: string;
+  /** 1-based line in `file`. */
+  line?: number;
+  /** The option concerned, by its table name. */
+  option?: string;
+  /** True when the diagnostic concerns a command-line argument. */
+  commandLine?: boolean;
+}
+
+/** Where a value came from: a file line, the command line, or the table's default. */
+export interface SourceLocation {
+  file?: string;
+  line?: number;
+  commandLine?: boolean;
+}
+
+/** Build a diagnostic located at `where`. */
+export function diagnostic(
+  code: DiagnosticCode,
+  message: string,
+  where: SourceLocation = {},
+  option?: string,
+): ConfigDiagnostic {
+  const d: ConfigDiagnostic = { code, message };
+  if (where.file !== undefined) d.file = where.file;
+  if (where.line !== undefined) d.line = where.line;
+  if (where.commandLine === true) d.commandLine = true;
+  if (option !== undefined) d.option = option;
+  return d;
+}
+
+/** `app.ini:12`, `command line` or `default`: where a value was set, for messages. */
+export function describeLocation(where: SourceLocation | undefined): string {
+  if (where?.file !== undefined) return where.line === undefined ? where.file : `${where.file}:${where.line}`;
+  return where?.commandLine === true ? 'command line' : 'default';
+}
+
+/**
+ * One line for a terminal: `app.ini:12: unknown option "procesess" (did you mean
+ * "processes"?)`, `command line: ...`, or the bare message for global rules.
+ */
+export function formatDiagnostic(d: ConfigDiagnostic): string {
+  if (d.file !== undefined || d.commandLine === true) return `${describeLocation(d)}: ${d.message}`;
+  return d.message;
+}
+
+/** Edit distance between two names (insertions, deletions, substitutions). */
+export function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * The known name nearest to `input`: a name it is a prefix of, or the closest within an
+ * edit distance of 3 (and less than the input's length, so `foo` suggests nothing).
+ */
+export function suggestName(input: string, known: readonly string[]): string | undefined {
+  if (input.length >= 3) {
+    const prefixed = known.find((name) => name.startsWith(input));
+    if (prefixed !== undefined) return prefixed;
+  }
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const name of known) {
+    const distance = levenshtein(input, name);
+    if (distance < bestDistance) [best, bestDistance] = [name, distance];
+  }
+  return bestDistance <= 3 && bestDistance < input.length ? best : undefined;
+}

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { resolveAppSpec } from './app-spec.js';
+import { load, printed, tempDir, validIni, writeIni } from './fixtures.js';
+
+test('a valid file loads, with defaults, and the file is listed', () => {
+  const file = writeIni(validIni('processes = 2', 'env = A=1', 'env = B=2'));
+  const result = load(['--ini', file]);
+  assert.deepEqual(printed(result.errors), []);
+  assert.deepEqual(result.warnings, []);
+  assert.deepEqual(result.files, [file]);
+  assert.equal(result.config?.processes, 2);
+  assert.deepEqual(result.config?.env, ['A=1', 'B=2']);
+  assert.equal(result.config?.listen, 100);
+  assert.equal(result.config?.cheaperInitial, 0);
+});
+
+test('processes defaults to the usable CPUs (%k) and %k expands to them', () => {
+  assert.equal(load([writeIni(validIni())]).config?.processes, 4);
+  assert.equal(load([writeIni(validIni('cheaper = 1', 'processes = %k'))]).config?.processes, 4);
+});
+
+test('placeholders: magic variables in files, $(ENV) in files and on the command line', () => {
+  const dir = tempDir();
+  const file = writeIni(['[tsgi]', 'app = %dserver.js', 'http-socket = :$(PORT)', 'pidfile = /run/%n.pid', 'procname-prefix = %h-'].join('\n'), 'web.ini', dir);
+  const result = load([file, '--stats', '127.0.0.1:$(STATS:-9191)', '--procname-master', '%d'], { env: { PORT: '9000' } });
+  assert.deepEqual(printed(result.errors), []);
+  assert.equal(result.config?.app, `${dir}/server.js`);
+  assert.deepEqual(result.config?.httpSocket, [':9000']);
+  assert.equal(result.config?.pidfile, '/run/web.pid');
+  assert.equal(result.config?.procnamePrefix, 'testhost-');
+  assert.equal(result.config?.stats, '127.0.0.1:9191');
+  assert.equal(result.config?.procnameMaster, '%d', 'magic variables are for files only');
+});
+
+/** Each error case: ini lines after [tsgi], extra argv, the printed errors (FILE = the ini). */
+const ERROR_CASES: ReadonlyArray<readonly [string, string[], string[], string[]]> = [
+  ['unknown option with suggestion', ['app = a.js', 'http-socket = :80', 'procesess = 4'], [], ['FILE:4: unknown option "procesess" (did you mean "processes"?)']],
+  ['unknown option, prefix suggestion', ['app = a.js', 'http-socket = :80', 'cheaper-busyness-backlog = 3'], [], ['FILE:4: unknown option "cheaper-busyness-backlog" (did you mean "cheaper-busyness-backlog-alert"?)']],
+  ['unknown option without suggestion', ['app = a.js', 'http-socket = :80', 'frobnicate = 1'], [], ['FILE:4: unknown option "frobnicate"']],
+  ['python option', ['app = a.js', 'http-socket = :80', 'wsgi-file = app.py'], [], ['FILE:4: "wsgi-file" is a Python option of uWSGI; tsgi runs Node apps: use app = ./server.js']],
+  ['python option with _', ['app = a.js', 'http-socket = :80', 'enable_threads'], [], ['FILE:4: "enable_threads" is a Python option of uWSGI; tsgi runs Node apps: remove it; use threads = N for concurrent requests per worker']],
+  ['wrong type', ['app = a.js', 'http-socket = :80', 'processes = abc'], [], ['FILE:4: option "processes": "abc" is not a whole number']],
+  ['bare non-bool key', ['app = a.js', 'http-socket = :80', 'listen'], [], ['FILE:4: option "listen" needs a value']],
+  ['bad address', ['app = a.js', 'http-socket = 8080'], [], ['FILE:3: option "http-socket": "8080" looks like a port: write :8080']],
+  ['out of range', ['app = a.js', 'http-socket = :80', 'processes = 0'], [], ['FILE:4: option "processes": must be at least 1 (got 0)']],
+  ['percent above 100', ['app = a.js', 'http-socket = :80', 'cheaper = 1', 'processes = 2', 'cheaper-algo = busyness', 'cheaper-busyness-max = 150'], [], ['FILE:7: option "cheaper-busyness-max": must be at most 100 (got 150)']],
+  ['unknown magic', ['app = %zserver.js', 'http-socket = :80'], [], ['FILE:2: option "app": unknown placeholder "%z" (known: %d %p %s %n %e %c %k %h %v %%; write %% for a percent sign)']],
+  ['unset env', ['app = a.js', 'http-socket = :$(NO_SUCH_PORT)'], [], ['FILE:3: option "http-socket": environment variable "NO_SUCH_PORT" is not set (write $(NO_SUCH_PORT:-default) to give a default)']],
+  ['unset env on the command line', ['app = a.js', 'http-socket = :80'], ['--stats', '$(NOPE)'], ['command line: option "stats": environment variable "NOPE" is not set (write $(NOPE:-default) to give a default)']],
+  ['cheaper >= processes', ['app = a.js', 'http-socket = :80', 'processes = 4', 'cheaper = 4'], [], ['FILE:5: option "cheaper": 4 must be lower than "processes" (4, set at FILE:4)']],
+  ['cheaper >= default processes', ['app = a.js', 'http-socket = :80', 'cheaper = 6'], [], ['FILE:4: option "cheaper": 6 must be lower than "processes" (4, its default)']],
+  ['cheaper-initial below cheaper', ['app = a.js', 'http-socket = :80', 'processes = 8', 'cheaper = 2', 'cheaper-initial = 1'], [], ['FILE:6: option "cheaper-initial": 1 must be between "cheaper" (2, set at FILE:5) and "processes" (8, set at FILE:4)']],
+  ['cheaper-initial above processes', ['app = a.js', 'http-socket = :80', 'processes = 8', 'cheaper = 2', 'cheaper-initial = 9'], [], ['FILE:6: option "cheaper-initial": 9 must be between "cheaper" (2, set at FILE:5) and "processes" (8, set at FILE:4)']],
+  ['busyness min >= max', ['app = a.js', 'http-socket = :80', 'cheaper = 1', 'cheaper-algo = busyness', 'cheaper-busyness-min = 60'], [], ['FILE:6: option "cheaper-busyness-min": 60 must be lower than "cheaper-busyness-max" (50, its default)']],
+  ['min >= max worker lifetime', ['app = a.js', 'http-socket = :80', 'max-worker-lifetime = 5'], [], ['FILE:4: option "min-worker-lifetime": 10 must be lower than "max-worker-lifetime" (5, set at FILE:4)']],
+  ['backoff max below base', ['app = a.js', 'http-socket = :80', 'forkbomb-delay = 5', 'respawn-backoff-max = 3'], [], ['FILE:5: option "respawn-backoff-max": 3 must not be lower than "forkbomb-delay" (5, set at FILE:4)']],
+  ['app export and callable', ['app = a.js:handler', 'callable = other', 'http-socket = :80'], [], ['FILE:3: option "callable": "other" conflicts with the export named in app = a.js:handler; keep one']],
+  ['no app', ['http-socket = :80'], [], ['FILE: no app configured: set app = ./server.js']],
+  ['no socket', ['app = a.js'], [], ['FILE: no socket configured: set http-socket = :8080 (or a unix socket path)']],
+  ['syntax', ['app = a.js', 'http-socket = :80', '= 3'], [], ['FILE:4: "= 3" has no option name before "="']],
+];
+
+test('every error case names file:line and the option', () => {
+  for (const [name, lines, argv, expected] of ERROR_CASES) {
+    const file = writeIni(['[tsgi]', ...lines].join('\n'));
+    const result = load([file, ...argv]);
+    assert.deepEqual(printed(result.errors), expected.map((e) => e.replaceAll('FILE', file)), name);
+    assert.equal(result.config, undefined, name);
+  }
+});
+
+test('diagnostics carry code, file, line and option separately', () => {
+  const file = writeIni(validIni('processes = 4', 'cheaper = 4'));
+  const [error] = load([file]).errors;
+  assert.deepEqual(error, { code: 'TSGI_CONFIG_CHEAPER_TOO_HIGH', message: `option "cheaper": 4 must be lower than "processes" (4, set at ${file}:4)`, file, line: 5, option: 'cheaper' });
+});
+
+test('files named relative to cwd are reported as written', () => {
+  const dir = tempDir();
+  writeIni('[tsgi]\nprocesses = x\n', 'app.ini', dir);
+  assert.deepEqual(printed(load(['app.ini'], { cwd: dir }).errors).slice(0, 1), ['app.ini:2: option "processes": "x" is not a whole number']);
+  assert.deepEqual(printed(load(['missing.ini'], { cwd: dir }).errors).slice(0, 1), [`config file "missing.ini" does not exist (looked for ${path.join(dir, 'missing.ini')})`]);
+});
+
+test('warnings: planned options, no-effect options, master = false, listen above somaxconn', () => {
+  const file = writeIni(validIni('spooler = /tmp/spool', 'socket = :3031', 'cheaper-step = 2', 'master = false', 'listen = 5000', 'stats-http', 'lazy-apps'));
+  const result = load([file]);
+  assert.deepEqual(printed(result.errors), []);
+  assert.deepEqual(printed(result.warnings).sort(), [
+    `${file}:4: option "spooler" is not implemented yet; it has no effect`,
+    `${file}:5: option "socket" is not implemented yet; it has no effect`,
+    `${file}:6: option "cheaper-step" has no effect without cheaper`,
+    `${file}:7: option "master": tsgi always runs a master; "false" has no effect`,
+    `${file}:8: option "listen": 5000 exceeds net.core.somaxconn (4096); the kernel will silently cap the backlog at 4096`,
+    `${file}:9: option "stats-http" has no effect without stats`,
+  ].sort());
+  assert.equal(result.config?.master, true);
+});
+
+test('a planned socket alone satisfies the socket requirement', () => {
+  const result = load([writeIni('[tsgi]\napp = a.js\nsocket = :3031\n')]);
+  assert.deepEqual(printed(result.errors), []);
+  assert.deepEqual(result.warnings.map((w) => w.code), ['TSGI_CONFIG_NOT_IMPLEMENTED']);
+});
+
+test('the command line overrides the files; repeatable options are replaced, not appended', () => {
+  const file = writeIni(validIni('processes = 2', 'env = A=1', 'env = B=2', 'vacuum = true'));
+  const result = load(['--processes', '6', file, '--env', 'C=3', '--env=D=4', '--vacuum=false', '--http-socket', ':9000']);
+  assert.deepEqual(printed(result.errors), []);
+  assert.equal(result.config?.processes, 6);
+  assert.deepEqual(result.config?.env, ['C=3', 'D=4']);
+  assert.equal(result.config?.vacuum, false);
+  assert.deepEqual(result.config?.httpSocket, [':9000']);
+});
+
+test('several files: read in order, last scalar wins, repeatable values accumulate', () => {
+  const dir = tempDir();
+  const base = writeIni(validIni('processes = 2', 'env = A=1'), 'base.ini', dir);
+  const prod = writeIni('[tsgi]\nprocesses = 8\nenv = B=2\n[staging]\nprocesses = 3\n', 'prod.ini', dir);
+  const result = load(['--ini', base, '--ini', prod]);
+  assert.equal(result.config?.processes, 8);
+  assert.deepEqual(result.config?.env, ['A=1', 'B=2']);
+  assert.deepEqual(result.files, [base, prod]);
+  assert.equal(load(['--ini', base, '--ini', `${prod}:staging`]).config?.processes, 3);
+  assert.equal(load(['--ini', prod, '--ini', ':staging', '--ini', base]).config?.processes, 2);
+  assert.deepEqual(printed(load(['--ini', ':staging']).errors).slice(0, 1), ['command line: --ini :staging needs a file before it (--ini app.ini --ini :staging)']);
+});
+
+test('a uWSGI file without [tsgi] works as it is; [tsgi] wins when both exist', () => {
+  const uwsgi = writeIni('[uwsgi]\napp = a.js\nhttp-socket = :80\nmaster = true\nprocesses = 3\nmax-requests = 100\n');
+  assert.equal(load([uwsgi]).config?.maxRequests, 100);
+  const both = writeIni('[uwsgi]\nprocesses = 3\n[tsgi]\napp = a.js\nhttp-socket = :80\nprocesses = 2\n');
+  assert.equal(load([both]).config?.processes, 2);
+  const neither = writeIni('[app]\nprocesses = 3\n');
+  assert.deepEqual(printed(load([neither]).errors).slice(0, 1), [`${neither}: no [tsgi] or [uwsgi] section (sections found: [app])`]);
+});
+
+test('cheaper-initial defaults to cheaper', () => {
+  assert.equal(load([writeIni(validIni('processes = 8', 'cheaper = 2'))]).config?.cheaperInitial, 2);
+  assert.equal(load([writeIni(validIni('processes = 8', 'cheaper = 2', 'cheaper-initial = 5'))]).config?.cheaperInitial, 5);
+});
+
+test('resolveAppSpec: default export, file:name, callable, against chdir or cwd', () => {
+  const cases: ReadonlyArray<readonly [{ app?: string; callable?: string; chdir?: string }, unknown]> = [
+    [{ app: './server.js' }, { file: '/cwd/server.js' }],
+    [{ app: './server.js:handler' }, { file: '/cwd/server.js', exportName: 'handler' }],
+    [{ app: 'server.js', callable: 'app' }, { file: '/cwd/server.js', exportName: 'app' }],
+    [{ app: './server.js', chdir: 'srv' }, { file: '/cwd/srv/server.js' }],
+    [{ app: '/abs/app.mjs', chdir: '/elsewhere' }, { file: '/abs/app.mjs' }],
+    [{}, undefined],
+  ];
+  for (const [config, expected] of cases) {
+    assert.deepEqual(resolveAppSpec({ app: config.app, callable: config.callable, chdir: config.chdir }, '/cwd'), expected, JSON.stringify(config));
+  }
+});
+
+test('a rejected value does not cascade into rule errors about the same option', () => {
+  const file = writeIni(['[tsgi]', 'app = $(NOPE)', 'http-socket = 8080', 'processes = abc', 'cheaper = 4'].join('\n'));
+  assert.deepEqual(load([file]).errors.map((e) => e.code), ['TSGI_CONFIG_UNSET_ENV', 'TSGI_CONFIG_INVALID_VALUE', 'TSGI_CONFIG_INVALID_VALUE']);
+});

@@ -1,0 +1,177 @@
+/**
+ * loadConfig: command line → ini files → settings → typed config → rules. Parse, then
+ * normalise, then check cross-field rules; every user mistake becomes a located
+ * diagnostic and nothing is thrown (STYLE.md item 9). Only the CLI prints and exits.
+ */
+import { parseArgv, type Setting } from './argv.js';
+import { defaultConfig, getOptionValue, setOptionValue, type TsgiConfig } from './config.js';
+import { diagnostic, suggestName, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
+import { readIniFile, type IniRead } from './ini-file.js';
+import { PYTHON_OPTIONS, findOption, knownOptionNames, type OptionSpec } from './options.js';
+import { detectHost, expandValue, magicVars, type HostFacts, type MagicVars } from './placeholders.js';
+import { checkRules } from './rules.js';
+import { parseValue } from './values.js';
+
+/** Inputs of loadConfig; only argv is required. */
+export interface LoadOptions {
+  /** Command-line arguments after the script (`process.argv.slice(2)`). */
+  argv: readonly string[];
+  /** Environment for `$(NAME)`; process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Directory that relative `--ini` paths and `%v` are relative to; process.cwd() by default. */
+  cwd?: string;
+  /** CPUs, hostname and somaxconn; detected by default, injected by tests. */
+  host?: HostFacts;
+}
+
+/** The outcome: a config only when there are no errors. */
+export interface LoadResult {
+  config?: TsgiConfig;
+  errors: ConfigDiagnostic[];
+  warnings: ConfigDiagnostic[];
+  /** Absolute paths of the ini files read, in order (for reloads and touch-reload). */
+  files: string[];
+}
+
+/** A setting with the magic variables of the file it came from (none for the CLI). */
+interface SourcedSetting extends Setting {
+  magic?: MagicVars;
+}
+
+/**
+ * Load the configuration from the command line and the ini files it names. Files are read
+ * in order (later scalar values win, repeatable values accumulate); command-line options
+ * then override: a scalar replaces the files' value, and the command-line occurrences of a
+ * repeatable option replace all of the files'.
+ */
+export function loadConfig(options: LoadOptions): LoadResult {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const host = options.host ?? detectHost();
+  const parsed = parseArgv(options.argv);
+  const result: LoadResult = { errors: [...parsed.errors], warnings: [], files: [] };
+  const reads = readFiles(parsed.ini, cwd, result);
+  const settings: SourcedSetting[] = [];
+  for (const read of reads) settings.push(...settingsOfFile(read, cwd, host, result));
+  settings.push(...parsed.settings);
+
+  const config = defaultConfig(host.cpus);
+  const { sources, invalid } = applySettings(config, settings, env, result);
+  normalise(config, sources);
+  const origin = reads[0] === undefined ? undefined : { file: reads[0].display };
+  const findings = checkRules(config, origin === undefined ? { sources, host, invalid } : { sources, host, invalid, origin });
+  result.errors.push(...findings.errors);
+  result.warnings.push(...findings.warnings);
+  if (result.errors.length === 0) result.config = config;
+  return result;
+}
+
+/** Read every `--ini` spec; `:section` alone reuses the previous file, as in uWSGI. */
+function readFiles(specs: readonly string[], cwd: string, result: LoadResult): IniRead[] {
+  const reads: IniRead[] = [];
+  let previous: string | undefined;
+  for (const given of specs) {
+    let spec = given;
+    if (spec.startsWith(':')) {
+      if (previous === undefined) {
+        result.errors.push(diagnostic('TSGI_CONFIG_MISSING_VALUE', `--ini ${spec} needs a file before it (--ini app.ini --ini ${spec})`, { commandLine: true }));
+        continue;
+      }
+      spec = `${previous}${spec}`;
+    }
+    const read = readIniFile(spec, cwd);
+    previous = read.display;
+    result.errors.push(...read.errors);
+    result.warnings.push(...read.warnings);
+    if (read.path !== undefined) result.files.push(read.path);
+    reads.push(read);
+  }
+  return reads;
+}
+
+/** Turn a file's entries into settings; unknown and Python-only keys are errors. */
+function settingsOfFile(read: IniRead, cwd: string, host: HostFacts, result: LoadResult): SourcedSetting[] {
+  if (read.path === undefined) return [];
+  const magic = magicVars(read.path, cwd, host);
+  const settings: SourcedSetting[] = [];
+  for (const entry of read.entries) {
+    const where = { file: read.display, line: entry.line };
+    const spec = findOption(entry.key);
+    if (spec === undefined) result.errors.push(unknownKey(entry.key, where));
+    else settings.push({ spec, key: entry.key, value: entry.value, where, magic });
+  }
+  return settings;
+}
+
+function unknownKey(key: string, where: SourceLocation): ConfigDiagnostic {
+  const hint = PYTHON_OPTIONS[key.replace(/_/g, '-')];
+  if (hint !== undefined) {
+    return diagnostic('TSGI_CONFIG_PYTHON_OPTION', `"${key}" is a Python option of uWSGI; tsgi runs Node apps: ${hint}`, where, key);
+  }
+  const suggestion = suggestName(key.replace(/_/g, '-'), knownOptionNames());
+  const didYouMean = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
+  return diagnostic('TSGI_CONFIG_UNKNOWN_OPTION', `unknown option "${key}"${didYouMean}`, where);
+}
+
+/**
+ * Expand, parse and store every setting in order. Returns where each option got its value
+ * and which options had a value rejected. The first command-line occurrence of a
+ * repeatable option drops the files' values.
+ */
+function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], env: NodeJS.ProcessEnv, result: LoadResult): { sources: Map<string, SourceLocation>; invalid: Set<string> } {
+  const sources = new Map<string, SourceLocation>();
+  const invalid = new Set<string>();
+  const replacedByCli = new Set<string>();
+  for (const setting of settings) {
+    const value = parseSetting(setting, env, result);
+    if (value === undefined) {
+      invalid.add(setting.spec.name);
+      continue;
+    }
+    const { spec, where } = setting;
+    if (spec.repeatable === true) {
+      const fromCli = where.commandLine === true;
+      const keep = fromCli && !replacedByCli.has(spec.name) ? [] : (getOptionValue(config, spec) as string[]);
+      if (fromCli) replacedByCli.add(spec.name);
+      setOptionValue(config, spec, [...keep, String(value)]);
+    } else if (spec.name === 'master' && value === false) {
+      result.warnings.push(diagnostic('TSGI_CONFIG_NO_EFFECT', 'option "master": tsgi always runs a master; "false" has no effect', where, 'master'));
+    } else {
+      setOptionValue(config, spec, value);
+    }
+    sources.set(spec.name, where);
+  }
+  return { sources, invalid };
+}
+
+/** One setting's typed value, or undefined after recording why it has none. */
+function parseSetting(setting: SourcedSetting, env: NodeJS.ProcessEnv, result: LoadResult): string | number | boolean | undefined {
+  const { spec, where } = setting;
+  let raw = setting.value;
+  if (raw !== undefined) {
+    const expanded = expandValue(raw, env, setting.magic);
+    if (!expanded.ok) return void result.errors.push(diagnostic(expanded.code, `option "${spec.name}": ${expanded.reason}`, where, spec.name));
+    raw = expanded.value;
+  }
+  const parsed = parseValue(spec, raw);
+  if (!parsed.ok) {
+    const code = parsed.missing === true ? 'TSGI_CONFIG_MISSING_VALUE' : 'TSGI_CONFIG_INVALID_VALUE';
+    return void result.errors.push(diagnostic(code, parsed.reason, where, spec.name));
+  }
+  const range = outOfRange(spec, parsed.value);
+  if (range !== undefined) return void result.errors.push(diagnostic('TSGI_CONFIG_OUT_OF_RANGE', range, where, spec.name));
+  return parsed.value;
+}
+
+function outOfRange(spec: OptionSpec, value: string | number | boolean): string | undefined {
+  if (typeof value !== 'number' || spec.type === 'mode') return undefined;
+  if (spec.min !== undefined && value < spec.min) return `option "${spec.name}": must be at least ${spec.min} (got ${value})`;
+  if (spec.max !== undefined && value > spec.max) return `option "${spec.name}": must be at most ${spec.max} (got ${value})`;
+  return undefined;
+}
+
+/** Fill values that default to other options: `cheaper-initial` (0 or unset) means `cheaper`. */
+function normalise(config: TsgiConfig, sources: ReadonlyMap<string, SourceLocation>): void {
+  if (!sources.has('cheaper-initial') || config.cheaperInitial === 0) config.cheaperInitial = config.cheaper;
+  config.master = true;
+}

@@ -1,0 +1,214 @@
+/**
+ * The option table: the one declaration of every tsgi option. The ini reader, the command
+ * line, `--help`, `--show-config` and docs/options.md are all driven from it, so an option
+ * exists in exactly one place (STYLE.md item 8).
+ *
+ * Names, defaults and units follow uWSGI 2.0 unless the doc line says otherwise.
+ */
+
+/** How a value is read and validated; see values.ts for each parser. */
+export type OptionType =
+  | 'int' // non-negative integer
+  | 'number' // non-negative, may be fractional (seconds)
+  | 'bool'
+  | 'string'
+  | 'path'
+  | 'address' // host:port, :port, [v6]:port or a unix socket path
+  | 'megabytes' // integer MiB, kept in MiB
+  | 'enum'
+  | 'mode' // octal file mode such as 660
+  | 'keyvalue'; // KEY=VALUE
+
+/** Sections of `--help` and docs/options.md, in display order. */
+export const OPTION_GROUPS = {
+  app: 'Application',
+  sockets: 'Sockets',
+  processes: 'Master and workers',
+  logging: 'Logging',
+  reload: 'Reloading and shutdown',
+  health: 'Keeping workers healthy',
+  cheaper: 'Adaptive workers (cheaper mode and idle)',
+  stats: 'Stats',
+  spooler: 'Spooler',
+} as const;
+
+export type OptionGroup = keyof typeof OPTION_GROUPS;
+
+/** `active` options work; `planned` ones are accepted, warned about and ignored. */
+export type OptionStatus = 'active' | 'planned';
+
+/** One option of the table. */
+export interface OptionSpec {
+  /** The uWSGI name, as written in ini files and after `--` on the command line. */
+  readonly name: string;
+  /** Other long names accepted everywhere (`workers` for `processes`). */
+  readonly aliases?: readonly string[];
+  /** Single-letter command-line flag, as uWSGI's (`p` for `-p`). */
+  readonly short?: string;
+  readonly type: OptionType;
+  /** Allowed values of an `enum` option. */
+  readonly values?: readonly string[];
+  /** Value when the option is not set; repeatable options default to an empty list. */
+  readonly default?: number | boolean | string;
+  /** Default computed at load time, shown in docs as this text. */
+  readonly dynamicDefault?: 'cpus';
+  /** Inclusive bounds for numeric options, checked after parsing. */
+  readonly min?: number;
+  readonly max?: number;
+  readonly unit?: 'seconds' | 'MiB' | 'percent' | 'requests' | 'workers';
+  /** Every occurrence is kept, in order (uWSGI's list options). */
+  readonly repeatable?: boolean;
+  readonly status: OptionStatus;
+  readonly group: OptionGroup;
+  /** One line of meaning, for `--help` and the docs. */
+  readonly doc: string;
+}
+
+const A = 'active';
+const P = 'planned';
+
+/** Every option, grouped as they appear in `--help`. */
+export const OPTIONS: readonly OptionSpec[] = [
+  // Application
+  { name: 'app', type: 'path', status: A, group: 'app', doc: 'module to load in each worker; `./server.js:name` picks a named export' },
+  { name: 'callable', type: 'string', status: A, group: 'app', doc: 'export of the app module to serve (default: the default export)' },
+  { name: 'chdir', type: 'path', status: A, group: 'app', doc: 'directory to change to before loading the app' },
+  { name: 'env', type: 'keyvalue', repeatable: true, status: A, group: 'app', doc: 'KEY=VALUE set in the environment of the workers' },
+  { name: 'argv', type: 'string', status: A, group: 'app', doc: 'arguments the app sees in process.argv after the script (uWSGI pyargv)' },
+  { name: 'need-app', type: 'bool', default: false, status: A, group: 'app', doc: 'exit non-zero when the app cannot be loaded instead of respawning' },
+  { name: 'lazy-apps', type: 'bool', default: false, status: A, group: 'app', doc: 'accepted for uWSGI files; workers always load the app after fork' },
+  { name: 'lazy', type: 'bool', default: false, status: A, group: 'app', doc: 'accepted for uWSGI files; workers always load the app after fork' },
+
+  // Sockets
+  { name: 'http-socket', type: 'address', repeatable: true, status: A, group: 'sockets', doc: 'socket on which the workers speak HTTP: host:port, :port or a unix socket path' },
+  { name: 'socket', short: 's', type: 'address', repeatable: true, status: P, group: 'sockets', doc: 'socket speaking the uwsgi binary protocol (nginx uwsgi_pass)' },
+  { name: 'http', type: 'address', repeatable: true, status: P, group: 'sockets', doc: 'HTTP router address that spreads connections over the workers' },
+  { name: 'protocol', type: 'enum', values: ['uwsgi', 'http'], default: 'uwsgi', status: P, group: 'sockets', doc: 'protocol spoken on `socket` sockets' },
+  { name: 'listen', short: 'l', type: 'int', default: 100, min: 1, status: A, group: 'sockets', doc: 'listen backlog of every socket (capped by net.core.somaxconn)' },
+  { name: 'chmod-socket', type: 'mode', status: A, group: 'sockets', doc: 'file mode of unix sockets, octal; a bare `chmod-socket` means 666' },
+
+  // Master and workers
+  { name: 'processes', aliases: ['workers'], short: 'p', type: 'int', dynamicDefault: 'cpus', min: 1, unit: 'workers', status: A, group: 'processes', doc: 'number of workers (the maximum in cheaper mode)' },
+  { name: 'master', short: 'M', type: 'bool', default: true, status: A, group: 'processes', doc: 'accepted for uWSGI files; tsgi always runs a master' },
+  { name: 'threads', type: 'int', default: 1, min: 1, status: A, group: 'processes', doc: 'concurrent requests per worker, shown as cores in stats' },
+  { name: 'auto-procname', type: 'bool', default: false, status: A, group: 'processes', doc: 'name processes `tsgi master`, `tsgi worker N` in ps and top' },
+  { name: 'procname-prefix', type: 'string', status: A, group: 'processes', doc: 'text put before every process name' },
+  { name: 'procname-prefix-spaced', type: 'string', status: A, group: 'processes', doc: 'like procname-prefix, followed by a space' },
+  { name: 'procname-master', type: 'string', status: A, group: 'processes', doc: 'process name of the master' },
+  { name: 'pidfile', type: 'path', status: A, group: 'processes', doc: 'file to write the master pid to' },
+  { name: 'vacuum', type: 'bool', default: false, status: A, group: 'processes', doc: 'remove the pidfile and unix sockets on exit' },
+  { name: 'uid', type: 'string', status: A, group: 'processes', doc: 'user (name or number) to run as after binding the sockets' },
+  { name: 'gid', type: 'string', status: A, group: 'processes', doc: 'group (name or number) to run as after binding the sockets' },
+  { name: 'daemonize', short: 'd', type: 'path', status: A, group: 'processes', doc: 'detach from the terminal and log to this file' },
+
+  // Logging
+  { name: 'logto', type: 'path', status: A, group: 'logging', doc: 'log to this file instead of stderr' },
+  { name: 'disable-logging', short: 'L', type: 'bool', default: false, status: A, group: 'logging', doc: 'turn off the request log (one line per request)' },
+
+  // Reloading and shutdown
+  { name: 'die-on-term', type: 'bool', default: false, status: A, group: 'reload', doc: 'SIGTERM shuts down gracefully instead of a brutal reload (set it under docker and systemd)' },
+  { name: 'touch-reload', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'gracefully reload when the mtime of this file changes' },
+  { name: 'master-fifo', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'FIFO accepting one-letter commands (r R c q Q + - s l)' },
+  { name: 'worker-reload-mercy', type: 'number', default: 60, unit: 'seconds', status: A, group: 'reload', doc: 'time a retiring worker gets to finish its requests before SIGKILL' },
+
+  // Keeping workers healthy
+  { name: 'harakiri', short: 't', type: 'int', default: 0, unit: 'seconds', status: A, group: 'health', doc: 'kill and replace a worker whose request runs longer than this (0: off)' },
+  { name: 'harakiri-verbose', type: 'bool', default: false, status: A, group: 'health', doc: 'log details of the request that triggered harakiri' },
+  { name: 'max-requests', short: 'R', type: 'int', default: 0, unit: 'requests', status: A, group: 'health', doc: 'recycle a worker after this many requests (0: never)' },
+  { name: 'max-requests-delta', type: 'int', default: 0, unit: 'requests', status: A, group: 'health', doc: 'worker i recycles at max-requests + (i-1)*delta, so workers do not recycle at once' },
+  { name: 'min-worker-lifetime', type: 'int', default: 10, unit: 'seconds', status: A, group: 'health', doc: 'a worker younger than this is not recycled by max-requests or reload-on-rss/as' },
+  { name: 'max-worker-lifetime', type: 'int', default: 0, unit: 'seconds', status: A, group: 'health', doc: 'recycle a worker after it has run this long (0: never)' },
+  { name: 'max-worker-lifetime-delta', type: 'int', default: 0, unit: 'seconds', status: A, group: 'health', doc: 'worker i recycles at max-worker-lifetime + (i-1)*delta' },
+  { name: 'reload-on-rss', type: 'megabytes', default: 0, unit: 'MiB', status: A, group: 'health', doc: 'gracefully recycle a worker whose resident memory exceeds this (0: off)' },
+  { name: 'reload-on-as', type: 'megabytes', default: 0, unit: 'MiB', status: A, group: 'health', doc: 'gracefully recycle a worker whose address space (VSZ) exceeds this (0: off)' },
+  { name: 'evil-reload-on-rss', type: 'megabytes', default: 0, unit: 'MiB', status: A, group: 'health', doc: 'SIGKILL a worker whose resident memory exceeds this, without waiting (0: off)' },
+  { name: 'evil-reload-on-as', type: 'megabytes', default: 0, unit: 'MiB', status: A, group: 'health', doc: 'SIGKILL a worker whose address space exceeds this, without waiting (0: off)' },
+  { name: 'forkbomb-delay', type: 'number', default: 2, unit: 'seconds', status: A, group: 'health', doc: 'first delay before respawning a worker that keeps dying at start (0: no backoff)' },
+  { name: 'respawn-backoff-max', type: 'number', default: 30, unit: 'seconds', status: A, group: 'health', doc: 'longest delay of the crash-loop backoff; respawns keep probing at this pace' },
+  { name: 'memory-report', type: 'bool', default: false, status: A, group: 'health', doc: 'sample rss and vsz of every worker (shown in stats)' },
+
+  // Adaptive workers
+  { name: 'cheaper', type: 'int', default: 0, unit: 'workers', status: A, group: 'cheaper', doc: 'minimum number of workers; above 0 turns cheaper mode on' },
+  { name: 'cheaper-initial', type: 'int', default: 0, unit: 'workers', status: A, group: 'cheaper', doc: 'workers started at boot in cheaper mode (0: the value of cheaper)' },
+  { name: 'cheaper-step', type: 'int', default: 1, min: 1, unit: 'workers', status: A, group: 'cheaper', doc: 'workers spawned at once when the load rises' },
+  { name: 'cheaper-overload', type: 'int', default: 3, min: 1, unit: 'seconds', status: A, group: 'cheaper', doc: 'how long the load must last before spawning (a queue length for backlog)' },
+  { name: 'cheaper-algo', type: 'enum', values: ['spare', 'backlog', 'busyness'], default: 'spare', status: A, group: 'cheaper', doc: 'algorithm deciding when to spawn and retire workers' },
+  { name: 'cheaper-busyness-max', type: 'int', default: 50, max: 100, unit: 'percent', status: A, group: 'cheaper', doc: 'busyness: spawn when average event-loop utilisation is above this' },
+  { name: 'cheaper-busyness-min', type: 'int', default: 25, max: 100, unit: 'percent', status: A, group: 'cheaper', doc: 'busyness: retire a worker when average utilisation is below this' },
+  { name: 'cheaper-busyness-multiplier', type: 'int', default: 10, min: 1, status: A, group: 'cheaper', doc: 'busyness: cheaper-overload periods to wait before retiring a worker' },
+  { name: 'cheaper-busyness-penalty', type: 'int', default: 2, status: A, group: 'cheaper', doc: 'busyness: added to the multiplier when a retired worker had to come back' },
+  { name: 'cheaper-busyness-backlog-alert', type: 'int', default: 33, unit: 'requests', status: A, group: 'cheaper', doc: 'busyness: spawn at once when the listen queue exceeds this' },
+  { name: 'cheaper-busyness-backlog-step', type: 'int', default: 1, min: 1, unit: 'workers', status: A, group: 'cheaper', doc: 'busyness: workers spawned on a backlog alert' },
+  { name: 'idle', type: 'int', default: 0, unit: 'seconds', status: A, group: 'cheaper', doc: 'go cheap (stop all workers) after this long without a request (0: never)' },
+  { name: 'cheap', type: 'bool', default: false, status: A, group: 'cheaper', doc: 'start cheap: spawn workers only when the first connection arrives' },
+  { name: 'die-on-idle', type: 'bool', default: false, status: A, group: 'cheaper', doc: 'shut down instead of going cheap when idle' },
+
+  // Stats
+  { name: 'stats', type: 'address', status: A, group: 'stats', doc: 'stats server address: each connection gets the JSON document, then closes' },
+  { name: 'stats-http', type: 'bool', default: false, status: A, group: 'stats', doc: 'serve stats over HTTP (GET /, /metrics, WebSocket /ws)' },
+  { name: 'stats-minified', aliases: ['stats-min'], type: 'bool', default: false, status: A, group: 'stats', doc: 'compact JSON instead of the tab-indented default' },
+  { name: 'stats-push', type: 'number', default: 1, min: 0.1, unit: 'seconds', status: A, group: 'stats', doc: 'interval of the WebSocket snapshots (in uWSGI this option names a pusher)' },
+  { name: 'stats-no-cores', type: 'bool', default: false, status: A, group: 'stats', doc: 'leave the per-core details out of the stats document' },
+
+  // Spooler
+  { name: 'spooler', short: 'Q', type: 'path', repeatable: true, status: P, group: 'spooler', doc: 'directory of a durable task queue, served by spooler processes' },
+  { name: 'spooler-processes', type: 'int', default: 1, min: 1, status: P, group: 'spooler', doc: 'spooler processes per spooler directory' },
+  { name: 'spooler-frequency', aliases: ['spooler-freq'], type: 'int', default: 30, min: 1, unit: 'seconds', status: P, group: 'spooler', doc: 'how often spoolers rescan for due and retried tasks' },
+  { name: 'spooler-import', type: 'path', status: P, group: 'spooler', doc: 'module defining the task handlers, loaded in the spooler processes' },
+  { name: 'spooler-quiet', type: 'bool', default: false, status: P, group: 'spooler', doc: 'do not log each task run' },
+  { name: 'spooler-max-tasks', type: 'int', default: 0, status: P, group: 'spooler', doc: 'recycle a spooler after this many tasks (0: never)' },
+  { name: 'spooler-harakiri', type: 'int', default: 0, unit: 'seconds', status: P, group: 'spooler', doc: 'kill a task running longer than this (0: off)' },
+];
+
+/**
+ * uWSGI options that exist only for its Python plugin, each with what to do instead.
+ * They are errors, not unknown options, so a uWSGI user learns why (SPEC §2).
+ */
+export const PYTHON_OPTIONS: Readonly<Record<string, string>> = {
+  plugin: 'tsgi has no plugins; remove it',
+  plugins: 'tsgi has no plugins; remove it',
+  'wsgi-file': 'use app = ./server.js',
+  wsgi: 'use app = ./server.js',
+  module: 'use app = ./server.js',
+  pythonpath: 'Node resolves modules itself; use env = NODE_PATH=dir if you need a search path',
+  'python-path': 'Node resolves modules itself; use env = NODE_PATH=dir if you need a search path',
+  pypath: 'Node resolves modules itself; use env = NODE_PATH=dir if you need a search path',
+  virtualenv: 'remove it; the app uses its own node_modules',
+  venv: 'remove it; the app uses its own node_modules',
+  home: 'remove it; the app uses its own node_modules',
+  pyhome: 'remove it; the app uses its own node_modules',
+  'enable-threads': 'remove it; use threads = N for concurrent requests per worker',
+  'py-autoreload': 'use touch-reload = file',
+};
+
+const byName = new Map<string, OptionSpec>();
+const byShort = new Map<string, OptionSpec>();
+for (const spec of OPTIONS) {
+  for (const name of [spec.name, ...(spec.aliases ?? [])]) byName.set(name, spec);
+  if (spec.short !== undefined) byShort.set(spec.short, spec);
+}
+
+/** Keys may be written with `_` or `-` (a deliberate difference from uWSGI, which needs `-`). */
+export function normaliseKey(key: string): string {
+  return key.replace(/_/g, '-');
+}
+
+/** The option named `key` (name or alias, `_` or `-`), or undefined. */
+export function findOption(key: string): OptionSpec | undefined {
+  return byName.get(normaliseKey(key));
+}
+
+/** The option of a single-letter flag (`p` → processes), or undefined. */
+export function findShortOption(letter: string): OptionSpec | undefined {
+  return byShort.get(letter);
+}
+
+/** Every long name the reader accepts (names and aliases), for suggestions. */
+export function knownOptionNames(): string[] {
+  return [...byName.keys()];
+}
+
+/** The TsgiConfig field of an option: `http-socket` → `httpSocket`. */
+export function fieldName(optionName: string): string {
+  return optionName.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}

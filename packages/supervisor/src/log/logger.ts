@@ -1,0 +1,33 @@
+import { writeSync } from 'node:fs';
+import { ctime } from './ctime.js';
+
+/**
+ * The master's log. Plain lines are written as they are; `verbose` lines carry
+ * uWSGI's `Sat Nov 21 23:29:21 2026 - ` prefix, so the log reads like uWSGI's.
+ */
+export interface Logger {
+  log(line: string): void;
+  verbose(line: string): void;
+}
+
+/** A logger writing whole lines synchronously to a file descriptor (stderr or the `logto` file). */
+export function fdLogger(fd: number): Logger {
+  const write = (text: string): void => {
+    try {
+      writeSync(fd, text + '\n');
+    } catch (err) {
+      // EAGAIN on a full non-blocking pipe: the line is lost rather than the master blocked.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    }
+  };
+  return {
+    log: write,
+    verbose: (line) => write(`${ctime(new Date())} - ${line}`),
+  };
+}
+
+/** A logger that keeps lines in memory, for tests. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, log: (l) => lines.push(l), verbose: (l) => lines.push(l) };
+}

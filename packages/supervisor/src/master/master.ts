@@ -1,0 +1,644 @@
+import { isAbsolute, resolve } from 'node:path';
+import os from 'node:os';
+import { unlinkSync } from 'node:fs';
+import type { TsgiConfig } from '@tsgi/config';
+import { resolveAppSpec } from '@tsgi/config';
+import { EXIT, isWorkerMessage, type MasterMessage, type RecycleReason, type WorkerMessage } from '../protocol.js';
+import type { Logger } from '../log/logger.js';
+import { ctime } from '../log/ctime.js';
+import { VERSION } from '../version.js';
+import { isFastDeath, respawnDelay } from './backoff.js';
+import { bindSocket, listenSockets, somaxconn, type BoundSocket } from './sockets.js';
+import { spawnWorker, type Spawner } from './spawn.js';
+import { buryCounters, newSlot, slotRequests, type SlotRecord, type WorkerRecord } from './worker-table.js';
+import { removePidfile, writePidfile } from './pidfile.js';
+
+/** The master's phase (STYLE 7). */
+export type MasterPhase = 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
+
+/** What wakes the loop. Signal listeners, timers and child events only enqueue these (STYLE 1). */
+export type MasterEvent =
+  | { type: 'signal'; signal: NodeJS.Signals }
+  | { type: 'message'; worker: WorkerRecord; msg: WorkerMessage }
+  | { type: 'exit'; worker: WorkerRecord; code: number | null; signal: NodeJS.Signals | null }
+  | { type: 'command'; command: string };
+
+/** Re-reads the configuration (SIGHUP); errors are logged and the old config kept. */
+export type ConfigReader = () => { config?: TsgiConfig; errors: string[]; warnings: string[] };
+
+export interface MasterOptions {
+  config: TsgiConfig;
+  logger: Logger;
+  readConfig: ConfigReader;
+  spawner?: Spawner;
+  /** descriptor workers write their stdout/stderr to; undefined: inherit */
+  logFd?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'];
+/** How long a worker told to end at once (brutal reload, shutdown) has before SIGKILL. */
+const END_MERCY_MS = 3000;
+/** Report interval of the workers; stats are never staler than this plus a loop turn. */
+const REPORT_INTERVAL_MS = 250;
+
+/**
+ * The master: binds the sockets, forks the workers and keeps them as the
+ * configuration wants. One loop, one writer: every state change happens in
+ * the loop's steps, in order — dispatch events, murder, manage, finish.
+ */
+export class Master {
+  phase: MasterPhase = 'starting';
+  generation = 1;
+  readonly startedAt = Date.now();
+  reloads = 0;
+  exitCode = 0;
+  cfg: TsgiConfig;
+  readonly slots: SlotRecord[] = [];
+  readonly workers: WorkerRecord[] = [];
+  /** bound sockets by configured name; kept across reloads */
+  readonly sockets = new Map<string, BoundSocket>();
+  private readonly logger: Logger;
+  private readonly readConfig: ConfigReader;
+  private readonly spawner: Spawner;
+  private readonly logFd: number | undefined;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly cwd: string;
+  private events: MasterEvent[] = [];
+  private wake: (() => void) | undefined;
+  private brutal = false;
+  /** some worker has loaded the app since boot (need-app) */
+  private everReady = false;
+  private signalHandlers = new Map<NodeJS.Signals, () => void>();
+
+  constructor(opts: MasterOptions) {
+    this.cfg = opts.config;
+    this.logger = opts.logger;
+    this.readConfig = opts.readConfig;
+    this.spawner = opts.spawner ?? spawnWorker;
+    this.logFd = opts.logFd;
+    this.env = opts.env ?? process.env;
+    this.cwd = opts.cwd ?? process.cwd();
+  }
+
+  /** Runs until shutdown; resolves with the exit status. */
+  async run(): Promise<number> {
+    this.installSignals();
+    try {
+      await this.boot();
+      for (;;) {
+        this.dispatchEvents();
+        this.murderWorkers();
+        this.manageWorkers();
+        this.finishTransitions();
+        if (this.stopped()) break;
+        await this.sleep(this.nextWakeMs());
+      }
+    } finally {
+      this.removeSignals();
+      this.vacuum();
+    }
+    return this.exitCode;
+  }
+
+  /** Queues an event and wakes the loop. */
+  enqueue(ev: MasterEvent): void {
+    this.events.push(ev);
+    this.wake?.();
+  }
+
+  stopped(): boolean {
+    return this.phase === 'stopped';
+  }
+
+  /** Workers in a state that serves or will serve. */
+  liveWorkers(): WorkerRecord[] {
+    return this.workers.filter((w) => w.state === 'starting' || w.state === 'ready');
+  }
+
+  /** The slot's cumulative requests, dead and live processes together. */
+  slotRequests(slot: SlotRecord): number {
+    return slotRequests(slot, this.workers);
+  }
+
+  // ---- boot ---------------------------------------------------------------
+
+  private async boot(): Promise<void> {
+    const c = this.cfg;
+    this.logger.log(`*** Starting tsgi ${VERSION} (node ${process.version}, ${os.arch()}) on [${ctime(new Date())}] ***`);
+    this.logger.log(`nodename: ${os.hostname()} - machine: ${os.machine()}`);
+    this.logger.log(`current working directory: ${this.cwd}`);
+    this.logger.log(`detected binary path: ${process.execPath}`);
+    this.logger.log(`your server socket listen backlog is limited to ${c.listen} connections`);
+    const max = somaxconn();
+    if (max !== undefined && c.listen > max) {
+      this.logger.log(`*** WARNING: listen = ${c.listen} is above net.core.somaxconn (${max}): the kernel caps it ***`);
+    }
+    this.logger.log(`your mercy for graceful operations on workers is ${c.workerReloadMercy} seconds`);
+    await this.bindConfiguredSockets(c);
+    if (c.pidfile) writePidfile(this.path(c.pidfile), process.pid);
+    this.dropPrivileges(c);
+    this.logger.log(
+      c.dieOnTerm
+        ? 'SIGTERM: graceful shutdown (die-on-term)'
+        : 'SIGTERM: brutal reload (uWSGI 2.0 behaviour; set die-on-term = true for a graceful shutdown)',
+    );
+    this.logger.log('*** Operational MODE: preforking ***');
+    this.logger.log(`spawned tsgi master process (pid: ${process.pid})`);
+    for (let id = 1; id <= c.processes; id++) this.slots.push(newSlot(id));
+    this.phase = 'running';
+  }
+
+  private async bindConfiguredSockets(c: TsgiConfig): Promise<void> {
+    const fresh: BoundSocket[] = [];
+    for (const name of c.httpSocket) {
+      if (this.sockets.has(name)) continue;
+      const s = await bindSocket(name.startsWith('/') || name.includes(':') ? name : this.path(name), c.listen, c.chmodSocket);
+      this.sockets.set(name, s);
+      fresh.push(s);
+      const where = s.kind === 'tcp' ? `TCP address ${s.host}:${s.port}` : `UNIX address ${s.path}`;
+      this.logger.log(`tsgi http-socket ${this.sockets.size - 1} bound to ${where} fd ${s.fd}`);
+    }
+    listenSockets(fresh);
+  }
+
+  private dropPrivileges(c: TsgiConfig): void {
+    if (c.gid) {
+      process.setgid!(/^\d+$/.test(c.gid) ? Number(c.gid) : c.gid);
+      this.logger.log(`setgid() to ${c.gid}`);
+    }
+    if (c.uid) {
+      process.setuid!(/^\d+$/.test(c.uid) ? Number(c.uid) : c.uid);
+      this.logger.log(`setuid() to ${c.uid}`);
+    }
+  }
+
+  // ---- the loop's steps ---------------------------------------------------
+
+  /** Step 1: handle queued signals, worker messages and exits. */
+  private dispatchEvents(): void {
+    const events = this.events;
+    this.events = [];
+    for (const ev of events) {
+      if (ev.type === 'signal') this.handleSignal(ev.signal);
+      else if (ev.type === 'message') this.handleMessage(ev.worker, ev.msg);
+      else if (ev.type === 'exit') this.reapWorker(ev.worker, ev.code, ev.signal);
+      else this.handleCommand(ev.command);
+    }
+  }
+
+  /**
+   * Step 2 (`worker-reload-mercy`, `harakiri`): SIGKILL workers that outlived
+   * their mercy after being asked to stop, and workers stuck in a request.
+   */
+  private murderWorkers(): void {
+    const now = Date.now();
+    for (const w of this.workers) {
+      if (w.state === 'draining' && now - w.cursedAt > this.cfg.workerReloadMercy * 1000) {
+        this.logger.verbose(`worker ${w.slot} (pid: ${w.pid}) is taking too much time to die...NO MERCY !!!`);
+        this.kill(w, 'SIGKILL');
+      } else if (w.state === 'ending' && now - w.cursedAt > END_MERCY_MS) {
+        this.kill(w, 'SIGKILL');
+      } else if ((w.state === 'ready' || w.state === 'draining') && this.cfg.harakiri > 0 && !w.harakiried) {
+        this.checkHarakiri(w, now);
+      }
+    }
+  }
+
+  /**
+   * Step 3: reconcile the workers with what is wanted. Every active slot gets
+   * a worker of the current generation (respecting the crash-loop delay);
+   * workers of an older generation, or of a slot no longer wanted, are retired
+   * once their slot's replacement is ready, so capacity never dips.
+   */
+  private manageWorkers(): void {
+    if (this.phase === 'stopping' || this.phase === 'stopped' || this.phase === 'starting') return;
+    const now = Date.now();
+    for (const slot of this.slots) {
+      if (!slot.active) continue;
+      const current = this.workers.find((w) => w.slot === slot.id && w.generation === this.generation && (w.state === 'starting' || w.state === 'ready'));
+      if (!current && now >= slot.nextSpawnAt) this.spawn(slot);
+    }
+    for (const w of this.liveWorkers()) {
+      const slot = this.slots[w.slot - 1];
+      const wanted = slot?.active === true;
+      if (w.generation === this.generation && wanted) continue;
+      const replaced = this.workers.some(
+        (n) => n.slot === w.slot && n.generation === this.generation && n.state === 'ready',
+      );
+      if (this.brutal) this.end(w, 'brutal-reload');
+      else if (!wanted) this.retire(w, 'scale-down');
+      else if (replaced || w.state === 'starting') this.retire(w, 'reload');
+    }
+  }
+
+  /** Step 4: complete a reload or a shutdown once its workers are gone. */
+  private finishTransitions(): void {
+    if (this.phase === 'reloading') {
+      const stale = this.workers.some((w) => w.generation !== this.generation);
+      const ready = this.slots.every(
+        (s) => !s.active || this.workers.some((w) => w.slot === s.id && w.generation === this.generation && w.state === 'ready'),
+      );
+      if (!stale && ready) {
+        this.brutal = false;
+        this.phase = 'running';
+        this.closeUnusedSockets();
+        this.logger.verbose(`reload complete: generation ${this.generation}, ${this.liveWorkers().length} workers ready`);
+      }
+    } else if (this.phase === 'stopping' && this.workers.length === 0) {
+      this.logger.log('goodbye to tsgi.');
+      this.phase = 'stopped';
+    }
+  }
+
+  // ---- events ---------------------------------------------------------------
+
+  private handleSignal(signal: NodeJS.Signals): void {
+    switch (signal) {
+      case 'SIGHUP':
+        return this.reload(false);
+      case 'SIGTERM':
+        if (this.cfg.dieOnTerm) return this.shutdown(true);
+        return this.reload(true);
+      case 'SIGINT':
+      case 'SIGQUIT':
+        return this.shutdown(false);
+      case 'SIGUSR1':
+        return this.logStats();
+      case 'SIGUSR2':
+        return this.askStatus();
+      case 'SIGTTIN':
+        return this.scale(+1);
+      case 'SIGTTOU':
+        return this.scale(-1);
+      default:
+        return;
+    }
+  }
+
+  private handleCommand(command: string): void {
+    const map: Record<string, () => void> = {
+      r: () => this.reload(false),
+      R: () => this.reload(true),
+      q: () => this.shutdown(true),
+      Q: () => this.shutdown(false),
+      s: () => this.logStats(),
+      '+': () => this.scale(+1),
+      '-': () => this.scale(-1),
+    };
+    map[command]?.();
+  }
+
+  private handleMessage(w: WorkerRecord, msg: WorkerMessage): void {
+    switch (msg.t) {
+      case 'ready':
+        if (w.state !== 'starting') return;
+        w.state = 'ready';
+        w.readyAt = Date.now();
+        this.everReady = true;
+        this.logger.log(`Node app 0 (mountpoint='') ready in ${msg.startupMs} ms on worker ${w.slot} (pid: ${w.pid})`);
+        return;
+      case 'report':
+        w.counters = msg.c;
+        w.lastReportAt = Date.now();
+        return;
+      case 'recycle':
+        // The worker stopped accepting on its own (max-requests, reload-on-rss); it drains and exits.
+        w.state = 'draining';
+        w.cursedAt = Date.now();
+        w.reason = msg.reason;
+        this.slots[w.slot - 1]!.lastReason = msg.reason;
+        return;
+      case 'status':
+        this.logger.log(msg.text);
+        return;
+    }
+  }
+
+  /**
+   * A worker exited. Its counters join its slot's; an unexpected death is
+   * logged and respawned, with a growing delay when it keeps dying fast.
+   */
+  private reapWorker(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
+    const i = this.workers.indexOf(w);
+    if (i === -1) return;
+    this.workers.splice(i, 1);
+    const slot = this.slots[w.slot - 1];
+    const now = Date.now();
+    if (slot) buryCounters(slot, w.counters);
+    const expected = w.state === 'draining' || w.state === 'ending';
+    if (expected) {
+      const secs = Math.max(1, Math.round((now - w.cursedAt) / 1000));
+      if (w.reason === 'max-requests' || w.reason === 'rss' || w.reason === 'as') {
+        this.logger.log(`worker ${w.slot} killed successfully (pid: ${w.pid})`);
+      } else {
+        this.logger.log(`worker ${w.slot} buried after ${secs} seconds`);
+      }
+      return;
+    }
+    if (!slot || this.phase === 'stopping') return;
+    const how = signal ? `, killed by signal ${os.constants.signals[signal] ?? signal}` : '';
+    if (code === EXIT.FAILED_APP) {
+      this.logger.log(`OOPS ! failed loading app in worker ${w.slot} (pid ${w.pid}) :( trying again...`);
+      if (this.cfg.needApp && !this.everReady) {
+        this.logger.log('need-app is set and the app could not be loaded: giving up');
+        this.exitCode = EXIT.FAILED_APP;
+        this.shutdown(false);
+        return;
+      }
+    } else {
+      this.logger.log(`DAMN ! worker ${w.slot} (pid: ${w.pid}) died${how} :( trying respawn ...`);
+    }
+    slot.lastReason = w.harakiried ? 'harakiri' : code === EXIT.FAILED_APP ? 'app-load-failed' : 'crash';
+    slot.fastFailures = isFastDeath(w.spawnedAt, w.readyAt, now) ? slot.fastFailures + 1 : 0;
+    const delay = respawnDelay(slot.fastFailures, this.cfg.forkbombDelay, this.cfg.respawnBackoffMax);
+    slot.nextSpawnAt = now + delay * 1000;
+    if (delay > 0) {
+      this.logger.verbose(`worker ${w.slot} respawning too fast !!! i have to sleep a bit (${delay} seconds)...`);
+    }
+  }
+
+  // ---- actions --------------------------------------------------------------
+
+  /** SIGHUP (graceful) and SIGTERM (brutal): re-read the config, then replace every worker. */
+  private reload(brutal: boolean): void {
+    if (this.phase === 'stopping' || this.phase === 'stopped') return;
+    this.logger.log(brutal ? '...brutally killing workers...' : '...gracefully reloading workers...');
+    const next = this.readConfig();
+    for (const w of next.warnings) this.logger.log(`config warning: ${w}`);
+    if (next.config) {
+      this.applyConfig(next.config);
+    } else {
+      for (const e of next.errors) this.logger.log(`config error: ${e}`);
+      this.logger.log('*** the new configuration has errors: reloading the workers with the previous one ***');
+    }
+    this.generation++;
+    this.reloads++;
+    this.brutal = brutal;
+    this.phase = 'reloading';
+    for (const s of this.slots) {
+      s.fastFailures = 0;
+      s.nextSpawnAt = 0;
+    }
+  }
+
+  private applyConfig(next: TsgiConfig): void {
+    const grow = next.processes - this.slots.length;
+    for (let i = 0; i < grow; i++) this.slots.push(newSlot(this.slots.length + 1));
+    this.slots.forEach((s) => (s.active = s.id <= next.processes));
+    this.cfg = next;
+    void this.bindConfiguredSockets(next).catch((err: Error) => this.logger.log(`cannot bind new sockets: ${err.message}`));
+  }
+
+  /** SIGINT/SIGQUIT (at once) and die-on-term SIGTERM or fifo `q` (graceful). */
+  private shutdown(graceful: boolean): void {
+    if (this.phase === 'stopped') return;
+    if (this.phase === 'stopping' && graceful) return;
+    this.logger.log(graceful ? 'graceful shutdown triggered...' : 'SIGINT/SIGTERM received...killing workers...');
+    this.phase = 'stopping';
+    for (const w of [...this.workers]) {
+      if (graceful && w.state !== 'ending') this.retire(w, 'shutdown');
+      else if (w.state !== 'ending') this.end(w, 'shutdown');
+    }
+  }
+
+  /** SIGTTIN / SIGTTOU / fifo `+` `-`: one worker more or fewer, within cheaper/processes. */
+  private scale(delta: number): void {
+    if (delta > 0) {
+      const slot = this.slots.find((s) => !s.active && s.id <= this.cfg.processes);
+      if (!slot) return this.logger.log(`cannot add a worker: already at processes = ${this.cfg.processes}`);
+      slot.active = true;
+      this.logger.log(`scaling up: worker ${slot.id} wanted`);
+    } else {
+      const active = this.slots.filter((s) => s.active);
+      const min = Math.max(1, this.cfg.cheaper);
+      if (active.length <= min) return this.logger.log(`cannot remove a worker: already at ${min}`);
+      const victim = this.oldestIdleSlot(active);
+      if (!victim) return this.logger.log('cannot remove a worker now: every worker has a request in flight');
+      victim.active = false;
+      victim.lastReason = 'scale-down';
+      this.logger.log(`scaling down: retiring worker ${victim.id}`);
+    }
+  }
+
+  private oldestIdleSlot(active: SlotRecord[]): SlotRecord | undefined {
+    let best: { slot: SlotRecord; at: number } | undefined;
+    for (const s of active) {
+      const w = this.workers.find((x) => x.slot === s.id && x.state === 'ready');
+      if (w && (w.counters?.inFlight ?? 0) > 0) continue;
+      const at = w?.spawnedAt ?? 0;
+      if (!best || at < best.at) best = { slot: s, at };
+    }
+    return best?.slot;
+  }
+
+  private spawn(slot: SlotRecord): void {
+    const c = this.cfg;
+    const app = resolveAppSpec(c, this.cwd)!; // loadConfig rejects a config without app
+    const env: NodeJS.ProcessEnv = { ...this.env };
+    for (const kv of c.env) {
+      const eq = kv.indexOf('=');
+      env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    env['TSGI_WORKER_ID'] = String(slot.id);
+    env['NODE_APP_INSTANCE'] = String(slot.id - 1);
+    const sockets = c.httpSocket.map((n) => this.sockets.get(n)).filter((s): s is BoundSocket => s !== undefined);
+    const child = this.spawner({
+      boot: {
+        id: slot.id,
+        generation: this.generation,
+        appFile: app.file,
+        ...(app.exportName ? { exportName: app.exportName } : {}),
+        argv: c.argv ? c.argv.split(/\s+/).filter(Boolean) : [],
+        logging: !c.disableLogging,
+        memoryReport: c.memoryReport,
+        threads: c.threads,
+        maxRequests: c.maxRequests > 0 ? c.maxRequests + (slot.id - 1) * c.maxRequestsDelta : 0,
+        minWorkerLifetime: c.minWorkerLifetime,
+        reloadOnRss: c.reloadOnRss * 1024 * 1024,
+        reloadOnAs: c.reloadOnAs * 1024 * 1024,
+        reportIntervalMs: REPORT_INTERVAL_MS,
+        procname: this.procname(`worker ${slot.id}`),
+        slotRequests: this.slotRequests(slot),
+      },
+      sockets,
+      cwd: c.chdir ? this.path(c.chdir) : this.cwd,
+      env,
+      logFd: this.logFd,
+    });
+    const w: WorkerRecord = {
+      slot: slot.id,
+      pid: child.pid ?? 0,
+      child,
+      generation: this.generation,
+      state: 'starting',
+      spawnedAt: Date.now(),
+      readyAt: 0,
+      cursedAt: 0,
+      reason: undefined,
+      counters: undefined,
+      lastReportAt: Date.now(),
+      harakiried: false,
+    };
+    this.workers.push(w);
+    child.on('message', (msg) => {
+      if (isWorkerMessage(msg)) this.enqueue({ type: 'message', worker: w, msg });
+    });
+    child.on('exit', (code, signal) => this.enqueue({ type: 'exit', worker: w, code, signal }));
+    child.on('error', (err) => this.logger.log(`cannot spawn worker ${slot.id}: ${err.message}`));
+    const respawn = slot.everSpawned;
+    slot.everSpawned = true;
+    slot.respawnCount++;
+    slot.lastSpawn = Math.floor(Date.now() / 1000);
+    if (respawn) this.logger.log(`Respawned tsgi worker ${slot.id} (new pid: ${w.pid})`);
+    else this.logger.log(`spawned tsgi worker ${slot.id} (pid: ${w.pid}, cores: ${c.threads})`);
+  }
+
+  /** Asks a worker to stop accepting and exit after its requests (graceful). */
+  private retire(w: WorkerRecord, reason: RecycleReason): void {
+    if (w.state === 'draining' || w.state === 'ending') return;
+    w.state = 'draining';
+    w.cursedAt = Date.now();
+    w.reason = reason;
+    this.logger.log(`Gracefully killing worker ${w.slot} (pid: ${w.pid})...`);
+    this.send(w, { t: 'drain', reason });
+  }
+
+  /** Tells a worker to exit now (brutal reload, immediate shutdown). */
+  private end(w: WorkerRecord, reason: RecycleReason): void {
+    if (w.state === 'ending') return;
+    w.state = 'ending';
+    w.cursedAt = Date.now();
+    w.reason = reason;
+    this.kill(w, 'SIGTERM');
+  }
+
+  private checkHarakiri(w: WorkerRecord, now: number): void {
+    const limit = this.cfg.harakiri * 1000;
+    const oldest = w.counters?.oldestStart ?? 0;
+    // A worker whose event loop is blocked cannot report; silence that long is a stuck request too.
+    const stuck = (oldest > 0 && now - oldest > limit) || (w.readyAt > 0 && now - w.lastReportAt > limit);
+    if (!stuck) return;
+    w.harakiried = true;
+    const slot = this.slots[w.slot - 1]!;
+    slot.harakiriCount++;
+    slot.lastReason = 'harakiri';
+    this.logger.verbose(`*** HARAKIRI ON WORKER ${w.slot} (pid: ${w.pid}, try: 1) ***`);
+    for (const core of w.counters?.cores ?? []) {
+      if (core.inRequest) {
+        const v = Object.fromEntries(core.vars.filter(Boolean).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
+        this.logger.verbose(`HARAKIRI [core 0] ${v['REMOTE_ADDR'] ?? '-'} - ${v['REQUEST_METHOD'] ?? ''} ${v['REQUEST_URI'] ?? ''} since ${Math.floor(core.start / 1000)}`);
+      }
+    }
+    this.kill(w, 'SIGKILL');
+  }
+
+  private logStats(): void {
+    const total = this.slots.reduce((n, s) => n + this.slotRequests(s), 0);
+    this.logger.log(`\tworkers total requests: ${total}`);
+    this.logger.log('-----------------');
+    for (const s of this.slots) {
+      const live = this.workers.filter((w) => w.slot === s.id);
+      const exc = s.base.exceptions + live.reduce((n, w) => n + (w.counters?.exceptions ?? 0), 0);
+      this.logger.log(`\tworker ${s.id} app 0 [] requests: ${this.slotRequests(s)} exceptions: ${exc}`);
+      this.logger.log('-----------------');
+    }
+  }
+
+  private askStatus(): void {
+    this.logger.log(`*** tsgi master ${process.pid}: phase ${this.phase}, generation ${this.generation}, ${this.workers.length} worker process(es) ***`);
+    for (const w of this.workers) {
+      this.logger.log(`worker ${w.slot} (pid: ${w.pid}) ${w.state}${w.reason ? ` (${w.reason})` : ''}, generation ${w.generation}`);
+      this.send(w, { t: 'status' });
+    }
+  }
+
+  // ---- plumbing -------------------------------------------------------------
+
+  private send(w: WorkerRecord, msg: MasterMessage): void {
+    if (w.child.connected) w.child.send(msg, (err) => err && this.kill(w, 'SIGTERM'));
+    else this.kill(w, 'SIGTERM');
+  }
+
+  private kill(w: WorkerRecord, signal: NodeJS.Signals): void {
+    try {
+      w.child.kill(signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+
+  private closeUnusedSockets(): void {
+    for (const [name, s] of this.sockets) {
+      if (this.cfg.httpSocket.includes(name)) continue;
+      s.close();
+      this.sockets.delete(name);
+      this.logger.log(`closed socket ${name}: no longer configured`);
+    }
+  }
+
+  private vacuum(): void {
+    const c = this.cfg;
+    for (const s of this.sockets.values()) {
+      s.close();
+    }
+    if (!c.vacuum) return;
+    if (c.pidfile) removePidfile(this.path(c.pidfile), process.pid);
+    for (const s of this.sockets.values()) {
+      if (s.kind === 'unix') {
+        try {
+          unlinkSync(s.path);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+    }
+  }
+
+  private procname(role: string): string | undefined {
+    const c = this.cfg;
+    if (!c.autoProcname && !c.procnamePrefix && !c.procnamePrefixSpaced) return undefined;
+    const prefix = c.procnamePrefix ?? (c.procnamePrefixSpaced ? `${c.procnamePrefixSpaced} ` : '');
+    return `${prefix}tsgi ${role}`;
+  }
+
+  private path(p: string): string {
+    return isAbsolute(p) ? p : resolve(this.cwd, p);
+  }
+
+  private nextWakeMs(): number {
+    const now = Date.now();
+    let next = 1000;
+    for (const s of this.slots) if (s.active && s.nextSpawnAt > now) next = Math.min(next, s.nextSpawnAt - now);
+    return Math.max(10, next);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.events.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+
+  private installSignals(): void {
+    for (const sig of SIGNALS) {
+      const h = (): void => this.enqueue({ type: 'signal', signal: sig });
+      this.signalHandlers.set(sig, h);
+      process.on(sig, h);
+    }
+  }
+
+  private removeSignals(): void {
+    for (const [sig, h] of this.signalHandlers) process.off(sig, h);
+    this.signalHandlers.clear();
+  }
+}

@@ -1,0 +1,132 @@
+import net from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { chmodSync, unlinkSync, lstatSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { SupervisorError } from '../errors.js';
+
+/** A socket the master has bound and put in the LISTEN state, shared by every worker. */
+export interface BoundSocket {
+  /** the address as configured, e.g. `127.0.0.1:9090` (uWSGI's `sockets[].name`) */
+  name: string;
+  proto: 'http';
+  kind: 'tcp' | 'unix';
+  fd: number;
+  /** bound port for tcp (the real one when 0 was asked), 0 for unix */
+  port: number;
+  host: string;
+  path: string;
+  backlog: number;
+  close(): void;
+}
+
+interface ServerHandle {
+  fd: number;
+  close(): void;
+  getsockname?(out: { address?: string; port?: number; family?: string }): number;
+}
+
+type CreateServerHandle = (
+  address: string | null,
+  port: number,
+  addressType: number,
+  fd: number | undefined,
+  flags: number,
+) => ServerHandle | number;
+
+/**
+ * Node binds without listening only through `net._createServerHandle`, the
+ * function node:cluster's primary uses for the same purpose (SCHED_NONE): the
+ * master must own the socket but never accept on it, so that every worker
+ * accepts from one shared kernel queue.
+ */
+function createServerHandle(): CreateServerHandle {
+  const fn = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
+  if (typeof fn !== 'function') {
+    throw new SupervisorError('TSGI_NODE_UNSUPPORTED', `this Node.js (${process.version}) lacks net._createServerHandle`);
+  }
+  return fn;
+}
+
+/** Splits `host:port`, `:port`, `[v6]:port`; anything without a port is a unix socket path. */
+export function parseSocketAddress(address: string): { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
+  if (!m) return { kind: 'unix', path: address };
+  return { kind: 'tcp', host: m[1] ?? m[2] ?? '', port: Number(m[3]) };
+}
+
+/** Binds one configured address (TCP or unix) and returns its descriptor; not listening yet. */
+export async function bindSocket(name: string, backlog: number, mode: number | undefined): Promise<BoundSocket> {
+  const create = createServerHandle();
+  const addr = parseSocketAddress(name);
+  if (addr.kind === 'unix') {
+    removeStaleSocket(addr.path);
+    const handle = create(addr.path, -1, -1, undefined, 0);
+    if (typeof handle === 'number') throw bindError(name, handle);
+    // never world-writable unless asked (SPEC §3)
+    chmodSync(addr.path, mode ?? 0o600);
+    return { name, proto: 'http', kind: 'unix', fd: handle.fd, port: 0, host: '', path: addr.path, backlog, close: () => handle.close() };
+  }
+  const host = addr.host === '' ? '0.0.0.0' : addr.host;
+  const resolved = net.isIP(host) ? { address: host, family: net.isIP(host) } : await lookup(host);
+  const handle = create(resolved.address, addr.port, resolved.family, undefined, 0);
+  if (typeof handle === 'number') throw bindError(name, handle);
+  const out: { port?: number } = {};
+  handle.getsockname?.(out);
+  return {
+    name,
+    proto: 'http',
+    kind: 'tcp',
+    fd: handle.fd,
+    port: out.port ?? addr.port,
+    host: resolved.address,
+    path: '',
+    backlog,
+    close: () => handle.close(),
+  };
+}
+
+/**
+ * Puts the bound sockets in the LISTEN state without the master ever polling
+ * them: a short-lived helper process inherits the descriptors, calls listen()
+ * and exits in the same tick, before its event loop could accept anything.
+ * From then on connections wait in the kernel's backlog whether or not a
+ * worker is up (at boot, during a reload, in cheap mode), as with uWSGI.
+ */
+export function listenSockets(sockets: BoundSocket[]): void {
+  if (sockets.length === 0) return;
+  const fds = sockets.map((_, i) => 3 + i);
+  const code =
+    `const net = require('node:net');` +
+    `const fds = ${JSON.stringify(fds)}; const backlogs = ${JSON.stringify(sockets.map((s) => s.backlog))};` +
+    `fds.forEach((fd, i) => net.createServer().listen({ fd, backlog: backlogs[i] }));` +
+    `process.exit(0);`;
+  const r = spawnSync(process.execPath, ['-e', code], {
+    stdio: ['ignore', 'ignore', 'pipe', ...sockets.map((s) => s.fd)],
+    timeout: 10000,
+  });
+  if (r.status !== 0) {
+    throw new SupervisorError('TSGI_LISTEN_FAILED', `cannot listen on ${sockets.map((s) => s.name).join(', ')}: ${String(r.stderr ?? r.error)}`);
+  }
+}
+
+/** The kernel's listen limit: a backlog above it is silently capped (SPEC §3 wants a warning). */
+export function somaxconn(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+function bindError(name: string, errno: number): SupervisorError {
+  const codes: Record<number, string> = { [-98]: 'address already in use', [-13]: 'permission denied', [-99]: 'cannot assign requested address' };
+  return new SupervisorError('TSGI_BIND_FAILED', `cannot bind ${name}: ${codes[errno] ?? `errno ${errno}`}`);
+}

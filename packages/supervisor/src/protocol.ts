@@ -1,0 +1,99 @@
+/**
+ * The contract between the master and its workers: what the master hands a
+ * worker at spawn, the messages they exchange over the IPC channel, and the
+ * reserved exit codes (STYLE 5). Both sides import only this file from each
+ * other, so the worker stays small.
+ */
+
+/** Reserved worker exit codes, after uWSGI's (uwsgi.h). */
+export const EXIT = {
+  /** drained and exited on request (graceful stop, recycle, reload) */
+  RELOAD: 17,
+  /** the app module could not be loaded or exports nothing callable */
+  FAILED_APP: 22,
+  /** asked to end at once (SIGTERM/SIGINT: brutal reload, shutdown) */
+  END: 30,
+} as const;
+
+/** One listening socket handed to a worker as an inherited file descriptor. */
+export interface InheritedSocket {
+  fd: number;
+  name: string;
+  proto: 'http';
+}
+
+/** Everything a worker needs, passed in the TSGI_WORKER environment variable. */
+export interface WorkerBoot {
+  id: number;
+  generation: number;
+  appFile: string;
+  exportName?: string;
+  argv: string[];
+  sockets: InheritedSocket[];
+  /** one request log line per request (`disable-logging` turns it off) */
+  logging: boolean;
+  /** sample rss/vsz after each request (`memory-report` or a reload-on option) */
+  memoryReport: boolean;
+  threads: number;
+  /** `max-requests` for this slot, delta applied; 0 = off */
+  maxRequests: number;
+  /** seconds; gates max-requests and reload-on-rss/as */
+  minWorkerLifetime: number;
+  /** bytes; 0 = off */
+  reloadOnRss: number;
+  reloadOnAs: number;
+  /** how often counters are reported to the master */
+  reportIntervalMs: number;
+  procname?: string;
+  /** the slot's cumulative request count at spawn, for the log's `req: a/b` */
+  slotRequests: number;
+}
+
+/** Cumulative counters of one worker process since it was spawned. */
+export interface WorkerCounters {
+  requests: number;
+  exceptions: number;
+  /** header + body bytes written */
+  tx: number;
+  /** µs spent in requests */
+  runningTime: number;
+  /** µs, uWSGI's (avg + rt) / 2 */
+  avgRt: number;
+  inFlight: number;
+  /** epoch ms of the oldest request in flight, 0 when idle */
+  oldestStart: number;
+  /** per core: requests done and whether one is in flight */
+  cores: { requests: number; inRequest: number; start: number; vars: string[] }[];
+  rss: number;
+  vsz: number;
+  /** event-loop utilisation over the last report interval, 0..1 */
+  elu: number;
+  accepting: boolean;
+  draining: boolean;
+}
+
+export type RecycleReason =
+  | 'max-requests'
+  | 'rss'
+  | 'as'
+  | 'lifetime'
+  | 'harakiri'
+  | 'reload'
+  | 'brutal-reload'
+  | 'scale-down'
+  | 'shutdown'
+  | 'cheap';
+
+export type WorkerMessage =
+  | { t: 'ready'; startupMs: number }
+  | { t: 'report'; c: WorkerCounters }
+  | { t: 'recycle'; reason: RecycleReason; detail: string }
+  | { t: 'status'; text: string };
+
+export type MasterMessage =
+  | { t: 'drain'; reason: RecycleReason }
+  | { t: 'status' };
+
+export function isWorkerMessage(m: unknown): m is WorkerMessage {
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+}

@@ -1,0 +1,139 @@
+/**
+ * The entry point of a worker process. The master spawns it with the listening
+ * sockets as inherited descriptors and a WorkerBoot in TSGI_WORKER; it loads
+ * the app, serves until told to drain, and reports its counters periodically.
+ */
+import { performance } from 'node:perf_hooks';
+import { writeSync } from 'node:fs';
+import { EXIT, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerMessage } from '../protocol.js';
+import { Accounting } from './accounting.js';
+import { fetchToNode } from './fetch-adapter.js';
+import { AppLoadError, loadApp } from './load-app.js';
+import { RequestLog } from './request-log.js';
+import { WorkerServer } from './serve.js';
+import { startOrphanWatchdog } from './watchdog.js';
+
+const boot = JSON.parse(process.env['TSGI_WORKER'] ?? 'null') as WorkerBoot | null;
+if (!boot) {
+  writeSync(2, 'tsgi: this is the worker entry point; it is started by `supervise`, not by hand\n');
+  process.exit(2);
+}
+delete process.env['TSGI_WORKER'];
+const masterPid = process.ppid;
+const startedAt = Date.now();
+
+const logErr = (text: string): void => {
+  writeSync(2, text.endsWith('\n') ? text : text + '\n');
+};
+const send = (m: WorkerMessage): void => {
+  if (process.connected) process.send!(m);
+};
+
+startOrphanWatchdog(masterPid);
+process.on('disconnect', () => process.exit(EXIT.END)); // the master is gone: nothing left to serve for
+if (boot.procname) process.title = boot.procname;
+process.argv = [process.argv[0]!, boot.appFile, ...boot.argv];
+
+const acct = new Accounting(boot.threads);
+const requestLog = boot.logging ? new RequestLog(process.pid, (t) => process.stderr.write(t)) : undefined;
+let server: WorkerServer | undefined;
+let draining = false;
+let recycleAsked = false;
+let elu = performance.eventLoopUtilization();
+
+process.on('SIGTERM', () => endNow());
+process.on('SIGINT', () => endNow());
+process.on('SIGHUP', () => void drain('reload'));
+process.on('message', (m: MasterMessage) => {
+  if (m.t === 'drain') void drain(m.reason);
+  else if (m.t === 'status') send({ t: 'status', text: statusReport() });
+});
+
+await start();
+
+async function start(): Promise<void> {
+  const t0 = performance.now();
+  let app;
+  try {
+    app = await loadApp(boot!.appFile, boot!.exportName);
+  } catch (err) {
+    logErr(`tsgi worker ${boot!.id}: ${err instanceof AppLoadError ? err.message : (err as Error).stack}`);
+    process.exit(EXIT.FAILED_APP);
+  }
+  const handler = app.kind === 'node' ? app.handler : fetchToNode(app.handler);
+  server = new WorkerServer(handler, acct, onFinished, onException);
+  await server.listen(boot!.sockets, 511);
+  send({ t: 'ready', startupMs: Math.round(performance.now() - t0) });
+  setInterval(report, boot!.reportIntervalMs).unref();
+}
+
+function onFinished(f: Parameters<ConstructorParameters<typeof WorkerServer>[2]>[0]): void {
+  requestLog?.add(f.req, f.res, acct.requests, boot!.slotRequests + acct.requests, f.tx, f.ms, f.core);
+  if (!draining && !recycleAsked) checkRecycle();
+}
+
+function onException(err: unknown, req: { method?: string; url?: string }): void {
+  requestLog?.flush();
+  logErr(`tsgi worker ${boot!.id} (pid: ${process.pid}): exception in ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+}
+
+/** max-requests and reload-on-rss/as, checked after each request as uWSGI does, gated by min-worker-lifetime. */
+function checkRecycle(): void {
+  const b = boot!;
+  if (b.maxRequests === 0 && b.reloadOnRss === 0 && b.reloadOnAs === 0) return;
+  if ((Date.now() - startedAt) / 1000 < b.minWorkerLifetime) return;
+  let reason: RecycleReason | undefined;
+  let detail = '';
+  if (b.maxRequests > 0 && acct.requests >= b.maxRequests) {
+    reason = 'max-requests';
+    detail = `max requests reached (${acct.requests} >= ${b.maxRequests})`;
+  } else if (b.reloadOnRss > 0) {
+    const rss = process.memoryUsage.rss();
+    if (rss > b.reloadOnRss) {
+      reason = 'rss';
+      detail = `rss ${rss} > ${b.reloadOnRss}`;
+    }
+  }
+  if (!reason) return;
+  recycleAsked = true;
+  logErr(`...The work of process ${process.pid} is done (${detail}). Seeya!`);
+  send({ t: 'recycle', reason, detail });
+  void drain(reason);
+}
+
+function report(): void {
+  const next = performance.eventLoopUtilization();
+  const delta = performance.eventLoopUtilization(next, elu);
+  elu = next;
+  send({ t: 'report', c: acct.snapshot(delta.utilization, server?.accepting ?? false, draining) });
+}
+
+async function drain(reason: RecycleReason): Promise<void> {
+  if (draining) return;
+  draining = true;
+  report();
+  if (server) await server.drain();
+  finish(EXIT.RELOAD, reason);
+}
+
+function endNow(): void {
+  finish(EXIT.END, 'shutdown');
+}
+
+function finish(code: number, _reason: RecycleReason): void {
+  requestLog?.flush();
+  report();
+  if (process.connected) {
+    // Exit once the final report has been handed to the channel, so the master's counters are exact.
+    process.send!({ t: 'report', c: acct.snapshot(0, false, true) } satisfies WorkerMessage, () => process.exit(code));
+    setTimeout(() => process.exit(code), 1000).unref();
+  } else {
+    process.exit(code);
+  }
+}
+
+function statusReport(): string {
+  const lines = acct.describeInflight();
+  const head = `worker ${boot!.id} (pid: ${process.pid}) ${draining ? 'draining' : 'serving'}, ${lines.length} request(s) in flight, ${server?.connectionCount ?? 0} connection(s)`;
+  return [head, ...lines.map((l) => `  ${l}`)].join('\n');
+}

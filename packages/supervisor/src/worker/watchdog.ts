@@ -1,0 +1,28 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Kills this worker when its master goes away, even by SIGKILL, even while the
+ * app blocks the event loop (SPEC §4: no orphans). The IPC `disconnect` event
+ * covers the common case; this thread covers a worker stuck in a busy loop,
+ * since it runs beside the main thread and polls the parent pid.
+ */
+export function startOrphanWatchdog(masterPid: number, intervalMs = 200): void {
+  const code = `
+    const { workerData } = require('node:worker_threads');
+    setInterval(() => {
+      if (process.ppid !== workerData.masterPid) process.kill(process.pid, 'SIGKILL');
+    }, workerData.intervalMs);
+  `;
+  const thread = new Worker(code, {
+    eval: true,
+    workerData: { masterPid, intervalMs },
+    stdout: false,
+    stderr: false,
+  });
+  thread.on('error', (err) => {
+    // Without the watchdog an orphaned worker could outlive its master: better to stop now.
+    process.stderr.write(`tsgi worker ${process.pid}: orphan watchdog failed: ${err.message}\n`);
+    process.exit(1);
+  });
+  thread.unref();
+}

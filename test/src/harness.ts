@@ -1,0 +1,250 @@
+/**
+ * Test harness for e2e tests: spawns the real `supervise`, reads its log,
+ * sends real HTTP to 127.0.0.1, and kills what it started by pid.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SUPERVISE = path.join(ROOT, 'apps/supervise/bin/supervise.js');
+export const FIXTURES = path.join(ROOT, 'test/fixtures');
+
+/** A fresh temporary directory. */
+export function tmp(prefix = 'tsgi-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** An ephemeral port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Writes an ini file into dir and returns its path. */
+export function writeIni(dir: string, body: string, name = 'app.ini'): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, body);
+  return file;
+}
+
+/** A running `supervise` with its merged stdout+stderr log. */
+export class Supervise {
+  readonly child: ChildProcess;
+  log = '';
+  exitCode: number | null | undefined = undefined;
+  private readonly exited: Promise<number | null>;
+  private waiters: (() => void)[] = [];
+
+  constructor(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.child = spawn(process.execPath, [SUPERVISE, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const onData = (d: Buffer): void => {
+      this.log += d.toString();
+      for (const w of this.waiters) w();
+    };
+    this.child.stdout!.on('data', onData);
+    this.child.stderr!.on('data', onData);
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code) => {
+        this.exitCode = code;
+        for (const w of this.waiters) w();
+        resolve(code);
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves with the match once the log matches `re` (searching from `from`), or rejects after `ms`. */
+  waitFor(re: RegExp, ms = 10000, from = 0): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const m = this.log.slice(from).match(re);
+        if (m) {
+          cleanup();
+          resolve(m);
+          return true;
+        }
+        if (this.exitCode !== undefined) {
+          cleanup();
+          reject(new Error(`supervise exited (${this.exitCode}) before ${re}; log:\n${this.log}`));
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${ms} ms waiting for ${re}; log:\n${this.log}`));
+      }, ms);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+      };
+      const waiter = (): void => void check();
+      this.waiters.push(waiter);
+      check();
+    });
+  }
+
+  /** Waits until `n` workers have logged that their app is ready (counting from `from`). */
+  async waitReady(n: number, ms = 15000, from = 0): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (countMatches(this.log.slice(from), /ready in \d+ ms on worker/g) < n) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} ready workers; log:\n${this.log}`);
+      await this.waitFor(/ready in \d+ ms on worker/, deadline - Date.now(), this.log.length).catch(() => undefined);
+    }
+  }
+
+  /** Resolves with the exit code, or rejects after `ms`. */
+  async waitExit(ms = 10000): Promise<number | null> {
+    let t: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`supervise did not exit within ${ms} ms; log:\n${this.log}`)), ms);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(t);
+    }
+  }
+
+  /** Current worker pid of each slot, from the spawn/respawn log lines. */
+  workerPids(): Map<number, number> {
+    const pids = new Map<number, number>();
+    for (const m of this.log.matchAll(/(?:spawned tsgi worker (\d+) \(pid: (\d+)|Respawned tsgi worker (\d+) \(new pid: (\d+))/g)) {
+      pids.set(Number(m[1] ?? m[3]), Number(m[2] ?? m[4]));
+    }
+    return pids;
+  }
+
+  /** Every worker pid ever spawned. */
+  allWorkerPids(): number[] {
+    return [...this.log.matchAll(/(?:spawned tsgi worker \d+ \(pid: |Respawned tsgi worker \d+ \(new pid: )(\d+)/g)].map((m) => Number(m[1]));
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    process.kill(this.pid, sig);
+  }
+
+  /** Kills the master and every worker it logged, by pid. Safe to call twice. */
+  async kill(): Promise<void> {
+    for (const pid of [this.pid, ...this.allWorkerPids()]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (this.exitCode === undefined) await this.waitExit(5000).catch(() => undefined);
+  }
+}
+
+export function countMatches(text: string, re: RegExp): number {
+  return [...text.matchAll(re)].length;
+}
+
+/** Whether a process exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+export interface Reply {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** One HTTP request to 127.0.0.1 (or a unix socket), bounded by `ms`. */
+export function request(
+  target: number | string,
+  pathname = '/',
+  opts: { method?: string; body?: string; agent?: http.Agent | false; ms?: number; headers?: http.OutgoingHttpHeaders } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const where = typeof target === 'number' ? { host: '127.0.0.1', port: target } : { socketPath: target };
+    const req = http.request(
+      { ...where, path: pathname, method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: opts.headers, timeout: opts.ms ?? 5000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`request to ${pathname} timed out`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export interface LoadResult {
+  ok: number;
+  failed: number;
+  errors: Map<string, number>;
+  statuses: Map<number, number>;
+}
+
+/**
+ * A closed-loop HTTP load: `connections` loops each sending requests one after
+ * the other (keep-alive through one agent, or a new connection each time)
+ * until `stop()` resolves. Every request that does not end in a 200 is a failure.
+ */
+export function load(port: number, opts: { connections: number; keepAlive: boolean; path?: string }): {
+  stop: () => Promise<LoadResult>;
+  result: LoadResult;
+} {
+  const result: LoadResult = { ok: 0, failed: 0, errors: new Map(), statuses: new Map() };
+  const agent = opts.keepAlive ? new http.Agent({ keepAlive: true, maxSockets: opts.connections }) : false;
+  let running = true;
+  const loop = async (): Promise<void> => {
+    while (running) {
+      try {
+        const r = await request(port, opts.path ?? '/', { agent, ms: 10000 });
+        if (r.status === 200) result.ok++;
+        else {
+          result.failed++;
+          result.statuses.set(r.status, (result.statuses.get(r.status) ?? 0) + 1);
+        }
+      } catch (e) {
+        result.failed++;
+        const key = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        result.errors.set(key, (result.errors.get(key) ?? 0) + 1);
+      }
+    }
+  };
+  const loops = Array.from({ length: opts.connections }, loop);
+  return {
+    result,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      if (agent) agent.destroy();
+      return result;
+    },
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

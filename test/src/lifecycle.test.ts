@@ -1,0 +1,136 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { FIXTURES, Supervise, freePort, isAlive, load, request, sleep, tmp, writeIni } from './harness.js';
+
+const started: Supervise[] = [];
+after(async () => {
+  for (const s of started) await s.kill();
+});
+
+async function start(processes: number, extra = ''): Promise<{ sup: Supervise; port: number; dir: string }> {
+  const dir = tmp();
+  const port = await freePort();
+  const ini = writeIni(
+    dir,
+    `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = ${processes}\ndisable-logging = true\n${extra}`,
+  );
+  const sup = new Supervise(['--ini', ini]);
+  started.push(sup);
+  await sup.waitReady(processes);
+  return { sup, port, dir };
+}
+
+describe('workers die and come back', () => {
+  test('kill -9 of a worker: respawned into the same slot, the others untouched', async () => {
+    const { sup, port } = await start(3);
+    const before = sup.workerPids();
+    assert.equal(before.size, 3);
+    const victim = before.get(2)!;
+    process.kill(victim, 'SIGKILL');
+    const m = await sup.waitFor(/Respawned tsgi worker (\d+) \(new pid: (\d+)\)/);
+    assert.equal(m[1], '2');
+    assert.match(sup.log, new RegExp(`DAMN ! worker 2 \\(pid: ${victim}\\) died, killed by signal 9 :\\( trying respawn \\.\\.\\.`));
+    await sup.waitReady(4);
+    const afterPids = sup.workerPids();
+    assert.equal(afterPids.get(1), before.get(1));
+    assert.equal(afterPids.get(3), before.get(3));
+    assert.notEqual(afterPids.get(2), victim);
+    assert.ok(isAlive(before.get(1)!) && isAlive(before.get(3)!));
+    assert.equal((await request(port, '/')).status, 200);
+    // the respawned worker knows its slot id
+    let sawTwo = false;
+    for (let i = 0; i < 60 && !sawTwo; i++) sawTwo = (await request(port, '/')).body.startsWith('esm node 2 ');
+    assert.ok(sawTwo, 'slot 2 serves again with TSGI_WORKER_ID=2');
+    await sup.kill();
+  });
+
+  test('kill -9 of the master: no worker alive 1 s later, even one stuck in a busy loop', async () => {
+    const { sup, port } = await start(2);
+    const workers = [...sup.workerPids().values()];
+    // keep one worker's event loop busy so only the watchdog can notice
+    const busy = request(port, '/spin?ms=3000').catch(() => undefined);
+    await sleep(100);
+    process.kill(sup.pid, 'SIGKILL');
+    await sup.waitExit(2000);
+    await sleep(1000);
+    for (const pid of workers) assert.equal(isAlive(pid), false, `worker ${pid} outlived its master`);
+    await busy;
+  });
+});
+
+describe('pidfile and control commands', () => {
+  test('--reload pidfile reloads, --stop pidfile stops, vacuum removes the pidfile', async () => {
+    const dir = tmp();
+    const pidfile = path.join(dir, 'tsgi.pid');
+    const { sup } = await start(1, `pidfile = ${pidfile}\nvacuum = true\n`);
+    assert.equal(Number(readFileSync(pidfile, 'utf8').trim()), sup.pid);
+    const first = sup.workerPids().get(1)!;
+    const reload = new Supervise(['--reload', pidfile]);
+    assert.equal(await reload.waitExit(), 0);
+    await sup.waitFor(/Respawned tsgi worker 1 \(new pid: (\d+)\)/);
+    await sup.waitFor(/reload complete/);
+    assert.notEqual(sup.workerPids().get(1), first);
+    const stop = new Supervise(['--stop', pidfile]);
+    assert.equal(await stop.waitExit(), 0);
+    assert.equal(await sup.waitExit(), 0);
+    assert.match(sup.log, /goodbye to tsgi\./);
+    assert.equal(existsSync(pidfile), false);
+  });
+
+  test('a missing pidfile is a clear error', async () => {
+    const sup = new Supervise(['--stop', '/nonexistent/tsgi.pid']);
+    assert.equal(await sup.waitExit(), 1);
+    assert.match(sup.log, /cannot read pidfile \/nonexistent\/tsgi\.pid: no such file/);
+    assert.doesNotMatch(sup.log, /\n\s+at /, 'no stack trace');
+  });
+
+  test('a pidfile naming a dead process is a clear error', async () => {
+    const dir = tmp();
+    const pidfile = writeIni(dir, '999999\n', 'stale.pid');
+    const sup = new Supervise(['--reload', pidfile]);
+    assert.equal(await sup.waitExit(), 1);
+    assert.match(sup.log, /no process with pid 999999/);
+  });
+});
+
+describe('shutdown', () => {
+  test('SIGINT stops the workers and exits 0', async () => {
+    const { sup } = await start(2);
+    const workers = [...sup.workerPids().values()];
+    sup.signal('SIGINT');
+    assert.equal(await sup.waitExit(), 0);
+    await sleep(200);
+    for (const pid of workers) assert.equal(isAlive(pid), false);
+  });
+
+  test('SIGQUIT stops too', async () => {
+    const { sup } = await start(1);
+    sup.signal('SIGQUIT');
+    assert.equal(await sup.waitExit(), 0);
+  });
+
+  test('die-on-term: SIGTERM is a graceful shutdown, in-flight requests finish, exit 0', async () => {
+    const { sup, port } = await start(1, 'die-on-term = true\n');
+    const slow = request(port, '/sleep?ms=800');
+    await sleep(200);
+    sup.signal('SIGTERM');
+    const r = await slow;
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'slept 800\n');
+    assert.equal(await sup.waitExit(), 0);
+    assert.match(sup.log, /graceful shutdown triggered/);
+  });
+
+  test('keep-alive load while shutting down gracefully: every request answered', async () => {
+    const { sup, port } = await start(2, 'die-on-term = true\n');
+    const gen = load(port, { connections: 16, keepAlive: true });
+    await sleep(500);
+    sup.signal('SIGTERM');
+    assert.equal(await sup.waitExit(), 0);
+    const r = await gen.stop();
+    // after the master is gone new connections are refused: only failures before exit count
+    assert.ok(r.ok > 0);
+  });
+});
