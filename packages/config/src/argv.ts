@@ -6,8 +6,9 @@
  * Values are not validated here, only split: load.ts validates file and command-line
  * values alike.
  */
-import { diagnostic, suggestName, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
-import { PYTHON_OPTIONS, findOption, findShortOption, knownOptionNames, normaliseKey, type OptionSpec } from './options.js';
+import { diagnostic, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
+import { findOption, findShortOption, normaliseKey, type OptionSpec } from './options.js';
+import { unknownOption } from './unknown-option.js';
 import type { RawValue } from './values.js';
 
 /** What `supervise` was asked to do. */
@@ -110,14 +111,7 @@ function parseLong(state: ParseState, arg: string): void {
   if (spec !== undefined) return void addSetting(state, spec, flag, inline);
   // Consume a following value so that `--procesess 4` reports one error, not two.
   takeValue(state, inline, (next) => !next.startsWith('-') && !next.endsWith('.ini'));
-  const hint = PYTHON_OPTIONS[name];
-  if (hint !== undefined) {
-    state.errors.push(diagnostic('TSGI_CONFIG_PYTHON_OPTION', `"${name}" is a Python option of uWSGI; tsgi runs Node apps: ${hint}`, CLI, name));
-    return;
-  }
-  const suggestion = suggestName(name, [...knownOptionNames(), ...COMMANDS]);
-  const didYouMean = suggestion === undefined ? '' : ` (did you mean "--${suggestion}"?)`;
-  state.errors.push(diagnostic('TSGI_CONFIG_UNKNOWN_OPTION', `unknown option "${flag}"${didYouMean}`, CLI));
+  state.errors.push(unknownOption(flag, CLI, COMMANDS));
 }
 
 /** Handle `--ini`, the pidfile commands and the action flags; false for anything else. */

@@ -105,7 +105,7 @@ export function levenshtein(a: string, b: string): number {
 
 /**
  * The known name nearest to `input`: a name it is a prefix of, or the closest within an
- * edit distance of 3 (and less than the input's length, so `foo` suggests nothing).
+ * edit distance of 3 (and of half the input's length, so `foo` suggests nothing).
  */
 export function suggestName(input: string, known: readonly string[]): string | undefined {
   if (input.length >= 3) {
@@ -118,5 +118,6 @@ export function suggestName(input: string, known: readonly string[]): string | u
     const distance = levenshtein(input, name);
     if (distance < bestDistance) [best, bestDistance] = [name, distance];
   }
-  return bestDistance <= 3 && bestDistance < input.length ? best : undefined;
+  // Short inputs need a closer match: `ini` is 2 edits from `env`, but not a typo of it.
+  return bestDistance <= Math.min(3, Math.floor(input.length / 2)) ? best : undefined;
 }

@@ -5,11 +5,12 @@
  */
 import { parseArgv, type Setting } from './argv.js';
 import { defaultConfig, getOptionValue, setOptionValue, type TsgiConfig } from './config.js';
-import { diagnostic, suggestName, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
+import { diagnostic, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
 import { readIniFile, type IniRead } from './ini-file.js';
-import { PYTHON_OPTIONS, findOption, knownOptionNames, type OptionSpec } from './options.js';
+import { findOption, type OptionSpec } from './options.js';
 import { detectHost, expandValue, magicVars, type HostFacts, type MagicVars } from './placeholders.js';
 import { checkRules } from './rules.js';
+import { unknownOption } from './unknown-option.js';
 import { parseValue } from './values.js';
 
 /** Inputs of loadConfig; only argv is required. */
@@ -58,6 +59,8 @@ export function loadConfig(options: LoadOptions): LoadResult {
   const config = defaultConfig(host.cpus);
   const { sources, invalid } = applySettings(config, settings, env, result);
   normalise(config, sources);
+  // A file that could not be read may well hold the app and socket: do not also claim they are missing.
+  if (reads.some((read) => read.errors.length > 0 && read.entries.length === 0)) for (const name of ['app', 'http-socket']) invalid.add(name);
   const origin = reads[0] === undefined ? undefined : { file: reads[0].display };
   const findings = checkRules(config, origin === undefined ? { sources, host, invalid } : { sources, host, invalid, origin });
   result.errors.push(...findings.errors);
@@ -97,20 +100,10 @@ function settingsOfFile(read: IniRead, cwd: string, host: HostFacts, result: Loa
   for (const entry of read.entries) {
     const where = { file: read.display, line: entry.line };
     const spec = findOption(entry.key);
-    if (spec === undefined) result.errors.push(unknownKey(entry.key, where));
+    if (spec === undefined) result.errors.push(unknownOption(entry.key, where));
     else settings.push({ spec, key: entry.key, value: entry.value, where, magic });
   }
   return settings;
-}
-
-function unknownKey(key: string, where: SourceLocation): ConfigDiagnostic {
-  const hint = PYTHON_OPTIONS[key.replace(/_/g, '-')];
-  if (hint !== undefined) {
-    return diagnostic('TSGI_CONFIG_PYTHON_OPTION', `"${key}" is a Python option of uWSGI; tsgi runs Node apps: ${hint}`, where, key);
-  }
-  const suggestion = suggestName(key.replace(/_/g, '-'), knownOptionNames());
-  const didYouMean = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
-  return diagnostic('TSGI_CONFIG_UNKNOWN_OPTION', `unknown option "${key}"${didYouMean}`, where);
 }
 
 /**

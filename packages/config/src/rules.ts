@@ -6,7 +6,7 @@
  */
 import type { TsgiConfig } from './config.js';
 import { describeLocation, diagnostic, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
-import { OPTIONS } from './options.js';
+import { OPTIONS, findOption } from './options.js';
 import { appExportName } from './app-spec.js';
 import type { HostFacts } from './placeholders.js';
 
@@ -17,7 +17,8 @@ export interface RuleContext {
   host: Pick<HostFacts, 'somaxconn'>;
   /** Location for global errors (no app, no socket): the first config file, if any. */
   origin?: SourceLocation;
-  /** Options whose value was rejected: rules about them would only repeat that error. */
+  /** Options whose value is unknown because of an earlier error (a rejected value, an
+   * unreadable file): rules about them would only repeat that error. */
   invalid?: ReadonlySet<string>;
 }
 
@@ -32,7 +33,9 @@ type Rule = (config: TsgiConfig, context: RuleContext, found: RuleFindings) => v
 /** `"processes" (4, set at app.ini:3)`: an option, its value and where it came from. */
 function valueAt(name: string, value: number, context: RuleContext): string {
   const where = context.sources.get(name);
-  return `"${name}" (${value}, ${where === undefined ? 'its default' : `set at ${describeLocation(where)}`})`;
+  if (where !== undefined) return `"${name}" (${value}, set at ${describeLocation(where)})`;
+  const cpus = findOption(name)?.dynamicDefault === 'cpus' ? ': the CPUs this process may use' : '';
+  return `"${name}" (${value}, its default${cpus})`;
 }
 
 /** True when none of `names` had a rejected value. */

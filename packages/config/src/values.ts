@@ -45,9 +45,11 @@ function parseText(type: OptionType, text: string, values: readonly string[]): P
   switch (type) {
     case 'int':
     case 'megabytes':
-      return /^\d+$/.test(text) ? ok(Number(text)) : fail(`"${text}" is not ${type === 'int' ? 'a whole number' : 'a whole number of megabytes'}`);
+      if (/^\d+$/.test(text)) return ok(Number(text));
+      return fail(/^-\d+$/.test(text) ? `"${text}" is negative` : `"${text}" is not an integer${type === 'megabytes' ? ' number of megabytes' : ''}`);
     case 'number':
-      return /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? ok(Number(text)) : fail(`"${text}" is not a number`);
+      if (/^(\d+(\.\d*)?|\.\d+)$/.test(text)) return ok(Number(text));
+      return fail(/^-[\d.]+$/.test(text) ? `"${text}" is negative` : `"${text}" is not a number`);
     case 'bool':
       return parseBool(text);
     case 'enum':

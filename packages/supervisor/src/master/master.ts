@@ -12,6 +12,11 @@ import { bindSocket, listenSockets, somaxconn, type BoundSocket } from './socket
 import { spawnWorker, type Spawner } from './spawn.js';
 import { buryCounters, newSlot, slotRequests, type SlotRecord, type WorkerRecord } from './worker-table.js';
 import { removePidfile, writePidfile } from './pidfile.js';
+import { listenQueues, readMemory, socketInode } from './proc.js';
+import pidusage from 'pidusage';
+import type { StatsDocument } from '@tsgi/stats-protocol';
+import { collectStats, type ProcessSample } from '../stats/collect.js';
+import { startStatsServer, type StatsServer } from '../stats/servers.js';
 
 /** The master's phase (STYLE 7). */
 export type MasterPhase = 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
@@ -21,7 +26,8 @@ export type MasterEvent =
   | { type: 'signal'; signal: NodeJS.Signals }
   | { type: 'message'; worker: WorkerRecord; msg: WorkerMessage }
   | { type: 'exit'; worker: WorkerRecord; code: number | null; signal: NodeJS.Signals | null }
-  | { type: 'command'; command: string };
+  | { type: 'command'; command: string }
+  | { type: 'sample'; samples: Map<number, ProcessSample> };
 
 /** Re-reads the configuration (SIGHUP); errors are logged and the old config kept. */
 export type ConfigReader = () => { config?: TsgiConfig; errors: string[]; warnings: string[] };
@@ -71,6 +77,11 @@ export class Master {
   /** some worker has loaded the app since boot (need-app) */
   private everReady = false;
   private signalHandlers = new Map<NodeJS.Signals, () => void>();
+  private statsServer: StatsServer | undefined;
+  private samples = new Map<number, ProcessSample>();
+  private queues = new Map<string, number>();
+  private lastSampleAt = 0;
+  private sampling = false;
 
   constructor(opts: MasterOptions) {
     this.cfg = opts.config;
@@ -91,6 +102,7 @@ export class Master {
         this.dispatchEvents();
         this.murderWorkers();
         this.manageWorkers();
+        this.sampleResources();
         this.finishTransitions();
         if (this.stopped()) break;
         await this.sleep(this.nextWakeMs());
@@ -148,6 +160,17 @@ export class Master {
     this.logger.log(`spawned tsgi master process (pid: ${process.pid})`);
     for (let id = 1; id <= c.processes; id++) this.slots.push(newSlot(id));
     this.phase = 'running';
+    if (c.stats) {
+      this.statsServer = await startStatsServer({
+        address: c.stats,
+        http: c.statsHttp,
+        minified: c.statsMinified,
+        pushSeconds: c.statsPush,
+        chmod: c.chmodSocket,
+        logger: this.logger,
+        snapshot: () => this.statsDocument(),
+      });
+    }
   }
 
   private async bindConfiguredSockets(c: TsgiConfig): Promise<void> {
@@ -184,6 +207,7 @@ export class Master {
       if (ev.type === 'signal') this.handleSignal(ev.signal);
       else if (ev.type === 'message') this.handleMessage(ev.worker, ev.msg);
       else if (ev.type === 'exit') this.reapWorker(ev.worker, ev.code, ev.signal);
+      else if (ev.type === 'sample') this.samples = ev.samples;
       else this.handleCommand(ev.command);
     }
   }
@@ -233,7 +257,57 @@ export class Master {
     }
   }
 
-  /** Step 4: complete a reload or a shutdown once its workers are gone. */
+  /**
+   * Step 4 (`stats`, `memory-report`): about once a second, read each socket's
+   * accept queue from the kernel and each worker's memory and CPU. The CPU
+   * reading is asynchronous (pidusage) and comes back as a `sample` event.
+   */
+  private sampleResources(): void {
+    const now = Date.now();
+    if (now - this.lastSampleAt < 1000) return;
+    this.lastSampleAt = now;
+    const byInode = listenQueues();
+    for (const [name, s] of this.sockets) this.queues.set(name, byInode.get(socketInode(s.fd)) ?? 0);
+    if (this.sampling) return;
+    const pids = this.workers.map((w) => w.pid).filter((p) => p > 0);
+    this.sampling = true;
+    void Promise.allSettled(pids.map((pid) => pidusage(pid).then((u) => [pid, u] as const))).then((results) => {
+      this.sampling = false;
+      const samples = new Map<number, ProcessSample>();
+      for (const r of results) {
+        if (r.status !== 'fulfilled') continue;
+        const [pid, u] = r.value;
+        samples.set(pid, { cpu: u.cpu, rss: u.memory, vsz: readMemory(pid)?.vsz ?? 0 });
+      }
+      this.enqueue({ type: 'sample', samples });
+    });
+  }
+
+  /** The stats document (SPEC §8), built from the master's tables; cheap enough to build per request. */
+  statsDocument(): StatsDocument {
+    const c = this.cfg;
+    return collectStats(
+      {
+        pid: process.pid,
+        uid: process.getuid?.() ?? 0,
+        gid: process.getgid?.() ?? 0,
+        cwd: this.cwd,
+        phase: this.phase,
+        startedAt: this.startedAt,
+        reloads: this.reloads,
+        threads: c.threads,
+        chdir: c.chdir ?? '',
+        memoryReport: c.memoryReport || c.reloadOnRss > 0 || c.reloadOnAs > 0 || c.evilReloadOnRss > 0 || c.evilReloadOnAs > 0,
+        slots: this.slots,
+        workers: this.workers,
+        sockets: [...this.sockets].map(([name, s]) => ({ name, proto: s.proto, queue: this.queues.get(name) ?? 0, maxQueue: s.backlog })),
+        samples: this.samples,
+      },
+      Date.now(),
+    );
+  }
+
+  /** Step 5: complete a reload or a shutdown once its workers are gone. */
   private finishTransitions(): void {
     if (this.phase === 'reloading') {
       const stale = this.workers.some((w) => w.generation !== this.generation);
@@ -580,6 +654,8 @@ export class Master {
 
   private vacuum(): void {
     const c = this.cfg;
+    this.statsServer?.close();
+    pidusage.clear();
     for (const s of this.sockets.values()) {
       s.close();
     }
