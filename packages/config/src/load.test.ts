@@ -86,13 +86,13 @@ test('files named relative to cwd are reported as written', () => {
 });
 
 test('warnings: planned options, no-effect options, master = false, listen above somaxconn', () => {
-  const file = writeIni(validIni('spooler = /tmp/spool', 'socket = :3031', 'cheaper-step = 2', 'master = false', 'listen = 5000', 'stats-http', 'lazy-apps'));
+  const file = writeIni(validIni('spooler = /tmp/spool', 'socket = :3031', 'max-requests-delta = 2', 'master = false', 'listen = 5000', 'stats-http', 'lazy-apps'));
   const result = load([file]);
   assert.deepEqual(printed(result.errors), []);
   assert.deepEqual(printed(result.warnings).sort(), [
     `${file}:4: option "spooler" is not implemented yet; it has no effect`,
     `${file}:5: option "socket" is not implemented yet; it has no effect`,
-    `${file}:6: option "cheaper-step" has no effect without cheaper`,
+    `${file}:6: option "max-requests-delta" has no effect without max-requests`,
     `${file}:7: option "master": tsgi always runs a master; "false" has no effect`,
     `${file}:8: option "listen": 5000 exceeds net.core.somaxconn (4096); the kernel will silently cap the backlog at 4096`,
     `${file}:9: option "stats-http" has no effect without stats`,

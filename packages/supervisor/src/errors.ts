@@ -10,7 +10,8 @@ export type SupervisorErrorCode =
   | 'TSGI_PIDFILE_INVALID'
   | 'TSGI_NO_SUCH_PROCESS'
   | 'TSGI_PRIVILEGES'
-  | 'TSGI_LOGTO';
+  | 'TSGI_LOGTO'
+  | 'TSGI_FIFO_FAILED';
 
 export class SupervisorError extends Error {
   constructor(

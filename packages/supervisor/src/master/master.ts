@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import os from 'node:os';
-import { unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import type { TsgiConfig } from '@tsgi/config';
 import { resolveAppSpec } from '@tsgi/config';
 import { EXIT, isWorkerMessage, type MasterMessage, type RecycleReason, type WorkerMessage } from '../protocol.js';
@@ -15,6 +15,8 @@ import { removePidfile, writePidfile } from './pidfile.js';
 import { listenQueues, readMemory, socketInode } from './proc.js';
 import pidusage from 'pidusage';
 import type { StatsDocument } from '@tsgi/stats-protocol';
+import { TouchWatcher } from './touch.js';
+import { openMasterFifo } from './fifo.js';
 import { collectStats, type ProcessSample } from '../stats/collect.js';
 import { startStatsServer, type StatsServer } from '../stats/servers.js';
 
@@ -41,6 +43,14 @@ export interface MasterOptions {
   logFd?: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+}
+
+function readProcText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    return `unreadable (${(err as NodeJS.ErrnoException).code})`;
+  }
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'];
@@ -81,6 +91,8 @@ export class Master {
   private samples = new Map<number, ProcessSample>();
   private queues = new Map<string, number>();
   private lastSampleAt = 0;
+  private touches: TouchWatcher | undefined;
+  private fifos: { close(): void }[] = [];
   private sampling = false;
 
   constructor(opts: MasterOptions) {
@@ -102,7 +114,7 @@ export class Master {
         this.dispatchEvents();
         this.murderWorkers();
         this.manageWorkers();
-        this.sampleResources();
+        this.everySecond();
         this.finishTransitions();
         if (this.stopped()) break;
         await this.sleep(this.nextWakeMs());
@@ -160,6 +172,13 @@ export class Master {
     this.logger.log(`spawned tsgi master process (pid: ${process.pid})`);
     for (let id = 1; id <= c.processes; id++) this.slots.push(newSlot(id));
     this.phase = 'running';
+    this.touches = new TouchWatcher(c.touchReload.map((f) => this.path(f)));
+    for (const f of this.touches.missing()) {
+      this.logger.log(`unable to stat() ${f}, events will be triggered as soon as the file is created`);
+    }
+    for (const f of c.masterFifo) {
+      this.fifos.push(openMasterFifo(this.path(f), (command) => this.enqueue({ type: 'command', command })));
+    }
     if (c.stats) {
       this.statsServer = await startStatsServer({
         address: c.stats,
@@ -227,7 +246,36 @@ export class Master {
       } else if ((w.state === 'ready' || w.state === 'draining') && this.cfg.harakiri > 0 && !w.harakiried) {
         this.checkHarakiri(w, now);
       }
+      if (w.state === 'ready' || w.state === 'draining') this.checkEvilReload(w);
+      if (w.state === 'ready') this.checkLifetime(w, now);
     }
+  }
+
+  /** `evil-reload-on-rss/as`: SIGKILL at once, without waiting for requests, from the master's own reading. */
+  private checkEvilReload(w: WorkerRecord): void {
+    const c = this.cfg;
+    const sample = this.samples.get(w.pid);
+    if (!sample) return;
+    const MB = 1024 * 1024;
+    let what = '';
+    if (c.evilReloadOnRss > 0 && sample.rss > c.evilReloadOnRss * MB) what = `RSS: ${sample.rss}`;
+    else if (c.evilReloadOnAs > 0 && sample.vsz > c.evilReloadOnAs * MB) what = `ADDRESS SPACE: ${sample.vsz}`;
+    if (!what) return;
+    this.samples.delete(w.pid);
+    this.slots[w.slot - 1]!.lastReason = what.startsWith('RSS') ? 'rss' : 'as';
+    this.logger.verbose(`*** EVIL RELOAD ON WORKER ${w.slot} ${what} (pid: ${w.pid}) ***`);
+    this.kill(w, 'SIGKILL');
+  }
+
+  /** `max-worker-lifetime` (+ delta per slot): replace the worker gracefully, successor first. */
+  private checkLifetime(w: WorkerRecord, now: number): void {
+    const c = this.cfg;
+    if (c.maxWorkerLifetime <= 0 || w.replaceReason) return;
+    const limit = (c.maxWorkerLifetime + (w.slot - 1) * c.maxWorkerLifetimeDelta) * 1000;
+    if (now - w.spawnedAt <= limit) return;
+    this.logger.verbose(`worker ${w.slot} lifetime reached, it was running for ${Math.floor((now - w.spawnedAt) / 1000)} second(s)`);
+    w.replaceReason = 'lifetime';
+    this.slots[w.slot - 1]!.lastReason = 'lifetime';
   }
 
   /**
@@ -241,31 +289,39 @@ export class Master {
     const now = Date.now();
     for (const slot of this.slots) {
       if (!slot.active) continue;
-      const current = this.workers.find((w) => w.slot === slot.id && w.generation === this.generation && (w.state === 'starting' || w.state === 'ready'));
+      const current = this.workers.find(
+        (w) => w.slot === slot.id && w.generation === this.generation && !w.replaceReason && (w.state === 'starting' || w.state === 'ready'),
+      );
       if (!current && now >= slot.nextSpawnAt) this.spawn(slot);
     }
     for (const w of this.liveWorkers()) {
       const slot = this.slots[w.slot - 1];
       const wanted = slot?.active === true;
-      if (w.generation === this.generation && wanted) continue;
+      if (w.generation === this.generation && wanted && !w.replaceReason) continue;
       const replaced = this.workers.some(
-        (n) => n.slot === w.slot && n.generation === this.generation && n.state === 'ready',
+        (n) => n !== w && n.slot === w.slot && n.generation === this.generation && !n.replaceReason && n.state === 'ready',
       );
-      if (this.brutal) this.end(w, 'brutal-reload');
+      if (this.brutal && w.generation !== this.generation) this.end(w, 'brutal-reload');
       else if (!wanted) this.retire(w, 'scale-down');
-      else if (replaced || w.state === 'starting') this.retire(w, 'reload');
+      else if (replaced || w.state === 'starting') this.retire(w, w.replaceReason ?? 'reload');
     }
   }
 
-  /**
-   * Step 4 (`stats`, `memory-report`): about once a second, read each socket's
-   * accept queue from the kernel and each worker's memory and CPU. The CPU
-   * reading is asynchronous (pidusage) and comes back as a `sample` event.
-   */
-  private sampleResources(): void {
+  /** Step 4: what uWSGI's master does once per cycle: touch files, then resource readings. */
+  private everySecond(): void {
     const now = Date.now();
     if (now - this.lastSampleAt < 1000) return;
     this.lastSampleAt = now;
+    this.checkTouches();
+    this.sampleResources();
+  }
+
+  /**
+   * `stats`, `memory-report`: read each socket's accept queue from the kernel
+   * and each worker's memory and CPU. The CPU reading is asynchronous
+   * (pidusage) and comes back as a `sample` event.
+   */
+  private sampleResources(): void {
     const byInode = listenQueues();
     for (const [name, s] of this.sockets) this.queues.set(name, byInode.get(socketInode(s.fd)) ?? 0);
     if (this.sampling) return;
@@ -283,6 +339,14 @@ export class Master {
     });
   }
 
+  /** `touch-reload`: a touched file is a SIGHUP. */
+  private checkTouches(): void {
+    for (const f of this.touches?.check() ?? []) {
+      this.logger.verbose(`*** ${f} has been touched... grace them all !!! ***`);
+      this.enqueue({ type: 'signal', signal: 'SIGHUP' });
+    }
+  }
+
   /** The stats document (SPEC §8), built from the master's tables; cheap enough to build per request. */
   statsDocument(): StatsDocument {
     const c = this.cfg;
@@ -297,6 +361,7 @@ export class Master {
         reloads: this.reloads,
         threads: c.threads,
         chdir: c.chdir ?? '',
+        noCores: c.statsNoCores,
         memoryReport: c.memoryReport || c.reloadOnRss > 0 || c.reloadOnAs > 0 || c.evilReloadOnRss > 0 || c.evilReloadOnAs > 0,
         slots: this.slots,
         workers: this.workers,
@@ -554,6 +619,7 @@ export class Master {
       counters: undefined,
       lastReportAt: Date.now(),
       harakiried: false,
+      replaceReason: undefined,
     };
     this.workers.push(w);
     child.on('message', (msg) => {
@@ -599,12 +665,19 @@ export class Master {
     slot.harakiriCount++;
     slot.lastReason = 'harakiri';
     this.logger.verbose(`*** HARAKIRI ON WORKER ${w.slot} (pid: ${w.pid}, try: 1) ***`);
+    if (this.cfg.harakiriVerbose) {
+      for (const what of ['syscall', 'wchan']) {
+        this.logger.log(`HARAKIRI: -- ${what}> ${readProcText(`/proc/${w.pid}/${what}`)}`);
+      }
+    }
+    this.logger.verbose(`HARAKIRI !!! worker ${w.slot} status !!!`);
     for (const core of w.counters?.cores ?? []) {
       if (core.inRequest) {
         const v = Object.fromEntries(core.vars.filter(Boolean).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
         this.logger.verbose(`HARAKIRI [core 0] ${v['REMOTE_ADDR'] ?? '-'} - ${v['REQUEST_METHOD'] ?? ''} ${v['REQUEST_URI'] ?? ''} since ${Math.floor(core.start / 1000)}`);
       }
     }
+    this.logger.verbose(`HARAKIRI !!! end of worker ${w.slot} status !!!`);
     this.kill(w, 'SIGKILL');
   }
 
@@ -655,6 +728,7 @@ export class Master {
   private vacuum(): void {
     const c = this.cfg;
     this.statsServer?.close();
+    for (const f of this.fifos) f.close();
     pidusage.clear();
     for (const s of this.sockets.values()) {
       s.close();

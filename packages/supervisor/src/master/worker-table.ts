@@ -27,6 +27,8 @@ export interface WorkerRecord {
   lastReportAt: number;
   /** harakiri already fired for it */
   harakiried: boolean;
+  /** set when the master wants it replaced (max-worker-lifetime): a successor is spawned first */
+  replaceReason: RecycleReason | undefined;
 }
 
 /** What stays with a slot when its processes come and go (uWSGI's per-slot shared memory). */

@@ -23,6 +23,8 @@ export interface StatsView {
   chdir: string;
   /** rss/vsz are reported only with memory-report or a memory option, as uWSGI does */
   memoryReport: boolean;
+  /** `stats-no-cores`: leave `cores` out, as uWSGI does */
+  noCores?: boolean;
   slots: readonly SlotRecord[];
   workers: readonly WorkerRecord[];
   sockets: readonly { name: string; proto: string; queue: number; maxQueue: number }[];
@@ -68,7 +70,11 @@ export function collectStats(v: StatsView, now: number): StatsDocument {
     cwd: v.cwd,
     locks: LOCKS.map((name) => ({ [name]: 0 })),
     sockets,
-    workers: v.slots.map((slot) => collectSlot(v, slot, now)),
+    workers: v.slots.map((slot) => {
+      const w = collectSlot(v, slot, now);
+      if (v.noCores) delete (w as Partial<StatsWorker>).cores;
+      return w;
+    }),
     tsgi: {
       version: VERSION,
       started_at: Math.floor(v.startedAt / 1000),

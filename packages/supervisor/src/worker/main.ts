@@ -12,6 +12,7 @@ import { AppLoadError, loadApp } from './load-app.js';
 import { RequestLog } from './request-log.js';
 import { WorkerServer } from './serve.js';
 import { startOrphanWatchdog } from './watchdog.js';
+import { readMemory } from '../master/proc.js';
 
 const boot = JSON.parse(process.env['TSGI_WORKER'] ?? 'null') as WorkerBoot | null;
 if (!boot) {
@@ -87,11 +88,14 @@ function checkRecycle(): void {
   if (b.maxRequests > 0 && acct.requests >= b.maxRequests) {
     reason = 'max-requests';
     detail = `max requests reached (${acct.requests} >= ${b.maxRequests})`;
-  } else if (b.reloadOnRss > 0) {
-    const rss = process.memoryUsage.rss();
-    if (rss > b.reloadOnRss) {
+  } else if (b.reloadOnRss > 0 || b.reloadOnAs > 0) {
+    const mem = readMemory(process.pid);
+    if (mem && b.reloadOnRss > 0 && mem.rss > b.reloadOnRss) {
       reason = 'rss';
-      detail = `rss ${rss} > ${b.reloadOnRss}`;
+      detail = `rss ${mem.rss} > ${b.reloadOnRss}`;
+    } else if (mem && b.reloadOnAs > 0 && mem.vsz > b.reloadOnAs) {
+      reason = 'as';
+      detail = `address space ${mem.vsz} > ${b.reloadOnAs}`;
     }
   }
   if (!reason) return;

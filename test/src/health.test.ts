@@ -1,0 +1,150 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, utimesSync, openSync, writeSync, closeSync } from 'node:fs';
+import { readStats } from '@tsgi/stats-protocol';
+import { FIXTURES, Supervise, freePort, isAlive, load, request, sleep, tmp, writeIni } from './harness.js';
+
+const started: Supervise[] = [];
+after(async () => {
+  for (const s of started) await s.kill();
+});
+
+async function start(processes: number, extra: string, app = 'misbehaving.mjs') {
+  const dir = tmp();
+  const port = await freePort();
+  const statsPort = await freePort();
+  const ini = writeIni(
+    dir,
+    `[tsgi]\napp = ${path.join(FIXTURES, app)}\nhttp-socket = 127.0.0.1:${port}\nprocesses = ${processes}\nstats = 127.0.0.1:${statsPort}\ndisable-logging = true\n${extra}`,
+  );
+  const sup = new Supervise(['--ini', ini]);
+  started.push(sup);
+  await sup.waitReady(processes);
+  return { sup, port, stats: `127.0.0.1:${statsPort}`, dir };
+}
+
+const pidOf = (body: string): number => Number(body.trim().split(' ')[2]);
+
+describe('recycling', () => {
+  test('max-requests = 5, min-worker-lifetime = 0: the pid changes every 5 requests, no request fails', async () => {
+    const { sup, port } = await start(1, 'max-requests = 5\nmin-worker-lifetime = 0\n');
+    const pids: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const r = await request(port, '/');
+      assert.equal(r.status, 200);
+      pids.push(pidOf(r.body));
+    }
+    assert.equal(new Set(pids.slice(0, 5)).size, 1);
+    assert.equal(new Set(pids.slice(5, 10)).size, 1);
+    assert.equal(new Set(pids.slice(10, 15)).size, 1);
+    assert.equal(new Set(pids).size, 3, pids.join(','));
+    assert.match(sup.log, /\.\.\.The work of process \d+ is done \(max requests reached \(5 >= 5\)\)\. Seeya!/);
+    assert.match(sup.log, /worker 1 killed successfully \(pid: \d+\)/);
+    await sup.kill();
+  });
+
+  test('reload-on-rss: a leaking app recycles after the request that crossed the limit', async () => {
+    const { sup, port, stats } = await start(1, 'reload-on-rss = 120\nmin-worker-lifetime = 0\n');
+    const first = pidOf((await request(port, '/')).body);
+    assert.equal((await request(port, '/leak?mb=150')).status, 200);
+    await sup.waitFor(/The work of process \d+ is done \(rss \d+ > \d+\)/);
+    await sup.waitFor(/Respawned tsgi worker 1/);
+    await sup.waitReady(2);
+    const next = pidOf((await request(port, '/')).body);
+    assert.notEqual(next, first);
+    assert.equal((await readStats(stats)).workers[0]!.recycle_reason, 'rss');
+    await sup.kill();
+  });
+
+  test('max-worker-lifetime: the worker is replaced, successor first, with no failed request under load', async () => {
+    const { sup, port } = await start(2, 'max-worker-lifetime = 2\nmin-worker-lifetime = 1\n');
+    const first = [...sup.workerPids().values()];
+    const gen = load(port, { connections: 8, keepAlive: true });
+    await sup.waitFor(/worker \d lifetime reached/, 6000);
+    await sleep(1500);
+    const r = await gen.stop();
+    assert.equal(r.failed, 0, JSON.stringify([...r.errors]));
+    const now = [...sup.workerPids().values()];
+    assert.ok(first.some((p) => !now.includes(p)));
+    await sup.kill();
+  });
+
+  test('evil-reload-on-rss kills at once from the master', async () => {
+    const { sup, port } = await start(1, 'evil-reload-on-rss = 120\n');
+    await request(port, '/leak?mb=150');
+    await sup.waitFor(/\*\*\* EVIL RELOAD ON WORKER 1 RSS: \d+ \(pid: \d+\) \*\*\*/, 5000);
+    await sup.waitFor(/DAMN ! worker 1 \(pid: \d+\) died, killed by signal 9/);
+    await sup.kill();
+  });
+});
+
+describe('harakiri', () => {
+  test('harakiri = 2 with a handler that never returns: replaced after about 2-3 s, harakiri_count 1, others keep serving', async () => {
+    const { sup, port, stats } = await start(2, 'harakiri = 2\nharakiri-verbose = true\n');
+    const t0 = Date.now();
+    const hung = request(port, '/hang', { ms: 8000 }).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await sup.waitFor(/\*\*\* HARAKIRI ON WORKER (\d) \(pid: \d+, try: 1\) \*\*\*/, 6000);
+    const elapsed = Date.now() - t0;
+    assert.ok(elapsed >= 1900 && elapsed < 4500, `harakiri after ${elapsed} ms`);
+    await sup.waitFor(/HARAKIRI \[core 0\] 127\.0\.0\.1 - GET \/hang since \d+/);
+    await sup.waitFor(/HARAKIRI: -- wchan> /);
+    assert.equal(await hung, 'cut');
+    for (let i = 0; i < 10; i++) assert.equal((await request(port, '/')).status, 200);
+    await sup.waitFor(/Respawned tsgi worker/);
+    const doc = await readStats(stats);
+    assert.equal(doc.workers.reduce((n, w) => n + w.harakiri_count, 0), 1);
+    await sup.kill();
+  });
+
+  test('harakiri catches a worker whose event loop is blocked', async () => {
+    const { sup, port } = await start(1, 'harakiri = 2\n');
+    const pid = sup.workerPids().get(1)!;
+    void request(port, '/spin', { ms: 8000 }).catch(() => undefined);
+    await sup.waitFor(/HARAKIRI ON WORKER 1/, 6000);
+    await sleep(300);
+    assert.equal(isAlive(pid), false);
+    await sup.waitReady(2);
+    assert.equal((await request(port, '/')).status, 200);
+    await sup.kill();
+  });
+});
+
+describe('touch-reload and master-fifo', () => {
+  test('touching the file reloads gracefully', async () => {
+    const dir = tmp();
+    const touch = path.join(dir, 'touchme');
+    writeFileSync(touch, '');
+    const { sup } = await start(1, `touch-reload = ${touch}\n`);
+    const first = sup.workerPids().get(1);
+    await sleep(1100);
+    const t = new Date(Date.now() + 5000);
+    utimesSync(touch, t, t);
+    await sup.waitFor(/has been touched\.\.\. grace them all !!!/, 4000);
+    await sup.waitFor(/reload complete/);
+    assert.notEqual(sup.workerPids().get(1), first);
+    await sup.kill();
+  });
+
+  test('master-fifo: r reloads, q stops gracefully', async () => {
+    const dir = tmp();
+    const fifo = path.join(dir, 'master.fifo');
+    const { sup } = await start(1, `master-fifo = ${fifo}\n`);
+    const mode = spawnSync('stat', ['-c', '%a %F', fifo]).stdout.toString().trim();
+    assert.equal(mode, '600 fifo');
+    const write = (s: string): void => {
+      const fd = openSync(fifo, 'w');
+      writeSync(fd, s);
+      closeSync(fd);
+    };
+    write('r\n');
+    await sup.waitFor(/reload complete/);
+    write('q');
+    assert.equal(await sup.waitExit(), 0);
+    assert.match(sup.log, /graceful shutdown triggered/);
+  });
+});
