@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { FIXTURES, Supervise, countMatches, freePort, request, sleep, tmp, writeIni } from './harness.js';
+import { FIXTURES, ROOT, Supervise, countMatches, freePort, request, sleep, tmp, writeIni } from './harness.js';
 
 const started: Supervise[] = [];
 after(async () => {
@@ -174,5 +174,27 @@ describe('app load failures', () => {
   test('need-app: the master exits non-zero when the app cannot load', async () => {
     const { sup } = await serve(path.join(FIXTURES, 'throws-on-load.mjs'), 'need-app = true\n', 1);
     assert.equal(await sup.waitExit(10000), 22);
+  });
+});
+
+describe('the example', () => {
+  test('examples/hello serves through the README command (with the address overridden on the command line)', async () => {
+    const port = await freePort();
+    const statsPort = await freePort();
+    const sup = new Supervise([
+      '--ini',
+      path.join(ROOT, 'examples/hello/app.ini'),
+      '--http-socket',
+      `127.0.0.1:${port}`,
+      '--stats',
+      `127.0.0.1:${statsPort}`,
+    ]);
+    started.push(sup);
+    await sup.waitReady(2);
+    const r = await request(port, '/');
+    assert.equal(r.status, 200);
+    assert.match(r.body, /^hello from worker [12] \(pid \d+\)\n$/);
+    sup.signal('SIGTERM'); // the example sets die-on-term
+    assert.equal(await sup.waitExit(), 0);
   });
 });
