@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   const daemonLog = process.env['TSGI_DAEMONIZED'];
   if (config.daemonize && !daemonLog) return daemonize(config.daemonize, argv);
   const logto = daemonLog ?? config.logto;
-  const logFd = logto ? openSync(logto, 'a') : undefined;
+  const logFd = logto ? openLog(logto) : undefined;
   const master = new Master({
     config,
     logger: fdLogger(logFd ?? 2),
@@ -57,9 +57,17 @@ async function main(argv: string[]): Promise<number> {
   return master.run();
 }
 
+function openLog(file: string): number {
+  try {
+    return openSync(file, 'a');
+  } catch (e) {
+    throw new SupervisorError('TSGI_LOGTO', `cannot open log file ${file}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+}
+
 /** `daemonize = logfile`: the same command, detached, logging to the file; this process exits at once. */
 function daemonize(logfile: string, argv: string[]): number {
-  const fd = openSync(logfile, 'a');
+  const fd = openLog(logfile);
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...argv], {
     detached: true,
     stdio: ['ignore', fd, fd],

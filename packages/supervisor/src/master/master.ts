@@ -7,6 +7,7 @@ import { EXIT, isWorkerMessage, type MasterMessage, type RecycleReason, type Wor
 import type { Logger } from '../log/logger.js';
 import { ctime } from '../log/ctime.js';
 import { VERSION } from '../version.js';
+import { SupervisorError } from '../errors.js';
 import { isFastDeath, respawnDelay } from './backoff.js';
 import { bindSocket, listenSockets, somaxconn, type BoundSocket } from './sockets.js';
 import { spawnWorker, type Spawner } from './spawn.js';
@@ -205,15 +206,19 @@ export class Master {
     listenSockets(fresh);
   }
 
+  /** `uid`/`gid`: drop privileges after binding, as uWSGI does; workers inherit them. */
   private dropPrivileges(c: TsgiConfig): void {
-    if (c.gid) {
-      process.setgid!(/^\d+$/.test(c.gid) ? Number(c.gid) : c.gid);
-      this.logger.log(`setgid() to ${c.gid}`);
-    }
-    if (c.uid) {
-      process.setuid!(/^\d+$/.test(c.uid) ? Number(c.uid) : c.uid);
-      this.logger.log(`setuid() to ${c.uid}`);
-    }
+    const apply = (what: 'gid' | 'uid', value: string | undefined, fn: ((id: number | string) => void) | undefined): void => {
+      if (!value) return;
+      try {
+        fn!(/^\d+$/.test(value) ? Number(value) : value);
+      } catch (err) {
+        throw new SupervisorError('TSGI_PRIVILEGES', `cannot set ${what} to ${value}: ${(err as Error).message}`);
+      }
+      this.logger.log(`set${what}() to ${value}`);
+    };
+    apply('gid', c.gid, process.setgid);
+    apply('uid', c.uid, process.setuid);
   }
 
   // ---- the loop's steps ---------------------------------------------------
