@@ -212,15 +212,17 @@ export interface LoadResult {
  * the other (keep-alive through one agent, or a new connection each time)
  * until `stop()` resolves. Every request that does not end in a 200 is a failure.
  */
-export function load(port: number, opts: { connections: number; keepAlive: boolean; path?: string }): {
+export function load(port: number, opts: { connections: number; keepAlive: boolean; path?: string; maxMs?: number }): {
   stop: () => Promise<LoadResult>;
   result: LoadResult;
 } {
   const result: LoadResult = { ok: 0, failed: 0, errors: new Map(), statuses: new Map() };
   const agent = opts.keepAlive ? new http.Agent({ keepAlive: true, maxSockets: opts.connections }) : false;
   let running = true;
+  // bounded in time whatever happens to the test: a failed assertion must not leave it running
+  const deadline = Date.now() + (opts.maxMs ?? 60000);
   const loop = async (): Promise<void> => {
-    while (running) {
+    while (running && Date.now() < deadline) {
       try {
         const r = await request(port, opts.path ?? '/', { agent, ms: 10000 });
         if (r.status === 200) result.ok++;

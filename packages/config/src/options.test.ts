@@ -63,7 +63,7 @@ test('defaults follow uWSGI and the brief', () => {
   assert.equal(config.workerReloadMercy, 60);
   assert.equal(config.forkbombDelay, 2);
   assert.equal(config.respawnBackoffMax, 30);
-  assert.equal(config.cheaperAlgo, 'spare');
+  assert.equal(config.cheaperAlgo, 'busyness');
   assert.equal(config.cheaperStep, 1);
   assert.equal(config.cheaperOverload, 3);
   assert.deepEqual([config.cheaperBusynessMax, config.cheaperBusynessMin], [50, 25]);
@@ -87,8 +87,6 @@ test('lookups accept aliases, `_` for `-`, and short flags; names stay case-sens
 
 test('the options of the brief are planned or active as asked', () => {
   const planned = OPTIONS.filter((spec) => spec.status === 'planned').map((spec) => spec.name).sort();
-  const cheaper = OPTIONS.filter((spec) => spec.group === 'cheaper').map((spec) => spec.name);
-  assert.ok(cheaper.includes('idle') && cheaper.includes('cheaper-algo'));
-  assert.deepEqual(planned, [...cheaper, 'http', 'protocol', 'socket', 'spooler', 'spooler-frequency', 'spooler-harakiri', 'spooler-import', 'spooler-max-tasks', 'spooler-processes', 'spooler-quiet'].sort());
+  assert.deepEqual(planned, ['http', 'protocol', 'socket', 'spooler', 'spooler-frequency', 'spooler-harakiri', 'spooler-import', 'spooler-max-tasks', 'spooler-processes', 'spooler-quiet'].sort());
   for (const name of ['callable', 'lazy-apps', 'lazy', 'master', 'http-socket']) assert.equal(findOption(name)?.status, 'active', name);
 });

@@ -92,7 +92,9 @@ export type WorkerMessage =
 
 export type MasterMessage =
   | { t: 'drain'; reason: RecycleReason }
-  | { t: 'status' };
+  | { t: 'status' }
+  /** a connection accepted in cheap mode, passed as the message's handle */
+  | { t: 'conn' };
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

@@ -18,6 +18,18 @@ import pidusage from 'pidusage';
 import type { StatsDocument } from '@tsgi/stats-protocol';
 import { TouchWatcher } from './touch.js';
 import { openMasterFifo } from './fifo.js';
+import { startWaker, type Waker } from './waker.js';
+import type net from 'node:net';
+import {
+  checkIdle,
+  cheaperSettings,
+  createCheaper,
+  initialIdleState,
+  type Cheaper,
+  type CheaperInput,
+  type CheaperState,
+  type IdleState,
+} from '../cheaper/index.js';
 import { collectStats, type ProcessSample } from '../stats/collect.js';
 import { startStatsServer, type StatsServer } from '../stats/servers.js';
 
@@ -93,6 +105,14 @@ export class Master {
   private queues = new Map<string, number>();
   private lastSampleAt = 0;
   private touches: TouchWatcher | undefined;
+  /** cheaper mode: the algorithm and its state (null without `cheaper`) */
+  private cheaper: { algo: Cheaper; state: CheaperState } | undefined;
+  private idleState: IdleState = initialIdleState();
+  /** `idle` / `cheap`: every worker stopped, the waker watching the sockets */
+  private cheapMode = false;
+  private waker: Waker | undefined;
+  /** connections the waker accepted, waiting for the first ready worker */
+  private pendingConnections: net.Socket[] = [];
   private fifos: { close(): void }[] = [];
   private sampling = false;
 
@@ -116,6 +136,7 @@ export class Master {
         this.murderWorkers();
         this.manageWorkers();
         this.everySecond();
+        this.adaptWorkers();
         this.finishTransitions();
         if (this.stopped()) break;
         await this.sleep(this.nextWakeMs());
@@ -172,6 +193,12 @@ export class Master {
     this.logger.log('*** Operational MODE: preforking ***');
     this.logger.log(`spawned tsgi master process (pid: ${process.pid})`);
     for (let id = 1; id <= c.processes; id++) this.slots.push(newSlot(id));
+    this.configureCheaper(c);
+    if (c.cheaper > 0) {
+      for (const s of this.slots) s.active = s.id <= Math.max(c.cheaperInitial, c.cheaper);
+      this.logger.log(`cheaper mode: ${c.cheaperAlgo}, ${c.cheaper}..${c.processes} workers, ${Math.max(c.cheaperInitial, c.cheaper)} at start`);
+    }
+    if (c.cheap) this.enterCheapMode('cheap = true: waiting for the first connection');
     this.phase = 'running';
     this.touches = new TouchWatcher(c.touchReload.map((f) => this.path(f)));
     for (const f of this.touches.missing()) {
@@ -307,7 +334,7 @@ export class Master {
         (n) => n !== w && n.slot === w.slot && n.generation === this.generation && !n.replaceReason && n.state === 'ready',
       );
       if (this.brutal && w.generation !== this.generation) this.end(w, 'brutal-reload');
-      else if (!wanted) this.retire(w, 'scale-down');
+      else if (!wanted) this.retire(w, slot?.lastReason === 'cheap' ? 'cheap' : 'scale-down');
       else if (replaced || w.state === 'starting') this.retire(w, w.replaceReason ?? 'reload');
     }
   }
@@ -344,6 +371,133 @@ export class Master {
     });
   }
 
+  /**
+   * Step 5 (`cheaper`, `cheaper-algo`, `idle`): let the cheaper algorithm and
+   * the idle check see the workers once a second and change which slots are
+   * wanted; manageWorkers then spawns or retires (scale-down never takes a
+   * worker with a request in flight: the algorithms only pick idle ones).
+   */
+  private adaptWorkers(): void {
+    if (this.phase !== 'running') return;
+    if (this.cheapMode) {
+      this.tendWaker();
+      return;
+    }
+    const c = this.cfg;
+    if (!this.cheaper && c.idle <= 0) return;
+    const input = this.cheaperInput();
+    if (this.cheaper) {
+      const r = this.cheaper.algo.step(this.cheaper.state, input, cheaperSettings(c));
+      this.cheaper.state = r.state;
+      for (const line of r.decision.log) this.logger.verbose(line);
+      this.activateSlots(r.decision.spawn, 'load');
+      for (const id of r.decision.retire) this.deactivateSlot(id, 'scale-down');
+    }
+    if (c.idle > 0) {
+      const r = checkIdle(this.idleState, input, { idle: c.idle });
+      this.idleState = r.state;
+      for (const line of r.decision.log) this.logger.verbose(line);
+      if (r.decision.goCheap) {
+        if (c.dieOnIdle) {
+          this.logger.log('die-on-idle: shutting down');
+          this.shutdown(true);
+        } else {
+          this.enterCheapMode('cheap mode activated: stopping every worker until a connection arrives');
+        }
+      }
+    }
+  }
+
+  private cheaperInput(): CheaperInput {
+    const now = Date.now();
+    return {
+      now,
+      listenQueue: [...this.queues.values()].reduce((m, q) => Math.max(m, q), 0),
+      totalRequests: this.slots.reduce((n, s) => n + this.slotRequests(s), 0),
+      workers: this.slots.map((slot) => {
+        const procs = this.workers.filter((w) => w.slot === slot.id);
+        const cur = procs.find((w) => w.state === 'ready' || w.state === 'starting');
+        const inFlight = cur?.counters?.inFlight ?? 0;
+        // a worker that stopped reporting with requests in hand has a blocked event loop: fully busy
+        const overdue = cur !== undefined && now - cur.lastReportAt > 2000 && inFlight > 0;
+        return {
+          id: slot.id,
+          active: slot.active,
+          running: procs.length > 0,
+          busy: inFlight > 0,
+          elu: overdue ? 1 : (cur?.counters?.elu ?? 0),
+          spawnedAt: cur?.spawnedAt ?? 0,
+        };
+      }),
+    };
+  }
+
+  /** Wants `n` more slots, the lowest free ones whose old process is gone. */
+  private activateSlots(n: number, why: string): void {
+    for (let i = 0; i < n; i++) {
+      const slot = this.slots.find((s) => !s.active && s.id <= this.cfg.processes && !this.workers.some((w) => w.slot === s.id));
+      if (!slot) return;
+      slot.active = true;
+      this.logger.log(`cheaper: spawning worker ${slot.id} (${why})`);
+    }
+  }
+
+  private deactivateSlot(id: number, reason: 'scale-down' | 'cheap'): void {
+    const slot = this.slots[id - 1];
+    if (!slot?.active) return;
+    slot.active = false;
+    slot.lastReason = reason;
+    if (reason === 'scale-down') this.logger.log(`cheaper: retiring worker ${id} (idle)`);
+  }
+
+  private configureCheaper(c: TsgiConfig): void {
+    if (c.cheaper <= 0) {
+      this.cheaper = undefined;
+      return;
+    }
+    if (this.cheaper?.algo.name === c.cheaperAlgo) return;
+    const algo = createCheaper(c.cheaperAlgo);
+    this.cheaper = { algo, state: algo.initialState() };
+  }
+
+  /** `idle` / `cheap`: stop every worker; the waker keeps watching the sockets. */
+  private enterCheapMode(why: string): void {
+    this.logger.log(why);
+    this.cheapMode = true;
+    for (const s of this.slots) this.deactivateSlot(s.id, 'cheap');
+  }
+
+  /** In cheap mode, once the last worker is gone, start the waker; stop it once workers serve again. */
+  private tendWaker(): void {
+    if (this.waker || this.liveWorkers().length > 0) return;
+    this.waker = startWaker([...this.sockets.values()], (socket) => {
+      this.pendingConnections.push(socket);
+      if (this.cheapMode) this.enqueue({ type: 'command', command: 'wake' });
+    });
+    this.waker.child.on('exit', () => (this.waker = undefined));
+  }
+
+  /** The first connection after an idle period: spawn workers again (uWSGI spawns `cheaper`, or all). */
+  private wakeUp(): void {
+    if (!this.cheapMode) return;
+    this.cheapMode = false;
+    this.idleState = initialIdleState();
+    const n = this.cfg.cheaper > 0 ? Math.max(this.cfg.cheaper, this.cfg.cheaperInitial) : this.cfg.processes;
+    this.logger.log(`cheap mode ended by a connection: spawning ${n} worker(s)`);
+    this.activateSlots(n, 'wake-up');
+  }
+
+  /** Hands the connections the waker accepted to a ready worker, then lets the waker go. */
+  private handOverConnections(w: WorkerRecord): void {
+    if (this.waker && !this.cheapMode) {
+      this.waker.stop();
+    }
+    for (const socket of this.pendingConnections.splice(0)) {
+      if (w.child.connected) w.child.send({ t: 'conn' } satisfies MasterMessage, socket, { keepOpen: false });
+      else socket.destroy();
+    }
+  }
+
   /** `touch-reload`: a touched file is a SIGHUP. */
   private checkTouches(): void {
     for (const f of this.touches?.check() ?? []) {
@@ -361,7 +515,7 @@ export class Master {
         uid: process.getuid?.() ?? 0,
         gid: process.getgid?.() ?? 0,
         cwd: this.cwd,
-        phase: this.phase,
+        phase: this.cheapMode && this.phase === 'running' ? 'cheap' : this.phase,
         startedAt: this.startedAt,
         reloads: this.reloads,
         threads: c.threads,
@@ -430,6 +584,8 @@ export class Master {
       s: () => this.logStats(),
       '+': () => this.scale(+1),
       '-': () => this.scale(-1),
+      C: () => this.enterCheapMode('cheap mode requested on the master fifo'),
+      wake: () => this.wakeUp(),
     };
     map[command]?.();
   }
@@ -441,6 +597,7 @@ export class Master {
         w.state = 'ready';
         w.readyAt = Date.now();
         this.everReady = true;
+        if (this.pendingConnections.length > 0 || this.waker) this.handOverConnections(w);
         this.logger.log(`Node app 0 (mountpoint='') ready in ${msg.startupMs} ms on worker ${w.slot} (pid: ${w.pid})`);
         return;
       case 'report':
@@ -530,8 +687,10 @@ export class Master {
   private applyConfig(next: TsgiConfig): void {
     const grow = next.processes - this.slots.length;
     for (let i = 0; i < grow; i++) this.slots.push(newSlot(this.slots.length + 1));
-    this.slots.forEach((s) => (s.active = s.id <= next.processes));
+    const wanted = next.cheaper > 0 ? Math.max(next.cheaper, next.cheaperInitial, this.slots.filter((s) => s.active).length) : next.processes;
+    this.slots.forEach((s) => (s.active = !this.cheapMode && s.id <= Math.min(wanted, next.processes)));
     this.cfg = next;
+    this.configureCheaper(next);
     void this.bindConfiguredSockets(next).catch((err: Error) => this.logger.log(`cannot bind new sockets: ${err.message}`));
   }
 
@@ -553,6 +712,7 @@ export class Master {
       const slot = this.slots.find((s) => !s.active && s.id <= this.cfg.processes);
       if (!slot) return this.logger.log(`cannot add a worker: already at processes = ${this.cfg.processes}`);
       slot.active = true;
+      this.cheapMode = false;
       this.logger.log(`scaling up: worker ${slot.id} wanted`);
     } else {
       const active = this.slots.filter((s) => s.active);
@@ -734,6 +894,7 @@ export class Master {
     const c = this.cfg;
     this.statsServer?.close();
     for (const f of this.fifos) f.close();
+    this.waker?.child.kill('SIGKILL');
     pidusage.clear();
     for (const s of this.sockets.values()) {
       s.close();

@@ -45,8 +45,9 @@ let elu = performance.eventLoopUtilization();
 process.on('SIGTERM', () => endNow());
 process.on('SIGINT', () => endNow());
 process.on('SIGHUP', () => void drain('reload'));
-process.on('message', (m: MasterMessage) => {
-  if (m.t === 'drain') void drain(m.reason);
+process.on('message', (m: MasterMessage, handle: unknown) => {
+  if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket);
+  else if (m.t === 'drain') void drain(m.reason);
   else if (m.t === 'status') send({ t: 'status', text: statusReport() });
 });
 

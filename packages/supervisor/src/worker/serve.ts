@@ -79,6 +79,12 @@ export class WorkerServer {
     });
   }
 
+  /** Serves a connection accepted elsewhere (cheap mode's waker), paused and unread. */
+  adopt(socket: net.Socket): void {
+    this.onConnection(socket);
+    socket.resume();
+  }
+
   private onConnection(socket: net.Socket): void {
     this.connections.add(socket);
     socket.once('close', () => {
