@@ -2,27 +2,11 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readStats, type StatsDocument } from '@tsgi/stats-protocol';
-import { FIXTURES, Supervise, freePort, isAlive, load, request, sleep, tmp, writeIni } from './harness.js';
+import { FIXTURES, Supervise, freePort, isAlive, load, request, sleep, tmp, writeIni , killAll, startApp } from './harness.js';
 
-const started: Supervise[] = [];
-after(async () => {
-  for (const s of started) await s.kill();
-});
+after(killAll);
 
-async function start(extra: string, readyWorkers: number) {
-  const dir = tmp();
-  const port = await freePort();
-  const statsPort = await freePort();
-  const ini = writeIni(
-    dir,
-    `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nstats = 127.0.0.1:${statsPort}\ndisable-logging = true\n${extra}`,
-  );
-  const sup = new Supervise(['--ini', ini]);
-  started.push(sup);
-  if (readyWorkers > 0) await sup.waitReady(readyWorkers);
-  else await sup.waitFor(/spawned tsgi master process/);
-  return { sup, port, stats: `127.0.0.1:${statsPort}` };
-}
+const start = (extra: string, ready: number) => startApp({ stats: true, ini: extra, ready });
 
 const running = (doc: StatsDocument): number => doc.workers.filter((w) => w.pid > 0).length;
 

@@ -38,6 +38,14 @@ export function writeIni(dir: string, body: string, name = 'app.ini'): string {
   return file;
 }
 
+/** Every `supervise` started by this test file, for killAll(). */
+const everyInstance: Supervise[] = [];
+
+/** Kills every `supervise` this file started (use in an `after` hook). */
+export async function killAll(): Promise<void> {
+  for (const s of everyInstance.splice(0)) await s.kill();
+}
+
 /** A running `supervise` with its merged stdout+stderr log. */
 export class Supervise {
   readonly child: ChildProcess;
@@ -58,6 +66,7 @@ export class Supervise {
     };
     this.child.stdout!.on('data', onData);
     this.child.stderr!.on('data', onData);
+    everyInstance.push(this);
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code) => {
         this.exitCode = code;
@@ -153,6 +162,47 @@ export class Supervise {
     }
     if (this.exitCode === undefined) await this.waitExit(5000).catch(() => undefined);
   }
+}
+
+export interface StartOptions {
+  /** a fixture file name, or an absolute path; default node-listener.mjs */
+  app?: string;
+  processes?: number;
+  /** more ini lines */
+  ini?: string;
+  /** serve stats on another ephemeral port */
+  stats?: boolean;
+  /** keep the request log on (off by default in tests) */
+  logging?: boolean;
+  /** workers to wait for; default `processes`; 0 waits only for the master */
+  ready?: number;
+}
+
+export interface Started {
+  sup: Supervise;
+  port: number;
+  /** `127.0.0.1:port` of the stats server (with `stats: true`) */
+  stats: string;
+  dir: string;
+  ini: string;
+}
+
+/** Writes an ini for a fixture app on ephemeral 127.0.0.1 ports, starts `supervise` on it and waits. */
+export async function startApp(o: StartOptions = {}): Promise<Started> {
+  const dir = tmp();
+  const port = await freePort();
+  const statsPort = o.stats ? await freePort() : 0;
+  const app = o.app ?? 'node-listener.mjs';
+  const lines = ['[tsgi]', `app = ${path.isAbsolute(app) ? app : path.join(FIXTURES, app)}`, `http-socket = 127.0.0.1:${port}`];
+  if (o.processes !== undefined) lines.push(`processes = ${o.processes}`);
+  if (o.stats) lines.push(`stats = 127.0.0.1:${statsPort}`);
+  if (!o.logging) lines.push('disable-logging = true');
+  const ini = writeIni(dir, `${lines.join('\n')}\n${o.ini ?? ''}`);
+  const sup = new Supervise(['--ini', ini]);
+  const ready = o.ready ?? o.processes ?? 0;
+  if (ready > 0) await sup.waitReady(ready);
+  else await sup.waitFor(/spawned tsgi master process/);
+  return { sup, port, stats: `127.0.0.1:${statsPort}`, dir, ini };
 }
 
 export function countMatches(text: string, re: RegExp): number {

@@ -4,26 +4,11 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, utimesSync, openSync, writeSync, closeSync } from 'node:fs';
 import { readStats } from '@tsgi/stats-protocol';
-import { FIXTURES, Supervise, freePort, isAlive, load, request, sleep, tmp, writeIni } from './harness.js';
+import { FIXTURES, Supervise, freePort, isAlive, load, request, sleep, tmp, writeIni , killAll, startApp } from './harness.js';
 
-const started: Supervise[] = [];
-after(async () => {
-  for (const s of started) await s.kill();
-});
+after(killAll);
 
-async function start(processes: number, extra: string, app = 'misbehaving.mjs') {
-  const dir = tmp();
-  const port = await freePort();
-  const statsPort = await freePort();
-  const ini = writeIni(
-    dir,
-    `[tsgi]\napp = ${path.join(FIXTURES, app)}\nhttp-socket = 127.0.0.1:${port}\nprocesses = ${processes}\nstats = 127.0.0.1:${statsPort}\ndisable-logging = true\n${extra}`,
-  );
-  const sup = new Supervise(['--ini', ini]);
-  started.push(sup);
-  await sup.waitReady(processes);
-  return { sup, port, stats: `127.0.0.1:${statsPort}`, dir };
-}
+const start = (processes: number, extra: string, app = 'misbehaving.mjs') => startApp({ app, processes, stats: true, ini: extra });
 
 const pidOf = (body: string): number => Number(body.trim().split(' ')[2]);
 

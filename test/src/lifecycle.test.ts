@@ -2,25 +2,11 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { FIXTURES, Supervise, freePort, isAlive, load, request, sleep, tmp, writeIni } from './harness.js';
+import { FIXTURES, Supervise, freePort, isAlive, load, request, sleep, tmp, writeIni , killAll, startApp } from './harness.js';
 
-const started: Supervise[] = [];
-after(async () => {
-  for (const s of started) await s.kill();
-});
+after(killAll);
 
-async function start(processes: number, extra = ''): Promise<{ sup: Supervise; port: number; dir: string }> {
-  const dir = tmp();
-  const port = await freePort();
-  const ini = writeIni(
-    dir,
-    `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = ${processes}\ndisable-logging = true\n${extra}`,
-  );
-  const sup = new Supervise(['--ini', ini]);
-  started.push(sup);
-  await sup.waitReady(processes);
-  return { sup, port, dir };
-}
+const start = (processes: number, extra = '') => startApp({ processes, ini: extra });
 
 describe('workers die and come back', () => {
   test('kill -9 of a worker: respawned into the same slot, the others untouched', async () => {

@@ -1,25 +1,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { FIXTURES, Supervise, countMatches, freePort, isAlive, load, request, sleep, tmp, writeIni } from './harness.js';
+import { FIXTURES, Supervise, countMatches, freePort, isAlive, load, request, sleep, tmp, writeIni , killAll, startApp } from './harness.js';
 
-const started: Supervise[] = [];
-after(async () => {
-  for (const s of started) await s.kill();
-});
+after(killAll);
 
-async function start(processes: number, extra = ''): Promise<{ sup: Supervise; port: number; dir: string; ini: string }> {
-  const dir = tmp();
-  const port = await freePort();
-  const ini = writeIni(
-    dir,
-    `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = ${processes}\ndisable-logging = true\n${extra}`,
-  );
-  const sup = new Supervise(['--ini', ini]);
-  started.push(sup);
-  await sup.waitReady(processes);
-  return { sup, port, dir, ini };
-}
+const start = (processes: number, extra = '') => startApp({ processes, ini: extra });
 
 describe('graceful reload (SIGHUP)', () => {
   test('10 SIGHUPs under a 64-connection keep-alive load: 0 failed requests, every worker replaced', async () => {

@@ -1,21 +1,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { FIXTURES, ROOT, Supervise, countMatches, freePort, request, sleep, tmp, writeIni } from './harness.js';
+import { FIXTURES, ROOT, Supervise, countMatches, freePort, request, sleep, tmp, writeIni , killAll, startApp } from './harness.js';
 
-const started: Supervise[] = [];
-after(async () => {
-  for (const s of started) await s.kill();
-});
+after(killAll);
 
-async function serve(app: string, extra = '', processes = 2): Promise<{ sup: Supervise; port: number; dir: string }> {
-  const dir = tmp();
-  const port = await freePort();
-  const ini = writeIni(dir, `[tsgi]\napp = ${app}\nhttp-socket = 127.0.0.1:${port}\nprocesses = ${processes}\n${extra}`);
-  const sup = new Supervise(['--ini', ini]);
-  started.push(sup);
-  return { sup, port, dir };
-}
+const serve = (app: string, extra = '', processes = 2) => startApp({ app, processes, ini: extra, logging: true, ready: 0 });
 
 describe('app shapes and module formats', () => {
   test('an ESM request listener with top-level await serves once ready, on every worker', async () => {
@@ -130,8 +120,7 @@ describe('app shapes and module formats', () => {
       `[tsgi]\napp = ${path.join(FIXTURES, 'commonjs.cjs')}\nhttp-socket = 127.0.0.1:${port}\nhttp-socket = ${sock}\nchmod-socket = 660\nprocesses = 1\nvacuum = true\n`,
     );
     const sup = new Supervise(['--ini', ini]);
-    started.push(sup);
-    await sup.waitReady(1);
+      await sup.waitReady(1);
     assert.equal((await request(port, '/')).body, 'cjs 1\n');
     assert.equal((await request(sock, '/')).body, 'cjs 1\n');
     const { statSync, existsSync } = await import('node:fs');
@@ -189,8 +178,7 @@ describe('the example', () => {
       '--stats',
       `127.0.0.1:${statsPort}`,
     ]);
-    started.push(sup);
-    await sup.waitReady(2);
+      await sup.waitReady(2);
     const r = await request(port, '/');
     assert.equal(r.status, 200);
     assert.match(r.body, /^hello from worker [12] \(pid \d+\)\n$/);

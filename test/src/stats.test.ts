@@ -6,27 +6,11 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { WebSocket } from 'ws';
 import { compareShape, decodeStats, readStats, type StatsDocument } from '@tsgi/stats-protocol';
-import { FIXTURES, ROOT, Supervise, freePort, request, sleep, tmp, writeIni } from './harness.js';
+import { FIXTURES, ROOT, Supervise, freePort, request, sleep, tmp, writeIni , killAll, startApp } from './harness.js';
 
-const started: Supervise[] = [];
-after(async () => {
-  for (const s of started) await s.kill();
-});
+after(killAll);
 
-async function start(processes: number, extra = ''): Promise<{ sup: Supervise; port: number; stats: string; dir: string }> {
-  const dir = tmp();
-  const port = await freePort();
-  const statsPort = await freePort();
-  const ini = writeIni(
-    dir,
-    `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = ${processes}\n` +
-      `stats = 127.0.0.1:${statsPort}\nmemory-report = true\ndisable-logging = true\n${extra}`,
-  );
-  const sup = new Supervise(['--ini', ini]);
-  started.push(sup);
-  await sup.waitReady(processes);
-  return { sup, port, stats: `127.0.0.1:${statsPort}`, dir };
-}
+const start = (processes: number, extra = '') => startApp({ processes, stats: true, ini: `memory-report = true\n${extra}` });
 
 /** Raw bytes of a TCP read to EOF, sending nothing (what `nc host port` does). */
 function ncRead(target: { port: number; host: string } | { path: string }): Promise<string> {
@@ -168,8 +152,7 @@ describe('stats servers', () => {
     const port = await freePort();
     const ini = writeIni(dir, `[tsgi]\napp = ${path.join(FIXTURES, 'commonjs.cjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 2\nstats = ${sock}\nstats-minified = true\n`);
     const sup = new Supervise(['--ini', ini]);
-    started.push(sup);
-    await sup.waitReady(2);
+      await sup.waitReady(2);
     const text = await ncRead({ path: sock });
     assert.doesNotMatch(text, /[\n\t]/);
     const r = decodeStats(text);
@@ -227,8 +210,7 @@ describe('stats servers', () => {
     const sp = await freePort();
     const ini = writeIni(dir, `[tsgi]\napp = ${path.join(FIXTURES, 'commonjs.cjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 1\nstats = :${sp}\n`);
     const sup = new Supervise(['--ini', ini]);
-    started.push(sup);
-    await sup.waitFor(/WARNING: the stats server on :\d+ is reachable beyond this machine/);
+      await sup.waitFor(/WARNING: the stats server on :\d+ is reachable beyond this machine/);
     await sup.kill();
   });
 });

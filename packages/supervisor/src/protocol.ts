@@ -25,6 +25,8 @@ export interface InheritedSocket {
 /** Everything a worker needs, passed in the TSGI_WORKER environment variable. */
 export interface WorkerBoot {
   id: number;
+  /** the master's pid: a worker whose parent is not this process is an orphan and exits */
+  masterPid: number;
   generation: number;
   appFile: string;
   exportName?: string;

@@ -751,6 +751,7 @@ export class Master {
     const child = this.spawner({
       boot: {
         id: slot.id,
+        masterPid: process.pid,
         generation: this.generation,
         appFile: app.file,
         ...(app.exportName ? { exportName: app.exportName } : {}),

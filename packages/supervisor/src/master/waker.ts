@@ -28,12 +28,15 @@ const servers = fds.map((fd) => net.createServer({ pauseOnConnect: true }, (sock
 function maybeExit() { if (stopping && pending === 0) process.exit(0); }
 process.on('message', (m) => { if (m && m.t === 'stop') { stopping = true; for (const s of servers) s.close(); maybeExit(); } });
 process.on('disconnect', () => process.exit(0));
+const master = Number(process.env.TSGI_MASTER_PID);
+if (process.ppid !== master || !process.connected) process.exit(0);
+setInterval(() => { if (process.ppid !== master) process.exit(0); }, 500).unref();
 `;
 
 export function startWaker(sockets: BoundSocket[], onConnection: (socket: net.Socket) => void): Waker {
   const child = spawn(process.execPath, ['-e', WAKER_SOURCE], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.fd)],
-    env: { ...process.env, TSGI_WAKER_FDS: JSON.stringify(sockets.map((_, i) => 4 + i)) },
+    env: { ...process.env, TSGI_WAKER_FDS: JSON.stringify(sockets.map((_, i) => 4 + i)), TSGI_MASTER_PID: String(process.pid) },
     detached: true,
   });
   child.on('message', (m: { t?: string }, handle: unknown) => {

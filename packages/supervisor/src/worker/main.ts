@@ -20,7 +20,8 @@ if (!boot) {
   process.exit(2);
 }
 delete process.env['TSGI_WORKER'];
-const masterPid = process.ppid;
+// Not process.ppid: a master killed right after spawning us has already left us to init.
+const masterPid = boot.masterPid;
 const startedAt = Date.now();
 
 const logErr = (text: string): void => {
@@ -30,6 +31,7 @@ const send = (m: WorkerMessage): void => {
   if (process.connected) process.send!(m);
 };
 
+if (process.ppid !== masterPid || !process.connected) process.exit(EXIT.END); // born an orphan
 startOrphanWatchdog(masterPid);
 process.on('disconnect', () => process.exit(EXIT.END)); // the master is gone: nothing left to serve for
 if (boot.procname) process.title = boot.procname;
