@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue } from './health.js';
+import type { WorkerRecord } from './worker-table.js';
+import type { WorkerCounters } from '../protocol.js';
+
+const MB = 1024 * 1024;
+
+function worker(extra: Partial<WorkerRecord> = {}, counters: Partial<WorkerCounters> = {}): WorkerRecord {
+  return {
+    slot: 2,
+    pid: 42,
+    child: {} as ChildProcess,
+    generation: 1,
+    state: 'ready',
+    spawnedAt: 0,
+    readyAt: 100,
+    cursedAt: 0,
+    reason: undefined,
+    counters: {
+      requests: 0,
+      exceptions: 0,
+      tx: 0,
+      runningTime: 0,
+      avgRt: 0,
+      inFlight: 0,
+      oldestStart: 0,
+      cores: [],
+      rss: 0,
+      vsz: 0,
+      elu: 0,
+      accepting: true,
+      draining: false,
+      ...counters,
+    },
+    lastReportAt: 10_000,
+    harakiried: false,
+    replaceReason: undefined,
+    ...extra,
+  };
+}
+
+test('harakiri: a request older than the limit, or a ready worker silent that long', () => {
+  assert.equal(harakiriDue(worker({}, { oldestStart: 8_000 }), 2, 10_001), true);
+  assert.equal(harakiriDue(worker({}, { oldestStart: 8_000 }), 2, 9_999), false);
+  assert.equal(harakiriDue(worker({ lastReportAt: 7_000 }), 2, 10_000), true, 'a blocked loop reports nothing');
+  assert.equal(harakiriDue(worker({ harakiried: true }, { oldestStart: 1 }), 2, 10_000), false, 'once');
+  assert.equal(harakiriDue(worker({}, { oldestStart: 1 }), 0, 10_000), false, 'off');
+  assert.equal(harakiriDue(worker({ state: 'starting', readyAt: 0, lastReportAt: 0 }), 2, 10_000), false, 'not while loading');
+});
+
+test('harakiri report names what each busy core was doing', () => {
+  const w = worker({}, { cores: [{ requests: 3, inRequest: 1, start: 5_000_000, vars: ['REQUEST_METHOD=GET', 'REQUEST_URI=/hang?x=1', 'REMOTE_ADDR=127.0.0.1', ''] }] });
+  assert.deepEqual(harakiriReport(w), ['HARAKIRI [core 0] 127.0.0.1 - GET /hang?x=1 since 5000']);
+});
+
+test('evil reload compares the master’s reading with MiB limits', () => {
+  const c = { evilReloadOnRss: 100, evilReloadOnAs: 0 };
+  assert.deepEqual(evilReloadDue({ rss: 101 * MB, vsz: 0, cpu: 0 }, c), { reason: 'rss', what: `RSS: ${101 * MB}` });
+  assert.equal(evilReloadDue({ rss: 99 * MB, vsz: 0, cpu: 0 }, c), undefined);
+  assert.equal(evilReloadDue(undefined, c), undefined);
+  assert.equal(evilReloadDue({ rss: 0, vsz: 900 * MB, cpu: 0 }, { evilReloadOnRss: 0, evilReloadOnAs: 800 })?.reason, 'as');
+});
+
+test('max-worker-lifetime adds the per-slot delta and fires once', () => {
+  const c = { maxWorkerLifetime: 10, maxWorkerLifetimeDelta: 5 };
+  assert.equal(lifetimeDue(worker(), c, 15_000), false, 'slot 2: 10 + 5 s');
+  assert.equal(lifetimeDue(worker(), c, 15_001), true);
+  assert.equal(lifetimeDue(worker({ replaceReason: 'lifetime' }), c, 99_000), false);
+  assert.equal(lifetimeDue(worker(), { maxWorkerLifetime: 0, maxWorkerLifetimeDelta: 0 }, 99_000), false);
+});

@@ -1,0 +1,47 @@
+import type { TsgiConfig } from '@tsgi/config';
+import type { ProcessSample } from '../stats/collect.js';
+import type { WorkerRecord } from './worker-table.js';
+
+const MB = 1024 * 1024;
+
+/**
+ * `harakiri`: a request in flight for longer than the limit, or a ready
+ * worker silent that long (a blocked event loop cannot report, and every
+ * request on it is stuck).
+ */
+export function harakiriDue(w: WorkerRecord, harakiriSeconds: number, now: number): boolean {
+  if (harakiriSeconds <= 0 || w.harakiried || (w.state !== 'ready' && w.state !== 'draining')) return false;
+  const limit = harakiriSeconds * 1000;
+  const oldest = w.counters?.oldestStart ?? 0;
+  return (oldest > 0 && now - oldest > limit) || (w.readyAt > 0 && now - w.lastReportAt > limit);
+}
+
+/** uWSGI's harakiri report: what the worker was doing, one line per busy core. */
+export function harakiriReport(w: WorkerRecord): string[] {
+  const lines: string[] = [];
+  for (const core of w.counters?.cores ?? []) {
+    if (!core.inRequest) continue;
+    const v = new Map(core.vars.filter(Boolean).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)] as const));
+    lines.push(
+      `HARAKIRI [core 0] ${v.get('REMOTE_ADDR') ?? '-'} - ${v.get('REQUEST_METHOD') ?? ''} ${v.get('REQUEST_URI') ?? ''} since ${Math.floor(core.start / 1000)}`,
+    );
+  }
+  return lines;
+}
+
+/** `evil-reload-on-rss/as`: the master's own reading is over the limit; the text goes in the log. */
+export function evilReloadDue(
+  sample: ProcessSample | undefined,
+  c: Pick<TsgiConfig, 'evilReloadOnRss' | 'evilReloadOnAs'>,
+): { reason: 'rss' | 'as'; what: string } | undefined {
+  if (!sample) return undefined;
+  if (c.evilReloadOnRss > 0 && sample.rss > c.evilReloadOnRss * MB) return { reason: 'rss', what: `RSS: ${sample.rss}` };
+  if (c.evilReloadOnAs > 0 && sample.vsz > c.evilReloadOnAs * MB) return { reason: 'as', what: `ADDRESS SPACE: ${sample.vsz}` };
+  return undefined;
+}
+
+/** `max-worker-lifetime` (+ `-delta` per slot, so workers do not all go at once). */
+export function lifetimeDue(w: WorkerRecord, c: Pick<TsgiConfig, 'maxWorkerLifetime' | 'maxWorkerLifetimeDelta'>, now: number): boolean {
+  if (c.maxWorkerLifetime <= 0 || w.replaceReason || w.state !== 'ready') return false;
+  return now - w.spawnedAt > (c.maxWorkerLifetime + (w.slot - 1) * c.maxWorkerLifetimeDelta) * 1000;
+}

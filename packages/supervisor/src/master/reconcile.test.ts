@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { planWorkers } from './reconcile.js';
+import { newSlot, type SlotRecord, type WorkerRecord, type WorkerState } from './worker-table.js';
+
+function worker(slot: number, generation: number, state: WorkerState, extra: Partial<WorkerRecord> = {}): WorkerRecord {
+  return {
+    slot,
+    pid: 1000 + slot * 10 + generation,
+    child: {} as ChildProcess,
+    generation,
+    state,
+    spawnedAt: 0,
+    readyAt: state === 'ready' ? 1 : 0,
+    cursedAt: 0,
+    reason: undefined,
+    counters: undefined,
+    lastReportAt: 0,
+    harakiried: false,
+    replaceReason: undefined,
+    ...extra,
+  };
+}
+
+function slots(n: number, patch: (s: SlotRecord) => void = () => undefined): SlotRecord[] {
+  return Array.from({ length: n }, (_, i) => {
+    const s = newSlot(i + 1);
+    patch(s);
+    return s;
+  });
+}
+
+const summary = (p: ReturnType<typeof planWorkers>) => ({
+  spawn: p.spawn.map((s) => s.id),
+  retire: p.retire.map((r) => `${r.worker.slot}/g${r.worker.generation}:${r.reason}`),
+  end: p.end.map((w) => `${w.slot}/g${w.generation}`),
+});
+
+const cases: { name: string; slots: SlotRecord[]; workers: WorkerRecord[]; generation?: number; brutal?: boolean; now?: number; want: ReturnType<typeof summary> }[] = [
+  { name: 'boot: every active slot gets a worker', slots: slots(3), workers: [], want: { spawn: [1, 2, 3], retire: [], end: [] } },
+  {
+    name: 'steady state: nothing to do',
+    slots: slots(2),
+    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready')],
+    want: { spawn: [], retire: [], end: [] },
+  },
+  {
+    name: 'reload: new workers first, the old ones stay while their successors start',
+    slots: slots(2),
+    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready')],
+    generation: 2,
+    want: { spawn: [1, 2], retire: [], end: [] },
+  },
+  {
+    name: 'reload: an old worker is retired once its own slot’s successor is ready',
+    slots: slots(2),
+    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready'), worker(1, 2, 'ready'), worker(2, 2, 'starting')],
+    generation: 2,
+    want: { spawn: [], retire: ['1/g1:reload'], end: [] },
+  },
+  {
+    name: 'brutal reload: old workers end at once',
+    slots: slots(2),
+    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready')],
+    generation: 2,
+    brutal: true,
+    want: { spawn: [1, 2], retire: [], end: ['1/g1', '2/g1'] },
+  },
+  {
+    name: 'a slot no longer wanted is retired at once, as scale-down or cheap',
+    slots: slots(3, (s) => {
+      if (s.id === 2) (s.active = false), (s.lastReason = 'scale-down');
+      if (s.id === 3) (s.active = false), (s.lastReason = 'cheap');
+    }),
+    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready'), worker(3, 1, 'ready')],
+    want: { spawn: [], retire: ['2/g1:scale-down', '3/g1:cheap'], end: [] },
+  },
+  {
+    name: 'lifetime: a successor is spawned, then the old one retired when it is ready',
+    slots: slots(1),
+    workers: [worker(1, 1, 'ready', { replaceReason: 'lifetime' })],
+    want: { spawn: [1], retire: [], end: [] },
+  },
+  {
+    name: 'lifetime: successor ready',
+    slots: slots(1),
+    workers: [worker(1, 1, 'ready', { replaceReason: 'lifetime' }), worker(1, 1, 'ready')],
+    want: { spawn: [], retire: ['1/g1:lifetime'], end: [] },
+  },
+  {
+    name: 'crash-loop delay: no spawn before nextSpawnAt',
+    slots: slots(2, (s) => (s.nextSpawnAt = s.id === 1 ? 5000 : 0)),
+    workers: [],
+    now: 1000,
+    want: { spawn: [2], retire: [], end: [] },
+  },
+  {
+    name: 'draining workers are left alone',
+    slots: slots(1),
+    workers: [worker(1, 1, 'draining'), worker(1, 2, 'ready')],
+    generation: 2,
+    want: { spawn: [], retire: [], end: [] },
+  },
+];
+
+for (const c of cases) {
+  test(`planWorkers: ${c.name}`, () => {
+    const plan = planWorkers({ slots: c.slots, workers: c.workers, generation: c.generation ?? 1, brutal: c.brutal ?? false, now: c.now ?? 0 });
+    assert.deepEqual(summary(plan), c.want);
+  });
+}

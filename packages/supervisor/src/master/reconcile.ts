@@ -1,0 +1,56 @@
+import type { RecycleReason } from '../protocol.js';
+import type { SlotRecord, WorkerRecord } from './worker-table.js';
+
+/** What manageWorkers should do this turn. */
+export interface WorkerPlan {
+  /** slots that get a new worker now */
+  spawn: SlotRecord[];
+  /** workers to drain gracefully, each with its reason */
+  retire: { worker: WorkerRecord; reason: RecycleReason }[];
+  /** workers to end at once (brutal reload) */
+  end: WorkerRecord[];
+}
+
+export interface PlanInput {
+  slots: readonly SlotRecord[];
+  workers: readonly WorkerRecord[];
+  generation: number;
+  /** a brutal reload is under way: old workers end at once */
+  brutal: boolean;
+  now: number;
+}
+
+const live = (w: WorkerRecord): boolean => w.state === 'starting' || w.state === 'ready';
+
+/** The worker that serves a slot for the current generation, if any (not one being replaced). */
+function current(workers: readonly WorkerRecord[], slot: number, generation: number, readyOnly: boolean): WorkerRecord | undefined {
+  return workers.find(
+    (w) => w.slot === slot && w.generation === generation && !w.replaceReason && (readyOnly ? w.state === 'ready' : live(w)),
+  );
+}
+
+/**
+ * The reconcile step, pure (STYLE 3 and 6): wanted state in, actions out.
+ * Every active slot gets a worker of the current generation once its
+ * crash-loop delay has passed. A worker of an older generation, or one the
+ * master wants replaced, is retired only when its slot's successor is ready
+ * (capacity never dips); a worker of a slot no longer wanted is retired at
+ * once; in a brutal reload old workers end without waiting.
+ */
+export function planWorkers(p: PlanInput): WorkerPlan {
+  const plan: WorkerPlan = { spawn: [], retire: [], end: [] };
+  for (const slot of p.slots) {
+    if (slot.active && !current(p.workers, slot.id, p.generation, false) && p.now >= slot.nextSpawnAt) plan.spawn.push(slot);
+  }
+  for (const w of p.workers) {
+    if (!live(w)) continue;
+    const slot = p.slots[w.slot - 1];
+    const wanted = slot?.active === true;
+    if (w.generation === p.generation && wanted && !w.replaceReason) continue;
+    const successor = current(p.workers, w.slot, p.generation, true);
+    if (p.brutal && w.generation !== p.generation) plan.end.push(w);
+    else if (!wanted) plan.retire.push({ worker: w, reason: slot?.lastReason === 'cheap' ? 'cheap' : 'scale-down' });
+    else if ((successor && successor !== w) || w.state === 'starting') plan.retire.push({ worker: w, reason: w.replaceReason ?? 'reload' });
+  }
+  return plan;
+}
