@@ -120,3 +120,22 @@ describe('shutdown', () => {
     assert.ok(r.ok > 0);
   });
 });
+
+describe('pause', () => {
+  test('SIGTSTP pauses every worker (status pause, connections wait), a second SIGTSTP resumes and they are served', async () => {
+    const { sup, port, stats } = await startApp({ processes: 2, stats: true });
+    sup.signal('SIGTSTP');
+    await sup.waitFor(/\*\*\* worker 2 suspended \*\*\*/);
+    const { readStats } = await import('@tsgi/stats-protocol');
+    assert.deepEqual((await readStats(stats)).workers.map((w) => w.status), ['pause', 'pause']);
+    let answered = false;
+    const waiting = request(port, '/', { ms: 8000 }).finally(() => (answered = true));
+    await sleep(700);
+    assert.equal(answered, false, 'nobody serves while paused');
+    sup.signal('SIGTSTP');
+    await sup.waitFor(/resuming workers/);
+    assert.equal((await waiting).status, 200);
+    assert.deepEqual((await readStats(stats)).workers.map((w) => w.status), ['idle', 'idle']);
+    await sup.kill();
+  });
+});

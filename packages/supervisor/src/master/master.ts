@@ -49,7 +49,7 @@ export interface MasterOptions {
   cwd?: string;
 }
 
-const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'];
+const SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU', 'SIGTSTP'];
 /** How long a worker told to end at once (brutal reload, shutdown) has before SIGKILL. */
 const END_MERCY_MS = 3000;
 
@@ -79,6 +79,8 @@ export class Master {
   private events: MasterEvent[] = [];
   private wake: (() => void) | undefined;
   private brutal = false;
+  /** SIGTSTP: every worker stopped by the kernel until the next SIGTSTP */
+  private paused = false;
   /** some worker has loaded the app since boot (need-app) */
   private everReady = false;
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
@@ -156,6 +158,7 @@ export class Master {
         gid: process.getgid?.() ?? 0,
         cwd: this.cwd,
         phase: this.cheap.active && this.phase === 'running' ? 'cheap' : this.phase,
+        paused: this.paused,
         startedAt: this.startedAt,
         reloads: this.reloads,
         threads: c.threads,
@@ -267,7 +270,7 @@ export class Master {
         this.kill(w, 'SIGKILL');
       } else if (w.state === 'ending' && now - w.cursedAt > END_MERCY_MS) {
         this.kill(w, 'SIGKILL');
-      } else if (harakiriDue(w, c.harakiri, now)) {
+      } else if (!this.paused && harakiriDue(w, c.harakiri, now)) {
         this.harakiri(w);
       } else if (w.state === 'ready' || w.state === 'draining') {
         const evil = evilReloadDue(this.samples.get(w.pid), c);
@@ -319,7 +322,7 @@ export class Master {
    * pick idle workers to retire).
    */
   private adaptWorkers(): void {
-    if (this.phase !== 'running') return;
+    if (this.phase !== 'running' || this.paused) return;
     if (this.cheap.active) return this.cheap.tend([...this.sockets.values()], this.liveWorkers().length);
     const c = this.cfg;
     if (!this.cheaper && c.idle <= 0) return;
@@ -385,6 +388,8 @@ export class Master {
         return this.scale(+1);
       case 'SIGTTOU':
         return this.scale(-1);
+      case 'SIGTSTP':
+        return this.togglePause();
       default:
         return;
     }
@@ -398,6 +403,7 @@ export class Master {
       q: () => this.shutdown(true),
       Q: () => this.shutdown(false),
       s: () => this.logStats(),
+      p: () => this.togglePause(),
       '+': () => this.scale(+1),
       '-': () => this.scale(-1),
       C: () => this.enterCheapMode('cheap mode requested on the master fifo'),
@@ -415,6 +421,7 @@ export class Master {
         this.everReady = true;
         this.logger.log(`Node app 0 (mountpoint='') ready in ${msg.startupMs} ms on worker ${w.slot} (pid: ${w.pid})`);
         this.cheap.handOver(w);
+        if (this.paused) this.kill(w, 'SIGSTOP');
         return;
       case 'report':
         w.counters = msg.c;
@@ -476,6 +483,7 @@ export class Master {
   /** SIGHUP (graceful) and SIGTERM (brutal): re-read the config, then replace every worker. */
   private reload(brutal: boolean): void {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
+    if (this.paused) this.togglePause();
     this.logger.log(brutal ? '...brutally killing workers...' : '...gracefully reloading workers...');
     const next = this.readConfig();
     for (const w of next.warnings) this.logger.log(`config warning: ${w}`);
@@ -507,11 +515,28 @@ export class Master {
   /** SIGINT/SIGQUIT (at once) and die-on-term SIGTERM or fifo `q` (graceful). */
   private shutdown(graceful: boolean): void {
     if (this.phase === 'stopped' || (this.phase === 'stopping' && graceful)) return;
+    if (this.paused) this.togglePause();
     this.logger.log(graceful ? 'graceful shutdown triggered...' : 'SIGINT/SIGTERM received...killing workers...');
     this.phase = 'stopping';
     for (const w of [...this.workers]) {
       if (graceful) this.retire(w, 'shutdown');
       else this.end(w, 'shutdown');
+    }
+  }
+
+  /**
+   * SIGTSTP, fifo `p`: pause or resume every worker. A paused worker is
+   * stopped by the kernel (SIGSTOP), so it accepts nothing and new
+   * connections wait in the backlog; SIGCONT resumes it where it was.
+   */
+  private togglePause(): void {
+    this.paused = !this.paused;
+    this.logger.log(this.paused ? '*** PAUSE (press start to resume, if you do not have a joypad send SIGTSTP) ***' : '*** (SIGTSTP received) resuming workers ***');
+    for (const w of this.workers) {
+      this.kill(w, this.paused ? 'SIGSTOP' : 'SIGCONT');
+      // a resumed worker reports again within a report interval: do not take its silence for a stuck loop
+      if (!this.paused) w.lastReportAt = Date.now();
+      this.logger.log(`*** worker ${w.slot} ${this.paused ? 'suspended' : 'resumed'} ***`);
     }
   }
 

@@ -17,6 +17,8 @@ export interface StatsView {
   gid: number;
   cwd: string;
   phase: string;
+  /** SIGTSTP: idle workers show `pause` */
+  paused?: boolean;
   startedAt: number;
   reloads: number;
   threads: number;
@@ -111,7 +113,8 @@ function collectSlot(v: StatsView, slot: SlotRecord, now: number): StatsWorker {
   }
   const sample = cur ? v.samples.get(cur.pid) : undefined;
   const inFlight = inSlot.reduce((n, w) => n + (w.counters?.inFlight ?? 0), 0);
-  const status = !cur ? 'cheap' : (c?.inFlight ?? 0) > 0 ? 'busy' : 'idle';
+  // uWSGI's precedence: cheap > pause > busy > idle
+  const status = !cur ? 'cheap' : v.paused && (c?.inFlight ?? 0) === 0 ? 'pause' : (c?.inFlight ?? 0) > 0 ? 'busy' : 'idle';
   return {
     // uWSGI quirk kept: a slot never spawned reports id 0
     id: slot.everSpawned ? slot.id : 0,
