@@ -91,6 +91,33 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 export function isAlive(pid) {
   try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
 }
+/** All live descendants of `root` (Linux /proc), by pid. tsgi's workers run in their own
+ *  sessions, so killing the master's process group would not reach them: they are
+ *  collected here before a stop and SIGKILLed by pid if they outlive it. */
+export function descendants(root) {
+  const parent = new Map();
+  let entries = [];
+  try { entries = fs.readdirSync('/proc'); } catch { return []; }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(e), ppid);
+    } catch { /* exited */ }
+  }
+  const out = [];
+  const want = new Set([root]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parent) {
+      if (want.has(ppid) && !want.has(pid)) { want.add(pid); out.push(pid); grew = true; }
+    }
+  }
+  return out;
+}
+
 function groupAlive(pgid) {
   try { process.kill(-pgid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
 }
@@ -120,6 +147,7 @@ export function startGroup(cmd, args, { env = process.env, cwd = ROOT, logFile }
     /** Polite signal to the leader only, then SIGKILL the whole group after `ms`. */
     async stop(sig = 'SIGINT', ms = 10_000) {
       if (pid === undefined) return;
+      const kids = descendants(pid);
       if (child.exitCode === null && child.signalCode === null) {
         signal(pid, sig);
         await Promise.race([exited, sleep(ms)]);
@@ -129,6 +157,9 @@ export function startGroup(cmd, args, { env = process.env, cwd = ROOT, logFile }
       const t0 = Date.now();
       while (groupAlive(pid) && Date.now() - t0 < 2000) await sleep(50);
       if (groupAlive(pid)) signal(-pid, 'SIGKILL');
+      // Children in other sessions (tsgi workers): they should exit with their master.
+      while (kids.some(isAlive) && Date.now() - t0 < 4000) await sleep(50);
+      for (const k of kids) if (isAlive(k)) signal(k, 'SIGKILL');
       await Promise.race([exited, sleep(2000)]);
       unregister();
     },
@@ -331,6 +362,7 @@ export function machineInfo() {
     cpu: os.cpus()[0]?.model ?? '?',
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
     wrk,
     pm2,
   };

@@ -1,0 +1,100 @@
+// Closed-loop keep-alive load generator that counts failures precisely, run as a child of
+// bench/reload.mjs (child_process.fork) so the orchestration never stalls its event loop.
+//
+// Protocol (IPC messages):
+//   parent -> {cmd:'start', port, concurrency, timeoutMs}   child -> {type:'started'}
+//   parent -> {cmd:'mark', label}   (timestamps an event, e.g. a reload, for the error timeline)
+//   parent -> {cmd:'stop', drainMs}  child -> {type:'result', ...} then exits
+//
+// `concurrency` loops each issue GET / one after another through one shared
+// http.Agent({keepAlive:true, maxSockets:concurrency}). Every response that is not a 200
+// with a `hello from worker X (pid P)` body, and every error, is counted by code. Nothing
+// is retried.
+import http from 'node:http';
+
+let running = false;
+let agent;
+let t0 = Date.now();
+const stats = {
+  ok: 0,
+  failed: 0,
+  byCode: {},
+  pids: {},
+  errors: [], // first 200 failures: {t, code, message}
+  failTimes: [], // every failure, ms since the load started
+  marks: [],
+  maxLatencyMs: 0,
+};
+const inflight = new Set();
+
+function fail(code, message) {
+  stats.failed++;
+  stats.byCode[code] = (stats.byCode[code] ?? 0) + 1;
+  stats.failTimes.push(Date.now() - t0);
+  if (stats.errors.length < 200) stats.errors.push({ t: Date.now() - t0, code, message });
+}
+
+function once(port, timeoutMs) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    let settled = false;
+    const done = (fn) => {
+      if (settled) return;
+      settled = true;
+      inflight.delete(req);
+      const ms = Date.now() - started;
+      if (ms > stats.maxLatencyMs) stats.maxLatencyMs = ms;
+      fn();
+      resolve();
+    };
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => done(() => {
+        if (res.statusCode !== 200) return fail(`HTTP_${res.statusCode}`, body.slice(0, 100));
+        const m = body.match(/hello from worker (\S+) \(pid (\d+)\)/);
+        if (!m) return fail('BAD_BODY', body.slice(0, 100));
+        stats.ok++;
+        stats.pids[m[2]] = (stats.pids[m[2]] ?? 0) + 1;
+      }));
+      res.on('error', (e) => done(() => fail(e.code ?? 'RESPONSE_ERROR', e.message)));
+      res.on('aborted', () => done(() => fail('RESPONSE_ABORTED', 'response aborted')));
+    });
+    inflight.add(req);
+    req.setTimeout(timeoutMs, () => {
+      req.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { code: 'CLIENT_TIMEOUT' }));
+    });
+    req.on('error', (e) => done(() => fail(e.code ?? 'REQUEST_ERROR', e.message)));
+  });
+}
+
+async function loop(port, timeoutMs) {
+  while (running) {
+    await once(port, timeoutMs);
+    // Never spin hot on a refused port; costs nothing when requests succeed.
+    await new Promise(setImmediate);
+  }
+}
+
+let loops = [];
+process.on('message', async (msg) => {
+  if (msg.cmd === 'start') {
+    agent = new http.Agent({ keepAlive: true, maxSockets: msg.concurrency });
+    t0 = Date.now();
+    running = true;
+    loops = Array.from({ length: msg.concurrency }, () => loop(msg.port, msg.timeoutMs ?? 10_000));
+    process.send({ type: 'started' });
+  } else if (msg.cmd === 'mark') {
+    stats.marks.push({ t: Date.now() - t0, label: msg.label });
+  } else if (msg.cmd === 'stop') {
+    running = false;
+    // Let requests in flight finish (bounded), then report.
+    await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, msg.drainMs ?? 15_000))]);
+    const unfinished = inflight.size;
+    for (const req of inflight) req.destroy();
+    agent?.destroy();
+    process.send({ type: 'result', ...stats, unfinished, elapsedMs: Date.now() - t0 }, () => process.exit(0));
+  }
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+// Hello-world throughput: tsgi (request log on and off) vs a bare node:cluster (SCHED_NONE)
+// vs PM2 cluster mode, same handler, same worker count, same wrk load, interleaved rounds.
+// On demand only (never in CI):  node bench/throughput.mjs [--workers 2] [--rounds 5] ...
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  RESULTS_DIR, fmtInt, fmtRatio, machineInfo, mdTable, median, parseArgs, run, runCleanups,
+  sleep, startCluster, startPm2, startTsgi, textTable, tmpDir, APPS_DIR,
+} from './lib/common.mjs';
+
+const USAGE = `usage: node bench/throughput.mjs [options]
+
+  --workers N        worker processes for every contender (default 2)
+  --rounds N         interleaved rounds; each round runs every contender once, in
+                     rotating order (default 5)
+  --duration S       measured wrk run, seconds (default 10)
+  --warmup S         unmeasured wrk run before it, seconds (default 2)
+  --connections N    wrk keep-alive connections (default 64)
+  --threads N        wrk threads (default 1)
+  --only LIST        comma-separated subset: tsgi,tsgi-nolog,node-cluster,pm2
+  --out FILE         markdown results (default bench/results/throughput.md; "-" for none)
+`;
+
+const opts = parseArgs({
+  workers: 2, rounds: 5, duration: 10, warmup: 2, connections: 64, threads: 1, only: '',
+  out: path.join(RESULTS_DIR, 'throughput.md'),
+}, USAGE);
+
+const HANDLER = 'hello.cjs';
+const CONTENDERS = [
+  { key: 'tsgi', label: 'tsgi (request log on)', start: (dir) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: opts.workers, logging: true, name: 'tsgi' }) },
+  { key: 'tsgi-nolog', label: 'tsgi (disable-logging)', start: (dir) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: opts.workers, logging: false, name: 'tsgi-nolog' }) },
+  { key: 'node-cluster', label: 'node:cluster SCHED_NONE', start: (dir) => startCluster({ dir, handler: HANDLER, workers: opts.workers }) },
+  { key: 'pm2', label: 'PM2 cluster mode', start: (dir) => startPm2({ dir, handler: HANDLER, workers: opts.workers }) },
+].filter((c) => !opts.only || opts.only.split(',').includes(c.key));
+if (CONTENDERS.length === 0) throw new Error(`--only ${opts.only}: no contender left`);
+
+/** Parse wrk's summary. */
+export function parseWrk(text) {
+  const num = (re) => { const m = text.match(re); return m ? Number(m[1]) : 0; };
+  const rps = text.match(/Requests\/sec:\s+([\d.]+)/);
+  const sock = text.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  const socket = sock ? { connect: +sock[1], read: +sock[2], write: +sock[3], timeout: +sock[4] } : { connect: 0, read: 0, write: 0, timeout: 0 };
+  const requests = num(/(\d+) requests in /);
+  const non2xx = num(/Non-2xx or 3xx responses:\s+(\d+)/);
+  const latency = text.match(/Latency\s+(\S+)\s+(\S+)\s+(\S+)/);
+  return {
+    rps: rps ? Number(rps[1]) : NaN,
+    requests,
+    non2xx,
+    socket,
+    errors: non2xx + socket.connect + socket.read + socket.write + socket.timeout,
+    latencyAvg: latency ? latency[1] : '?',
+  };
+}
+
+async function wrk(port, seconds) {
+  const args = [`-t${opts.threads}`, `-c${opts.connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/`];
+  const r = await run('wrk', args, { timeoutMs: (seconds + 30) * 1000 });
+  if (r.code !== 0) throw new Error(`wrk ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return { ...parseWrk(r.stdout), raw: r.stdout };
+}
+
+async function main() {
+  const info = machineInfo();
+  const dir = tmpDir('tsgi-bench-throughput-');
+  const results = Object.fromEntries(CONTENDERS.map((c) => [c.key, []]));
+  const notes = [];
+  const totalRuns = opts.rounds * CONTENDERS.length;
+  console.log(`throughput: ${CONTENDERS.length} contenders x ${opts.rounds} rounds, ${opts.workers} workers, ` +
+    `wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s (+${opts.warmup}s warm-up); ` +
+    `${info.nproc} cores shared by wrk and the servers`);
+  let n = 0;
+  for (let round = 0; round < opts.rounds; round++) {
+    const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]);
+    for (const c of order) {
+      n++;
+      let server;
+      try {
+        server = await c.start(dir);
+        if (opts.warmup > 0) await wrk(server.port, opts.warmup);
+        const r = await wrk(server.port, opts.duration);
+        results[c.key].push({ round: round + 1, ...r });
+        const err = r.errors ? `  errors ${r.errors} (non-2xx ${r.non2xx}, socket ${JSON.stringify(r.socket)})` : '';
+        console.log(`[${n}/${totalRuns}] round ${round + 1} ${c.key.padEnd(12)} ${fmtInt(r.rps).padStart(8)} req/s  latency avg ${r.latencyAvg}${err}`);
+        if (r.errors) notes.push(`round ${round + 1}, ${c.key}: ${r.errors} errors (non-2xx ${r.non2xx}, socket ${JSON.stringify(r.socket)})`);
+      } catch (e) {
+        console.log(`[${n}/${totalRuns}] round ${round + 1} ${c.key}: FAILED: ${e.message}`);
+        notes.push(`round ${round + 1}, ${c.key}: run failed: ${e.message}`);
+      } finally {
+        if (server) await server.stop();
+      }
+      await sleep(500); // let the sockets and CPU settle between runs
+    }
+  }
+
+  const summary = CONTENDERS.map((c) => {
+    const rs = results[c.key];
+    const rps = rs.map((r) => r.rps).filter(Number.isFinite);
+    return {
+      ...c,
+      runs: rs.length,
+      median: median(rps),
+      min: rps.length ? Math.min(...rps) : NaN,
+      max: rps.length ? Math.max(...rps) : NaN,
+      errors: rs.reduce((s, r) => s + r.errors, 0),
+      perRound: rs.map((r) => r.rps),
+    };
+  });
+  const base = summary.find((s) => s.key === 'node-cluster')?.median;
+  const pm2 = summary.find((s) => s.key === 'pm2')?.median;
+  // Paired ratio: contender / node:cluster within the same round, median over rounds.
+  // Less sensitive than the ratio of medians to a machine whose speed drifts between rounds.
+  const paired = (key) => {
+    const rs = [];
+    for (const r of results[key]) {
+      const b = results['node-cluster']?.find((x) => x.round === r.round);
+      if (b && b.rps > 0 && Number.isFinite(r.rps)) rs.push(r.rps / b.rps);
+    }
+    return rs.length ? median(rs).toFixed(2) : 'n/a';
+  };
+  const header = ['contender', 'median req/s', 'min', 'max', 'vs node:cluster', 'vs PM2', 'paired vs node:cluster', 'errors', 'runs'];
+  const rows = summary.map((s) => [s.label, fmtInt(s.median), fmtInt(s.min), fmtInt(s.max),
+    fmtRatio(s.median, base), fmtRatio(s.median, pm2), paired(s.key), String(s.errors), String(s.runs)]);
+  console.log(`\n${textTable(header, rows)}\n`);
+  for (const note of notes) console.log(`note: ${note}`);
+
+  if (opts.out !== '-') {
+    const md = [
+      '# Throughput: hello world, tsgi vs node:cluster vs PM2',
+      '',
+      `- date: ${info.date}`,
+      `- machine: ${info.nproc} cores (\`nproc\`), ${info.cpu}, ${info.kernel}; load average ${info.loadavg} ` +
+        `at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end (1/5/15 min)`,
+      `- node ${info.node}, ${info.wrk}, pm2 ${info.pm2}`,
+      `- ${opts.workers} workers per contender; \`wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s\` ` +
+        `(keep-alive) after a ${opts.warmup} s warm-up; ${opts.rounds} interleaved rounds, rotating order; ` +
+        'each run starts the server fresh on an ephemeral 127.0.0.1 port',
+      `- **the load generator and the servers share the same ${info.nproc} cores**: absolute figures are low ` +
+        'and noisy; read the ratios, not the req/s',
+      '- command: `node bench/throughput.mjs' + (process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : '') + '`',
+      '',
+      mdTable(header, rows),
+      '',
+      '"vs node:cluster" is the row\'s median req/s divided by node:cluster\'s median, "vs PM2" divided by ' +
+        'PM2\'s median (1.00 = as fast; 0.90 = 10 % fewer requests per second; 1.50 = 50 % more). ' +
+        '"errors" sums wrk\'s non-2xx responses and socket errors (connect, read, write, timeout) over all rounds.',
+      '',
+      '## Per round (req/s)',
+      '',
+      mdTable(['contender', ...Array.from({ length: opts.rounds }, (_, i) => `round ${i + 1}`)],
+        summary.map((s) => [s.label, ...Array.from({ length: opts.rounds }, (_, i) => {
+          const r = results[s.key].find((x) => x.round === i + 1);
+          return r ? fmtInt(r.rps) : 'failed';
+        })])),
+      '',
+      ...(notes.length ? ['## Notes', '', ...notes.map((x) => `- ${x}`), ''] : []),
+    ].join('\n');
+    fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+    fs.writeFileSync(opts.out, md);
+    console.log(`results written to ${path.relative(process.cwd(), opts.out) || opts.out}`);
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(e?.stack ?? e);
+  process.exitCode = 1;
+} finally {
+  await runCleanups();
+}
