@@ -19,10 +19,8 @@ interface CoreState {
   start: number;
 }
 
-/** What the accounting reports about one finished request. */
+/** What the accounting knows of the request it counted last (read right after end()). */
 export interface Finished {
-  req: IncomingMessage;
-  res: ServerResponse;
   tx: number;
   ms: number;
   core: number;
@@ -40,6 +38,8 @@ export class Accounting {
   runningTime = 0;
   avgRt = 0;
   readonly inflight = new Set<ServerResponse>();
+  /** the request end() counted last; reused, so the hot path allocates nothing for it */
+  readonly last: Finished = { tx: 0, ms: 0, core: 0 };
   private readonly cores: CoreState[];
   private nextCore = 0;
 
@@ -66,8 +66,8 @@ export class Accounting {
     this.inflight.add(res);
   }
 
-  /** Counts a finished (or aborted) request; returns what the request log needs. */
-  end(req: IncomingMessage, res: ServerResponse): Finished {
+  /** Counts a finished (or aborted) request; `last` then holds what the request log needs. */
+  end(req: IncomingMessage, res: ServerResponse): void {
     const t = res as Tracked;
     const ms = performance.now() - t[kStart];
     const us = Math.round(ms * 1000);
@@ -81,7 +81,9 @@ export class Accounting {
     c.requests++;
     c.inFlight--;
     if (c.current === req) c.current = undefined;
-    return { req, res, tx, ms, core: t[kCore] };
+    this.last.tx = tx;
+    this.last.ms = ms;
+    this.last.core = t[kCore];
   }
 
   /** An uncaught exception of the app in a request (a 500 was sent, or the socket destroyed). */

@@ -13,6 +13,7 @@ import { RequestLog } from './request-log.js';
 import { WorkerServer } from './serve.js';
 import { startOrphanWatchdog } from './watchdog.js';
 import { readMemory } from '../master/proc.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const boot = JSON.parse(process.env['TSGI_WORKER'] ?? 'null') as WorkerBoot | null;
 if (!boot) {
@@ -71,8 +72,9 @@ async function start(): Promise<void> {
   setInterval(report, boot!.reportIntervalMs).unref();
 }
 
-function onFinished(f: Parameters<ConstructorParameters<typeof WorkerServer>[2]>[0]): void {
-  requestLog?.add(f.req, f.res, acct.requests, boot!.slotRequests + acct.requests, f.tx, f.ms, f.core);
+function onFinished(req: IncomingMessage, res: ServerResponse): void {
+  const f = acct.last;
+  requestLog?.add(req, res, acct.requests, boot!.slotRequests + acct.requests, f.tx, f.ms, f.core);
   if (!draining && !recycleAsked) checkRecycle();
 }
 

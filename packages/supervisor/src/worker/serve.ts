@@ -2,11 +2,11 @@ import http from 'node:http';
 import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InheritedSocket } from '../protocol.js';
-import type { Accounting, Finished } from './accounting.js';
+import type { Accounting } from './accounting.js';
 import type { NodeHandler } from './load-app.js';
 
-/** Called for every request that ended, after accounting. */
-export type OnFinished = (f: Finished) => void;
+/** Called for every request that ended, after accounting (its figures are in `Accounting#last`). */
+export type OnFinished = (req: IncomingMessage, res: ServerResponse) => void;
 /** Called when the app threw or its promise rejected; the 500 is already sent. */
 export type OnException = (err: unknown, req: IncomingMessage) => void;
 
@@ -31,6 +31,8 @@ export class WorkerServer {
   private readonly connections = new Set<net.Socket>();
   private draining = false;
   private drained: (() => void) | undefined;
+  /** one 'close' listener for every response, not a closure per request */
+  private readonly onResponseClose: (this: ServerResponse) => void;
 
   constructor(
     private readonly handler: NodeHandler,
@@ -39,6 +41,12 @@ export class WorkerServer {
     private readonly onException: OnException,
   ) {
     this.http = http.createServer((req, res) => this.onRequest(req, res));
+    const counts = acct;
+    const finished = onFinished;
+    this.onResponseClose = function (this: ServerResponse): void {
+      counts.end(this.req, this);
+      finished(this.req, this);
+    };
   }
 
   /** Starts accepting on every inherited socket; resolves when all listen. */
@@ -97,7 +105,7 @@ export class WorkerServer {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.acct.begin(req, res);
     if (this.draining) res.shouldKeepAlive = false;
-    res.once('close', () => this.onFinished(this.acct.end(req, res)));
+    res.once('close', this.onResponseClose);
     try {
       const r = this.handler(req, res) as { then?: unknown } | undefined;
       if (r && typeof r.then === 'function') (r as Promise<unknown>).then(undefined, (err) => this.fail(err, req, res));
