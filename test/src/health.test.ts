@@ -133,3 +133,62 @@ describe('touch-reload and master-fifo', () => {
     assert.match(sup.log, /graceful shutdown triggered/);
   });
 });
+
+describe('mercy and scaling by hand', () => {
+  test('worker-reload-mercy: a request outliving the mercy on reload gets its worker SIGKILLed', async () => {
+    const { sup, port } = await start(1, 'worker-reload-mercy = 1\n');
+    const hung = request(port, '/hang', { ms: 8000 }).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await sleep(200);
+    const t0 = Date.now();
+    sup.signal('SIGHUP');
+    await sup.waitFor(/worker 1 \(pid: \d+\) is taking too much time to die\.\.\.NO MERCY !!!/, 5000);
+    assert.ok(Date.now() - t0 < 4000);
+    assert.equal(await hung, 'cut');
+    await sup.waitFor(/reload complete/);
+    await sup.kill();
+  });
+
+  test('SIGTTIN adds a worker up to processes, SIGTTOU retires an idle one down to cheaper', async () => {
+    const { sup, stats } = await start(2, 'processes = 3\ncheaper = 1\ncheaper-algo = spare\ncheaper-overload = 30\ncheaper-initial = 2\n');
+    const running = async (): Promise<number> => (await readStats(stats)).workers.filter((w) => w.pid > 0).length;
+    assert.equal(await running(), 2);
+    sup.signal('SIGTTIN');
+    await sup.waitReady(3);
+    assert.equal(await running(), 3);
+    sup.signal('SIGTTIN');
+    await sup.waitFor(/cannot add a worker: already at processes = 3/);
+    sup.signal('SIGTTOU');
+    await sup.waitFor(/cheaper: retiring worker \d \(idle\)/);
+    sup.signal('SIGTTOU');
+    const from = sup.log.length;
+    await sup.waitFor(/cheaper: retiring worker \d \(idle\)/, 5000, from);
+    sup.signal('SIGTTOU');
+    await sup.waitFor(/cannot remove a worker: already at 1/);
+    for (let i = 0; i < 40 && (await running()) !== 1; i++) await sleep(100);
+    assert.equal(await running(), 1);
+    await sup.kill();
+  });
+});
+
+describe('logging', () => {
+  test('logto sends the master log and the request log to a file', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'tsgi.log');
+    const port = await freePort();
+    const ini = writeIni(dir, `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 1\nlogto = ${file}\n`);
+    const sup = new Supervise(['--ini', ini]);
+    const { readFileSync, existsSync } = await import('node:fs');
+    const logText = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+    for (let i = 0; i < 100 && !/ready in \d+ ms/.test(logText()); i++) await sleep(100);
+    await request(port, '/logged');
+    for (let i = 0; i < 20 && !/GET \/logged/.test(logText()); i++) await sleep(100);
+    const text = logText();
+    assert.match(text, /spawned tsgi worker 1/);
+    assert.match(text, /GET \/logged => generated/);
+    assert.doesNotMatch(sup.log, /spawned tsgi worker/, 'nothing on stderr');
+    await sup.kill();
+  });
+});
