@@ -6,18 +6,29 @@ import path from 'node:path';
 import { ROOT, Supervise, freePort, killAll, load, request, sleep, tmp } from './harness.js';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync(p, ['-v']).status === 0);
-let nginx: ChildProcess | undefined;
+const started: ChildProcess[] = [];
 after(async () => {
   // nginx runs in its own process group: kill its master and workers together
-  if (nginx?.pid) {
+  for (const nginx of started) {
     try {
-      process.kill(-nginx.pid, 'SIGKILL');
+      process.kill(-nginx.pid!, 'SIGKILL');
     } catch {
       // already gone
     }
   }
   await killAll();
 });
+
+async function startNginx(conf: string): Promise<{ errorLog: string }> {
+  const dir = tmp('tsgi-nginx-');
+  writeFileSync(path.join(dir, 'nginx.conf'), conf);
+  const errorLog = path.join(dir, 'error.log');
+  const logFd = openSync(errorLog, 'a');
+  const child = spawn(NGINX!, ['-p', dir, '-c', 'nginx.conf', '-g', 'daemon off;'], { stdio: ['ignore', logFd, logFd], detached: true });
+  closeSync(logFd);
+  started.push(child);
+  return { errorLog };
+}
 
 describe('nginx in front (examples/nginx)', { skip: NGINX ? false : 'nginx is not installed (apt-get install nginx-light)' }, () => {
   test('one nginx balances two supervise instances; a SIGHUP to one under load fails no request', async () => {
@@ -27,16 +38,11 @@ describe('nginx in front (examples/nginx)', { skip: NGINX ? false : 'nginx is no
     const b = new Supervise(['--ini', ini, '--processes', '2', '--disable-logging'], { env: { PORT: String(p2), STATS_PORT: String(s2) } });
     await Promise.all([a.waitReady(2), b.waitReady(2)]);
 
-    const dir = tmp('tsgi-nginx-');
     const conf = readFileSync(path.join(ROOT, 'examples/nginx/nginx.conf'), 'utf8')
       .replace('127.0.0.1:5000', `127.0.0.1:${p1}`)
       .replace('127.0.0.1:5001', `127.0.0.1:${p2}`)
       .replace('listen 127.0.0.1:8080', `listen 127.0.0.1:${front}`);
-    writeFileSync(path.join(dir, 'nginx.conf'), conf);
-    const errorLog = path.join(dir, 'error.log');
-    const logFd = openSync(errorLog, 'a');
-    nginx = spawn(NGINX!, ['-p', dir, '-c', 'nginx.conf', '-g', 'daemon off;'], { stdio: ['ignore', logFd, logFd], detached: true });
-    closeSync(logFd);
+    const { errorLog } = await startNginx(conf);
     for (let i = 0; i < 50; i++) {
       if (await request(front, '/').then(() => true, () => false)) break;
       await sleep(100);
@@ -60,5 +66,29 @@ describe('nginx in front (examples/nginx)', { skip: NGINX ? false : 'nginx is no
     assert.equal(r.failed, 0, `${JSON.stringify([...r.errors, ...r.statuses])}\n${nginxLog}`);
     assert.ok(r.ok > 200);
     assert.doesNotMatch(nginxLog, /upstream prematurely closed|Connection reset/);
+  });
+
+  test('uwsgi_pass with include uwsgi_params reaches the app through `socket`, body and headers intact', async () => {
+    const [up, front] = await Promise.all([freePort(), freePort()]);
+    const sup = new Supervise(
+      ['--ini', path.join(ROOT, 'examples/nginx/uwsgi.ini'), '--socket', `127.0.0.1:${up}`, '--app', path.join(ROOT, 'test/fixtures/fetch-handler.mjs'), '--processes', '2'],
+    );
+    await sup.waitReady(2);
+    const conf = readFileSync(path.join(ROOT, 'examples/nginx/uwsgi.conf'), 'utf8')
+      .replace('uwsgi_pass 127.0.0.1:3031', `uwsgi_pass 127.0.0.1:${up}`)
+      .replace('listen 127.0.0.1:8081', `listen 127.0.0.1:${front}`);
+    await startNginx(conf);
+    for (let i = 0; i < 50; i++) {
+      if (await request(front, '/').then(() => true, () => false)) break;
+      await sleep(100);
+    }
+    const get = await request(front, '/via-uwsgi?q=1');
+    assert.equal(get.status, 200);
+    assert.equal(get.body, 'fetch /via-uwsgi');
+    assert.deepEqual(get.headers['set-cookie'], ['a=1', 'b=2']);
+    const post = await request(front, '/', { method: 'POST', body: 'y'.repeat(200000) });
+    assert.equal(post.status, 201);
+    assert.equal(post.body, `echo 200000 ${'y'.repeat(20)}`);
+    assert.match(sup.log, /tsgi uwsgi socket 0 bound to TCP address/);
   });
 });

@@ -186,3 +186,34 @@ describe('the example', () => {
     assert.equal(await sup.waitExit(), 0);
   });
 });
+
+describe('the uwsgi protocol (socket =)', () => {
+  test('a raw uwsgi request is served and counted; protocol = http makes socket speak HTTP', async () => {
+    const net = await import('node:net');
+    const { encodeUwsgiPacket } = await import('@tsgi/supervisor/uwsgi');
+    const port = await freePort();
+    const statsPort = await freePort();
+    const { sup } = await startApp({ processes: 1, stats: false, logging: true, ini: `socket = 127.0.0.1:${port}\nstats = 127.0.0.1:${statsPort}\n` });
+    const packet = encodeUwsgiPacket({ REQUEST_METHOD: 'GET', REQUEST_URI: '/env', PATH_INFO: '/env', QUERY_STRING: '', SERVER_PROTOCOL: 'HTTP/1.1', REMOTE_ADDR: '10.9.8.7', HTTP_HOST: 'x' });
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(packet));
+      let d = '';
+      s.on('data', (c) => (d += c));
+      s.on('end', () => resolve(d));
+      s.on('error', reject);
+      s.setTimeout(5000, () => s.destroy(new Error('timeout')));
+    });
+    assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(reply, /"id":"1"/);
+    await sup.waitFor(/\] 10\.9\.8\.7 \(\) \{\d+ vars in \d+ bytes\} .* GET \/env => generated/);
+    const { readStats } = await import('@tsgi/stats-protocol');
+    const doc = await readStats(`127.0.0.1:${statsPort}`);
+    assert.deepEqual(doc.sockets.map((s) => s.proto).sort(), ['http', 'uwsgi']);
+    await sup.kill();
+
+    const plain = await freePort();
+    const http = await startApp({ processes: 1, app: 'commonjs.cjs', ini: `socket = 127.0.0.1:${plain}\nprotocol = http\n` });
+    assert.equal((await request(plain, '/')).body, 'cjs 1\n');
+    await http.sup.kill();
+  });
+});

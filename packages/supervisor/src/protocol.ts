@@ -19,7 +19,8 @@ export const EXIT = {
 export interface InheritedSocket {
   fd: number;
   name: string;
-  proto: 'http';
+  /** `http-socket` (and `socket` with protocol = http) speak HTTP; `socket` speaks uwsgi */
+  proto: 'http' | 'uwsgi';
 }
 
 /** Everything a worker needs, passed in the TSGI_WORKER environment variable. */

@@ -214,13 +214,13 @@ export class Master {
 
   private async bindConfiguredSockets(c: TsgiConfig): Promise<void> {
     const fresh: BoundSocket[] = [];
-    for (const name of c.httpSocket) {
+    for (const [name, proto] of configuredSockets(c)) {
       if (this.sockets.has(name)) continue;
-      const s = await bindSocket(name.startsWith('/') || name.includes(':') ? name : this.path(name), c.listen, c.chmodSocket);
+      const s = await bindSocket(name.startsWith('/') || name.includes(':') ? name : this.path(name), proto, c.listen, c.chmodSocket);
       this.sockets.set(name, s);
       fresh.push(s);
       const where = s.kind === 'tcp' ? `TCP address ${s.host}:${s.port}` : `UNIX address ${s.path}`;
-      this.logger.log(`tsgi http-socket ${this.sockets.size - 1} bound to ${where} fd ${s.fd}`);
+      this.logger.log(`tsgi ${proto} socket ${this.sockets.size - 1} bound to ${where} fd ${s.fd}`);
     }
     listenSockets(fresh);
   }
@@ -620,7 +620,7 @@ export class Master {
         slotRequests: this.slotRequests(slot),
         procname: procname(c, `worker ${slot.id}`),
       }),
-      sockets: c.httpSocket.map((n) => this.sockets.get(n)).filter((s): s is BoundSocket => s !== undefined),
+      sockets: [...configuredSockets(c).keys()].map((n) => this.sockets.get(n)).filter((s): s is BoundSocket => s !== undefined),
       cwd: c.chdir ? this.path(c.chdir) : this.cwd,
       env: workerEnv(this.env, c, slot.id),
       logFd: this.logFd,
@@ -723,8 +723,9 @@ export class Master {
   }
 
   private closeUnusedSockets(): void {
+    const wanted = configuredSockets(this.cfg);
     for (const [name, s] of this.sockets) {
-      if (this.cfg.httpSocket.includes(name)) continue;
+      if (wanted.has(name)) continue;
       s.close();
       this.sockets.delete(name);
       this.logger.log(`closed socket ${name}: no longer configured`);
@@ -789,6 +790,14 @@ export class Master {
     for (const [sig, h] of this.signalHandlers) process.off(sig, h);
     this.signalHandlers.clear();
   }
+}
+
+/** Every socket the workers serve, by configured address: `http-socket`s, then `socket`s (uwsgi, or HTTP with protocol = http). */
+function configuredSockets(c: TsgiConfig): Map<string, 'http' | 'uwsgi'> {
+  const out = new Map<string, 'http' | 'uwsgi'>();
+  for (const name of c.httpSocket) out.set(name, 'http');
+  for (const name of c.socket) if (!out.has(name)) out.set(name, c.protocol === 'http' ? 'http' : 'uwsgi');
+  return out;
 }
 
 function readProcText(path: string): string {

@@ -8,7 +8,7 @@ import { SupervisorError } from '../errors.js';
 export interface BoundSocket {
   /** the address as configured, e.g. `127.0.0.1:9090` (uWSGI's `sockets[].name`) */
   name: string;
-  proto: 'http';
+  proto: 'http' | 'uwsgi';
   kind: 'tcp' | 'unix';
   fd: number;
   /** bound port for tcp (the real one when 0 was asked), 0 for unix */
@@ -55,7 +55,7 @@ export function parseSocketAddress(address: string): { kind: 'tcp'; host: string
 }
 
 /** Binds one configured address (TCP or unix) and returns its descriptor; not listening yet. */
-export async function bindSocket(name: string, backlog: number, mode: number | undefined): Promise<BoundSocket> {
+export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog: number, mode: number | undefined): Promise<BoundSocket> {
   const create = createServerHandle();
   const addr = parseSocketAddress(name);
   if (addr.kind === 'unix') {
@@ -64,7 +64,7 @@ export async function bindSocket(name: string, backlog: number, mode: number | u
     if (typeof handle === 'number') throw bindError(name, handle);
     // never world-writable unless asked (SPEC §3)
     chmodSync(addr.path, mode ?? 0o600);
-    return { name, proto: 'http', kind: 'unix', fd: handle.fd, port: 0, host: '', path: addr.path, backlog, close: () => handle.close() };
+    return { name, proto, kind: 'unix', fd: handle.fd, port: 0, host: '', path: addr.path, backlog, close: () => handle.close() };
   }
   const host = addr.host === '' ? '0.0.0.0' : addr.host;
   const resolved = net.isIP(host) ? { address: host, family: net.isIP(host) } : await lookup(host);
@@ -74,7 +74,7 @@ export async function bindSocket(name: string, backlog: number, mode: number | u
   handle.getsockname?.(out);
   return {
     name,
-    proto: 'http',
+    proto,
     kind: 'tcp',
     fd: handle.fd,
     port: out.port ?? addr.port,

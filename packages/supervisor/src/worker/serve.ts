@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InheritedSocket } from '../protocol.js';
 import type { Accounting } from './accounting.js';
 import type { NodeHandler } from './load-app.js';
+import { acceptUwsgi } from './uwsgi.js';
 
 /** Called for every request that ended, after accounting (its figures are in `Accounting#last`). */
 export type OnFinished = (req: IncomingMessage, res: ServerResponse) => void;
@@ -55,7 +56,11 @@ export class WorkerServer {
       sockets.map(
         (s) =>
           new Promise<void>((resolve, reject) => {
-            const server = net.createServer((socket) => this.onConnection(socket));
+            const server = net.createServer(
+              s.proto === 'uwsgi'
+                ? (socket) => acceptUwsgi(socket, (conn) => this.onConnection(conn as unknown as net.Socket), (err) => this.onProtocolError(err, s.name))
+                : (socket) => this.onConnection(socket),
+            );
             server.once('error', reject);
             server.listen({ fd: s.fd, backlog }, () => {
               server.off('error', reject);
@@ -85,6 +90,10 @@ export class WorkerServer {
       if (this.connections.size === 0) resolve();
       else this.drained = resolve;
     });
+  }
+
+  private onProtocolError(err: Error, socketName: string): void {
+    process.stderr.write(`tsgi worker (pid: ${process.pid}): bad uwsgi request on ${socketName}: ${err.message}\n`);
   }
 
   /** Serves a connection accepted elsewhere (cheap mode's waker), paused and unread. */
