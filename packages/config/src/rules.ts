@@ -56,12 +56,8 @@ const requireAppAndSocket: Rule = (config, context, found) => {
   if (config.app === undefined && valid(context, 'app')) {
     found.errors.push(diagnostic('TSGI_CONFIG_NO_APP', 'no app configured: set app = ./server.js', context.origin, 'app'));
   }
-  if (config.httpSocket.length + config.socket.length === 0 && valid(context, 'http-socket', 'socket', 'http')) {
-    const message =
-      config.http.length > 0
-        ? `no socket the workers can serve: the http router (http = ${config.http[0]}) is not implemented yet; use http-socket = ${config.http[0]}, where the workers accept directly`
-        : 'no socket configured: set http-socket = :8080 (or a unix socket path)';
-    found.errors.push(diagnostic('TSGI_CONFIG_NO_SOCKET', message, context.origin, 'http-socket'));
+  if (config.httpSocket.length + config.socket.length + config.http.length === 0 && valid(context, 'http-socket', 'socket', 'http')) {
+    found.errors.push(diagnostic('TSGI_CONFIG_NO_SOCKET', 'no socket configured: set http-socket = :8080 (or a unix socket path)', context.origin, 'http-socket'));
   }
   if (config.app !== undefined && config.callable !== undefined && appExportName(config.app) !== undefined) {
     const { where } = locate(context, 'callable');

@@ -22,7 +22,8 @@ export class CheapMode {
 
   /** Once no worker serves, start the waker (one at a time). */
   tend(sockets: BoundSocket[], liveWorkers: number): void {
-    if (!this.active || this.waker || liveWorkers > 0) return;
+    // with only an http router there is nothing to watch: the router itself rings
+    if (!this.active || this.waker || liveWorkers > 0 || sockets.length === 0) return;
     const waker = startWaker(sockets, (socket) => {
       this.pending.push(socket);
       if (this.active) this.onRing();

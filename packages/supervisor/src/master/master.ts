@@ -17,6 +17,7 @@ import { openMasterFifo } from './fifo.js';
 import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue } from './health.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { planWorkers } from './reconcile.js';
+import { HttpRouter } from './router.js';
 import { clearSamples, sampleProcesses, socketQueues } from './sampler.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
 import { spawnWorker, type Spawner } from './spawn.js';
@@ -95,6 +96,8 @@ export class Master {
   private cheaper: { algo: Cheaper; state: CheaperState } | undefined;
   private idleState: IdleState = initialIdleState();
   private readonly cheap = new CheapMode(() => this.enqueue({ type: 'command', command: 'wake' }));
+  /** `http`: uWSGI's HTTP router, in the master */
+  private router: HttpRouter | undefined;
 
   constructor(opts: MasterOptions) {
     this.cfg = opts.config;
@@ -167,7 +170,11 @@ export class Master {
         memoryReport: c.memoryReport || c.reloadOnRss > 0 || c.reloadOnAs > 0 || c.evilReloadOnRss > 0 || c.evilReloadOnAs > 0,
         slots: this.slots,
         workers: this.workers,
-        sockets: [...this.sockets].map(([name, s]) => ({ name, proto: s.proto, queue: this.queues.get(name) ?? 0, maxQueue: s.backlog })),
+        sockets: [
+          ...[...this.sockets].map(([name, s]) => ({ name, proto: s.proto, queue: this.queues.get(name) ?? 0, maxQueue: s.backlog })),
+          // the router accepts at once: its queue is what waits for a worker
+          ...c.http.map((name) => ({ name, proto: 'http-router', queue: this.router?.waiting ?? 0, maxQueue: c.listen })),
+        ],
         samples: this.samples,
       },
       Date.now(),
@@ -180,6 +187,14 @@ export class Master {
     const c = this.cfg;
     for (const line of bannerLines(c, this.cwd)) this.logger.log(line);
     await this.bindConfiguredSockets(c);
+    if (c.http.length > 0) {
+      this.router = new HttpRouter(
+        this.logger,
+        () => this.workers.filter((w) => w.state === 'ready'),
+        () => this.cheap.active && this.enqueue({ type: 'command', command: 'wake' }),
+      );
+      await this.router.listen(c.http, c.listen, c.chmodSocket);
+    }
     if (c.pidfile) writePidfile(this.path(c.pidfile), process.pid);
     this.dropPrivileges(c);
     for (const line of modeLines(c)) this.logger.log(line);
@@ -421,11 +436,13 @@ export class Master {
         this.everReady = true;
         this.logger.log(`Node app 0 (mountpoint='') ready in ${msg.startupMs} ms on worker ${w.slot} (pid: ${w.pid})`);
         this.cheap.handOver(w);
+        this.router?.flush();
         if (this.paused) this.kill(w, 'SIGSTOP');
         return;
       case 'report':
         w.counters = msg.c;
         w.lastReportAt = Date.now();
+        this.router?.reported(w);
         return;
       case 'recycle':
         // The worker stopped accepting on its own (max-requests, reload-on-rss/as); it drains and exits.
@@ -738,6 +755,7 @@ export class Master {
     this.statsServer?.close();
     for (const f of this.fifos) f.close();
     this.cheap.close();
+    this.router?.close();
     clearSamples();
     for (const s of this.sockets.values()) s.close();
     if (!c.vacuum) return;

@@ -1,0 +1,116 @@
+import net from 'node:net';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import type { MasterMessage } from '../protocol.js';
+import type { Logger } from '../log/logger.js';
+import { SupervisorError } from '../errors.js';
+import { parseSocketAddress } from './sockets.js';
+import type { WorkerRecord } from './worker-table.js';
+
+/**
+ * uWSGI's HTTP router (`http = host:port`), in the master: it accepts each
+ * connection, unread, and hands it to the ready worker with the fewest
+ * requests in flight (counting the connections handed to it since its last
+ * report), so a slow worker is not given more than its share, unlike a
+ * shared socket where whoever wakes first accepts. While no worker is ready
+ * (boot, cheap mode) connections wait here and are handed over later.
+ */
+export class HttpRouter {
+  private readonly servers: net.Server[] = [];
+  private pending: net.Socket[] = [];
+  /** connections handed to each worker since its last report */
+  private readonly handed = new WeakMap<WorkerRecord, number>();
+  private turn = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    /** the workers that may take a connection now */
+    private readonly candidates: () => WorkerRecord[],
+    /** a connection arrived while no worker was ready (cheap mode wakes up on it) */
+    private readonly onWaiting: () => void,
+  ) {}
+
+  /** Binds and listens on every `http` address. */
+  async listen(addresses: string[], backlog: number, mode: number | undefined): Promise<void> {
+    for (const address of addresses) {
+      const server = net.createServer({ pauseOnConnect: true }, (socket) => this.route(socket));
+      const addr = parseSocketAddress(address);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) =>
+          reject(new SupervisorError('TSGI_BIND_FAILED', `cannot bind the http router on ${address}: ${err.code ?? err.message}`)),
+        );
+        if (addr.kind === 'unix') {
+          removeStale(addr.path);
+          server.listen({ path: addr.path, backlog }, resolve);
+        } else {
+          server.listen({ host: addr.host === '' ? '0.0.0.0' : addr.host, port: addr.port, backlog }, resolve);
+        }
+      });
+      if (addr.kind === 'unix') chmodSync(addr.path, mode ?? 0o600);
+      this.servers.push(server);
+      const bound = server.address();
+      this.logger.log(`tsgi http router bound on ${typeof bound === 'object' && bound ? `${bound.address}:${bound.port}` : address}`);
+    }
+  }
+
+  /** Connections waiting for a worker (shown as the router socket's queue in stats). */
+  get waiting(): number {
+    return this.pending.length;
+  }
+
+  /** A worker reported: its in-flight count now includes what it was handed. */
+  reported(w: WorkerRecord): void {
+    this.handed.delete(w);
+  }
+
+  /** Hands waiting connections to workers that became ready. */
+  flush(): void {
+    const waiting = this.pending;
+    this.pending = [];
+    for (const socket of waiting) this.route(socket);
+  }
+
+  private route(socket: net.Socket): void {
+    if (socket.destroyed) return;
+    const w = this.pick();
+    if (!w) {
+      this.pending.push(socket);
+      this.onWaiting();
+      return;
+    }
+    this.handed.set(w, (this.handed.get(w) ?? 0) + 1);
+    w.child.send({ t: 'conn' } satisfies MasterMessage, socket, { keepOpen: false }, (err) => {
+      if (err) socket.destroy();
+    });
+  }
+
+  /** Fewest requests in flight, then round robin. */
+  private pick(): WorkerRecord | undefined {
+    const ready = this.candidates();
+    if (ready.length === 0) return undefined;
+    this.turn = (this.turn + 1) % ready.length;
+    let best: WorkerRecord | undefined;
+    let bestLoad = Infinity;
+    for (let i = 0; i < ready.length; i++) {
+      const w = ready[(this.turn + i) % ready.length]!;
+      const load = (w.counters?.inFlight ?? 0) + (this.handed.get(w) ?? 0);
+      if (load < bestLoad) {
+        best = w;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+
+  close(): void {
+    for (const s of this.servers) s.close();
+    for (const socket of this.pending.splice(0)) socket.destroy();
+  }
+}
+
+function removeStale(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}

@@ -1,0 +1,68 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { readStats } from '@tsgi/stats-protocol';
+import { FIXTURES, Supervise, freePort, killAll, load, request, sleep, tmp, writeIni } from './harness.js';
+
+after(killAll);
+
+/** supervise with only the http router (uWSGI's `http =`, as the seed ini files use it). */
+async function startRouter(extra = '', processes = 2) {
+  const dir = tmp();
+  const [port, stats] = await Promise.all([freePort(), freePort()]);
+  const ini = writeIni(
+    dir,
+    `[uwsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp = 127.0.0.1:${port}\nprocesses = ${processes}\nstats = 127.0.0.1:${stats}\ndisable-logging = true\n${extra}`,
+  );
+  const sup = new Supervise(['--ini', ini]);
+  if (processes > 0 && !/cheap = true/.test(extra)) await sup.waitReady(processes);
+  else await sup.waitFor(/spawned tsgi master process/);
+  return { sup, port, stats: `127.0.0.1:${stats}` };
+}
+
+describe('the http router (http =)', () => {
+  test('spreads new connections over the workers by load', async () => {
+    const { sup, port, stats } = await startRouter('', 2);
+    const byPid = new Map<string, number>();
+    const one = async (): Promise<void> => {
+      const r = await request(port, '/sleep?ms=30');
+      assert.equal(r.status, 200);
+    };
+    for (let round = 0; round < 10; round++) await Promise.all(Array.from({ length: 8 }, one));
+    for (let i = 0; i < 40; i++) {
+      const pid = (await request(port, '/')).body.trim().split(' ')[3]!;
+      byPid.set(pid, (byPid.get(pid) ?? 0) + 1);
+    }
+    assert.equal(byPid.size, 2, `both workers get connections: ${JSON.stringify([...byPid])}`);
+    const doc = await readStats(stats);
+    const served = doc.workers.map((w) => w.requests);
+    const share = Math.min(...served) / (served[0]! + served[1]!);
+    assert.ok(share > 0.3, `fair share: ${served.join(' / ')}`);
+    assert.ok(doc.sockets.some((s) => s.proto === 'http-router' && s.name === `127.0.0.1:${port}`));
+    await sup.kill();
+  });
+
+  test('SIGHUP under keep-alive load through the router: 0 failed requests', async () => {
+    const { sup, port } = await startRouter('', 2);
+    const gen = load(port, { connections: 32, keepAlive: true });
+    await sleep(400);
+    for (let i = 0; i < 3; i++) {
+      const from = sup.log.length;
+      sup.signal('SIGHUP');
+      await sup.waitFor(/reload complete/, 15000, from);
+    }
+    const r = await gen.stop();
+    assert.equal(r.failed, 0, JSON.stringify([...r.errors, ...r.statuses]));
+    assert.ok(r.ok > 500);
+    await sup.kill();
+  });
+
+  test('cheap = true with the router: the first connection wakes a worker and is served', async () => {
+    const { sup, port } = await startRouter('cheap = true\n', 2);
+    await sleep(300);
+    const r = await request(port, '/woken', { ms: 5000 });
+    assert.equal(r.status, 200);
+    await sup.waitFor(/cheap mode ended by a connection/);
+    await sup.kill();
+  });
+});
