@@ -192,3 +192,28 @@ describe('logging', () => {
     await sup.kill();
   });
 });
+
+describe('chain reload (master-fifo c)', () => {
+  test('workers are replaced one at a time, in slot order, with no failed request under load', async () => {
+    const dir = tmp();
+    const fifo = path.join(dir, 'master.fifo');
+    const { sup, port } = await start(3, `master-fifo = ${fifo}\n`);
+    const before = sup.workerPids();
+    const gen = load(port, { connections: 16, keepAlive: true });
+    await sleep(300);
+    const fd = openSync(fifo, 'w');
+    writeSync(fd, 'c');
+    closeSync(fd);
+    await sup.waitFor(/chain reloading complete/, 15000);
+    const r = await gen.stop();
+    assert.equal(r.failed, 0, JSON.stringify([...r.errors]));
+    const victims = [...sup.log.matchAll(/chain next victim is worker (\d)/g)].map((m) => Number(m[1]));
+    assert.deepEqual(victims, [1, 2, 3]);
+    // one at a time: each victim is named only after the previous slot's successor was spawned
+    const order = [...sup.log.matchAll(/chain next victim is worker (\d)|Respawned tsgi worker (\d)/g)].map((m) => (m[1] ? `v${m[1]}` : `r${m[2]}`));
+    assert.deepEqual(order, ['v1', 'r1', 'v2', 'r2', 'v3', 'r3']);
+    const after = sup.workerPids();
+    for (const id of [1, 2, 3]) assert.notEqual(after.get(id), before.get(id));
+    await sup.kill();
+  });
+});

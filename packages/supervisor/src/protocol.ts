@@ -83,6 +83,7 @@ export type RecycleReason =
   | 'harakiri'
   | 'reload'
   | 'brutal-reload'
+  | 'chain-reload'
   | 'scale-down'
   | 'shutdown'
   | 'cheap';

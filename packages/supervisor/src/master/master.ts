@@ -96,6 +96,8 @@ export class Master {
   private cheaper: { algo: Cheaper; state: CheaperState } | undefined;
   private idleState: IdleState = initialIdleState();
   private readonly cheap = new CheapMode(() => this.enqueue({ type: 'command', command: 'wake' }));
+  /** fifo `c`: slots still to be replaced one at a time (chain reload) */
+  private chain: number[] | undefined;
   /** `http`: uWSGI's HTTP router, in the master */
   private router: HttpRouter | undefined;
 
@@ -119,6 +121,7 @@ export class Master {
         this.murderWorkers();
         this.manageWorkers();
         this.everySecond();
+        this.advanceChain();
         this.adaptWorkers();
         this.finishTransitions();
         if (this.stopped()) break;
@@ -331,7 +334,37 @@ export class Master {
   }
 
   /**
-   * Step 5 (`cheaper`, `cheaper-algo`, `idle`): the cheaper algorithm and the
+   * Step 5 (fifo `c`, chain reload): replace the workers one slot at a time,
+   * the next only once the previous slot's successor is ready, as uWSGI's
+   * chain reload does; capacity never drops by more than one worker's
+   * start-up. Config and app are those of the current generation.
+   */
+  private advanceChain(): void {
+    if (!this.chain || this.phase !== 'running') return;
+    if (this.workers.some((w) => w.replaceReason === 'chain-reload' && (w.state === 'ready' || w.state === 'starting'))) {
+      return; // the current victim still waits for its successor
+    }
+    const id = this.chain.shift();
+    if (id === undefined) {
+      this.chain = undefined;
+      this.logger.verbose('chain reloading complete');
+      return;
+    }
+    const victim = this.workers.find((w) => w.slot === id && w.state === 'ready' && !w.replaceReason);
+    if (!victim) return; // a cheaped or dead slot is skipped
+    this.logger.verbose(`chain next victim is worker ${id}`);
+    victim.replaceReason = 'chain-reload';
+  }
+
+  /** fifo `c`: every active slot, in slot order. */
+  private startChainReload(): void {
+    if (this.phase !== 'running' || this.chain) return;
+    this.logger.verbose('chain reload starting...');
+    this.chain = this.slots.filter((s) => s.active).map((s) => s.id);
+  }
+
+  /**
+   * Step 6 (`cheaper`, `cheaper-algo`, `idle`): the cheaper algorithm and the
    * idle check see the workers once a second and change which slots are
    * wanted; manageWorkers then spawns or retires (the algorithms only ever
    * pick idle workers to retire).
@@ -365,7 +398,7 @@ export class Master {
     }
   }
 
-  /** Step 6: complete a reload or a shutdown once its workers are gone. */
+  /** Step 7: complete a reload or a shutdown once its workers are gone. */
   private finishTransitions(): void {
     if (this.phase === 'reloading') {
       const stale = this.workers.some((w) => w.generation !== this.generation);
@@ -422,6 +455,7 @@ export class Master {
       '+': () => this.scale(+1),
       '-': () => this.scale(-1),
       C: () => this.enterCheapMode('cheap mode requested on the master fifo'),
+      c: () => this.startChainReload(),
       wake: () => this.wakeUp(),
     };
     map[command]?.();
