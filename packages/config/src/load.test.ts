@@ -86,12 +86,12 @@ test('files named relative to cwd are reported as written', () => {
 });
 
 test('warnings: planned options, no-effect options, master = false, listen above somaxconn', () => {
-  const file = writeIni(validIni('spooler = /tmp/spool', 'spooler-quiet = true', 'max-requests-delta = 2', 'master = false', 'listen = 5000', 'stats-http', 'lazy-apps'));
+  const file = writeIni(validIni('max-worker-lifetime-delta = 5', 'harakiri-verbose', 'max-requests-delta = 2', 'master = false', 'listen = 5000', 'stats-http', 'lazy-apps'));
   const result = load([file]);
   assert.deepEqual(printed(result.errors), []);
   assert.deepEqual(printed(result.warnings).sort(), [
-    `${file}:4: option "spooler" is not implemented yet; it has no effect`,
-    `${file}:5: option "spooler-quiet" is not implemented yet; it has no effect`,
+    `${file}:4: option "max-worker-lifetime-delta" has no effect without max-worker-lifetime`,
+    `${file}:5: option "harakiri-verbose" has no effect without harakiri`,
     `${file}:6: option "max-requests-delta" has no effect without max-requests`,
     `${file}:7: option "master": tsgi always runs a master; "false" has no effect`,
     `${file}:8: option "listen": 5000 exceeds net.core.somaxconn (4096); the kernel will silently cap the backlog at 4096`,

@@ -151,13 +151,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'stats-no-cores', type: 'bool', default: false, status: A, group: 'stats', doc: 'leave the per-core details out of the stats document' },
 
   // Spooler
-  { name: 'spooler', short: 'Q', type: 'path', repeatable: true, status: P, group: 'spooler', doc: 'directory of a durable task queue, served by spooler processes' },
-  { name: 'spooler-processes', type: 'int', default: 1, min: 1, status: P, group: 'spooler', doc: 'spooler processes per spooler directory' },
-  { name: 'spooler-frequency', aliases: ['spooler-freq'], type: 'int', default: 30, min: 1, unit: 'seconds', status: P, group: 'spooler', doc: 'how often spoolers rescan for due and retried tasks' },
-  { name: 'spooler-import', type: 'path', status: P, group: 'spooler', doc: 'module defining the task handlers, loaded in the spooler processes' },
-  { name: 'spooler-quiet', type: 'bool', default: false, status: P, group: 'spooler', doc: 'do not log each task run' },
-  { name: 'spooler-max-tasks', type: 'int', default: 0, status: P, group: 'spooler', doc: 'recycle a spooler after this many tasks (0: never)' },
-  { name: 'spooler-harakiri', type: 'int', default: 0, unit: 'seconds', status: P, group: 'spooler', doc: 'kill a task running longer than this (0: off)' },
+  { name: 'spooler', short: 'Q', type: 'path', repeatable: true, status: A, group: 'spooler', doc: 'directory of a durable task queue, served by spooler processes' },
+  { name: 'spooler-processes', type: 'int', default: 1, min: 1, status: A, group: 'spooler', doc: 'spooler processes per spooler directory' },
+  { name: 'spooler-frequency', aliases: ['spooler-freq'], type: 'int', default: 30, min: 1, unit: 'seconds', status: A, group: 'spooler', doc: 'how often spoolers rescan for due and retried tasks' },
+  { name: 'spooler-import', type: 'path', status: A, group: 'spooler', doc: 'module defining the task handlers, loaded in the spooler processes' },
+  { name: 'spooler-quiet', type: 'bool', default: false, status: A, group: 'spooler', doc: 'do not log each task run' },
+  { name: 'spooler-max-tasks', type: 'int', default: 0, status: A, group: 'spooler', doc: 'recycle a spooler after this many tasks (0: never)' },
+  { name: 'spooler-harakiri', type: 'int', default: 0, unit: 'seconds', status: A, group: 'spooler', doc: 'kill a task running longer than this (0: off)' },
 ];
 
 /**

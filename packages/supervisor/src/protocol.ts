@@ -92,7 +92,9 @@ export type WorkerMessage =
   | { t: 'ready'; startupMs: number }
   | { t: 'report'; c: WorkerCounters }
   | { t: 'recycle'; reason: RecycleReason; detail: string }
-  | { t: 'status'; text: string };
+  | { t: 'status'; text: string }
+  /** the app spooled a task in `dir` (spool()): wake its spoolers */
+  | { t: 'spooled'; dir: string };
 
 export type MasterMessage =
   | { t: 'drain'; reason: RecycleReason }

@@ -18,6 +18,7 @@ import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue } from './healt
 import { removePidfile, writePidfile } from './pidfile.js';
 import { planWorkers } from './reconcile.js';
 import { HttpRouter } from './router.js';
+import { SpoolerPool, type SpoolerEvent } from './spoolers.js';
 import { clearSamples, sampleProcesses, socketQueues } from './sampler.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
 import { spawnWorker, type Spawner } from './spawn.js';
@@ -34,7 +35,8 @@ export type MasterEvent =
   | { type: 'message'; worker: WorkerRecord; msg: WorkerMessage }
   | { type: 'exit'; worker: WorkerRecord; code: number | null; signal: NodeJS.Signals | null }
   | { type: 'command'; command: string }
-  | { type: 'sample'; samples: Map<number, ProcessSample> };
+  | { type: 'sample'; samples: Map<number, ProcessSample> }
+  | { type: 'spooler'; event: SpoolerEvent };
 
 /** Re-reads the configuration (SIGHUP); errors are logged and the old config kept. */
 export type ConfigReader = () => { config?: TsgiConfig; errors: string[]; warnings: string[] };
@@ -100,6 +102,8 @@ export class Master {
   private chain: number[] | undefined;
   /** `http`: uWSGI's HTTP router, in the master */
   private router: HttpRouter | undefined;
+  /** `spooler`: the processes running spooled tasks */
+  private readonly spoolers: SpoolerPool;
 
   constructor(opts: MasterOptions) {
     this.cfg = opts.config;
@@ -109,6 +113,7 @@ export class Master {
     this.logFd = opts.logFd;
     this.env = opts.env ?? process.env;
     this.cwd = opts.cwd ?? process.cwd();
+    this.spoolers = new SpoolerPool(this.logger, this.cwd, (event) => this.enqueue({ type: 'spooler', event }), () => this.env, this.logFd);
   }
 
   /** Runs until shutdown; resolves with the exit status. */
@@ -179,6 +184,7 @@ export class Master {
           ...c.http.map((name) => ({ name, proto: 'http-router', queue: this.router?.waiting ?? 0, maxQueue: c.listen })),
         ],
         samples: this.samples,
+        spoolers: this.spoolers.stats(),
       },
       Date.now(),
     );
@@ -202,6 +208,7 @@ export class Master {
     this.dropPrivileges(c);
     for (const line of modeLines(c)) this.logger.log(line);
     for (let id = 1; id <= c.processes; id++) this.slots.push(newSlot(id));
+    this.spoolers.configure(c);
     this.configureCheaper(c);
     if (c.cheaper > 0) {
       const initial = Math.max(c.cheaperInitial, c.cheaper);
@@ -269,6 +276,7 @@ export class Master {
       else if (ev.type === 'message') this.handleMessage(ev.worker, ev.msg);
       else if (ev.type === 'exit') this.reapWorker(ev.worker, ev.code, ev.signal);
       else if (ev.type === 'sample') this.samples = ev.samples;
+      else if (ev.type === 'spooler') this.spoolers.handle(ev.event);
       else this.handleCommand(ev.command);
     }
   }
@@ -282,6 +290,7 @@ export class Master {
   private murderWorkers(): void {
     const now = Date.now();
     const c = this.cfg;
+    this.spoolers.murder(now);
     for (const w of this.workers) {
       if (w.state === 'draining' && now - w.cursedAt > c.workerReloadMercy * 1000) {
         this.logger.verbose(`worker ${w.slot} (pid: ${w.pid}) is taking too much time to die...NO MERCY !!!`);
@@ -309,6 +318,7 @@ export class Master {
   /** Step 3: reconcile the workers with what is wanted (see planWorkers). */
   private manageWorkers(): void {
     if (this.phase === 'stopping' || this.phase === 'stopped' || this.phase === 'starting') return;
+    this.spoolers.manage(Date.now());
     const plan = planWorkers({ slots: this.slots, workers: this.workers, generation: this.generation, brutal: this.brutal, now: Date.now() });
     for (const slot of plan.spawn) this.spawn(slot);
     for (const w of plan.end) this.end(w, 'brutal-reload');
@@ -411,7 +421,7 @@ export class Master {
         this.closeUnusedSockets();
         this.logger.verbose(`reload complete: generation ${this.generation}, ${this.liveWorkers().length} workers ready`);
       }
-    } else if (this.phase === 'stopping' && this.workers.length === 0) {
+    } else if (this.phase === 'stopping' && this.workers.length === 0 && this.spoolers.running === 0) {
       this.logger.log('goodbye to tsgi.');
       this.phase = 'stopped';
     }
@@ -488,6 +498,9 @@ export class Master {
       case 'status':
         this.logger.log(msg.text);
         return;
+      case 'spooled':
+        this.spoolers.wake(msg.dir);
+        return;
     }
   }
 
@@ -559,6 +572,7 @@ export class Master {
     const wanted = next.cheaper > 0 ? Math.max(next.cheaper, next.cheaperInitial, this.slots.filter((s) => s.active).length) : next.processes;
     for (const s of this.slots) s.active = !this.cheap.active && s.id <= Math.min(wanted, next.processes);
     this.cfg = next;
+    this.spoolers.configure(next);
     this.configureCheaper(next);
     void this.bindConfiguredSockets(next).catch((err: Error) => this.logger.log(`cannot bind new sockets: ${err.message}`));
   }
@@ -569,6 +583,7 @@ export class Master {
     if (this.paused) this.togglePause();
     this.logger.log(graceful ? 'graceful shutdown triggered...' : 'SIGINT/SIGTERM received...killing workers...');
     this.phase = 'stopping';
+    this.spoolers.stopAll();
     for (const w of [...this.workers]) {
       if (graceful) this.retire(w, 'shutdown');
       else this.end(w, 'shutdown');
@@ -673,7 +688,7 @@ export class Master {
       }),
       sockets: [...configuredSockets(c).keys()].map((n) => this.sockets.get(n)).filter((s): s is BoundSocket => s !== undefined),
       cwd: c.chdir ? this.path(c.chdir) : this.cwd,
-      env: workerEnv(this.env, c, slot.id),
+      env: { ...workerEnv(this.env, c, slot.id), ...this.spoolers.envFor(c) },
       logFd: this.logFd,
     });
     const now = Date.now();
@@ -790,6 +805,7 @@ export class Master {
     for (const f of this.fifos) f.close();
     this.cheap.close();
     this.router?.close();
+    this.spoolers.killAll();
     clearSamples();
     for (const s of this.sockets.values()) s.close();
     if (!c.vacuum) return;

@@ -1,4 +1,4 @@
-import type { StatsCore, StatsDocument, StatsSocket, StatsWorker, TsgiDrainingWorker } from '@tsgi/stats-protocol';
+import type { StatsCore, StatsDocument, StatsSocket, StatsSpooler, StatsWorker, TsgiDrainingWorker } from '@tsgi/stats-protocol';
 import type { SlotRecord, WorkerRecord } from '../master/worker-table.js';
 import { STATS_VERSION, VERSION } from '../version.js';
 
@@ -31,6 +31,8 @@ export interface StatsView {
   workers: readonly WorkerRecord[];
   sockets: readonly { name: string; proto: string; queue: number; maxQueue: number }[];
   samples: ReadonlyMap<number, ProcessSample>;
+  /** `spooler`: listed after the workers, as uWSGI does; absent without spoolers */
+  spoolers?: StatsSpooler[];
 }
 
 /** uWSGI 2.0 always lists these locks; tsgi has none of them held, ever. */
@@ -77,6 +79,7 @@ export function collectStats(v: StatsView, now: number): StatsDocument {
       if (v.noCores) delete (w as Partial<StatsWorker>).cores;
       return w;
     }),
+    ...(v.spoolers && v.spoolers.length > 0 ? { spoolers: v.spoolers } : {}),
     tsgi: {
       version: VERSION,
       started_at: Math.floor(v.startedAt / 1000),
