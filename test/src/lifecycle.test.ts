@@ -139,3 +139,32 @@ describe('pause', () => {
     await sup.kill();
   });
 });
+
+describe('daemonize', () => {
+  test('daemonize = file: the command returns at once, the master runs detached and logs to the file', async () => {
+    const { readFileSync, existsSync } = await import('node:fs');
+    const dir = tmp();
+    const logfile = path.join(dir, 'daemon.log');
+    const port = await freePort();
+    const ini = writeIni(dir, `[tsgi]\napp = ${path.join(FIXTURES, 'commonjs.cjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 1\ndaemonize = ${logfile}\n`);
+    const cmd = new Supervise(['--ini', ini]);
+    assert.equal(await cmd.waitExit(5000), 0);
+    assert.match(cmd.log, /daemonized \(pid: \d+\), logging to/);
+    const text = (): string => (existsSync(logfile) ? readFileSync(logfile, 'utf8') : '');
+    for (let i = 0; i < 100 && !/ready in \d+ ms/.test(text()); i++) await sleep(100);
+    const master = Number(/spawned tsgi master process \(pid: (\d+)\)/.exec(text())?.[1]);
+    const worker = Number(/spawned tsgi worker 1 \(pid: (\d+)/.exec(text())?.[1]);
+    try {
+      assert.ok(master > 0 && master !== cmd.pid);
+      assert.equal((await request(port, '/')).body, 'cjs 1\n');
+    } finally {
+      for (const pid of [master, worker]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+  });
+});
