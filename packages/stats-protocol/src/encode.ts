@@ -84,13 +84,16 @@ class StatsWriter {
   }
 
   private tabs(depth: number): string {
-    return this.minified ? '' : '\t'.repeat(depth);
+    return this.minified ? '' : (TABS[depth] ??= '\t'.repeat(depth));
   }
 
   private nl(): string {
     return this.minified ? '' : '\n';
   }
 }
+
+/** Indentation strings by depth, built once. */
+const TABS: string[] = [];
 
 /** Known keys in shape order, then the rest in insertion order; skips `undefined`. */
 function orderedEntries(
@@ -107,7 +110,8 @@ function orderedEntries(
     }
   }
   for (const key of Object.keys(record)) {
-    if (known.includes(key) || record[key] === undefined) continue;
+    // hasOwn, not known.includes(): a per-key scan made encoding quadratic in the keys
+    if ((shape && Object.hasOwn(shape.fields, key)) || record[key] === undefined) continue;
     entries.push([key, record[key], mapOf]);
   }
   return entries;
