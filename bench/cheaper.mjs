@@ -25,6 +25,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
+  runMain,
+  cpuSnapshot,
+  foreignCpu,
+  fmtCpu,
   APPS_DIR, RESULTS_DIR, ROOT, descendants, fmtInt, freePort, isAlive, machineInfo, mdTable, median, parseArgs,
   runCleanups, sleep, startTsgi, textTable, tmpDir,
 } from './lib/common.mjs';
@@ -195,34 +199,6 @@ const countLines = (logFile, re) => {
 };
 
 // ---------------------------------------------------------------- other processes' CPU
-/**
- * CPU time used on this machine by processes outside this benchmark's process tree (other
- * people's builds and test runs, ...), over a window, in % of one core. Two snapshots:
- * user+nice+system jiffies of the whole machine from /proc/stat, minus those of this process
- * and its live descendants (utime+stime+cutime+cstime: a reaped child's time moves into its
- * parent's, so the sum is continuous). Linux only; NaN elsewhere. Assumes USER_HZ = 100.
- */
-function cpuSnapshot() {
-  try {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    let ours = 0;
-    for (const pid of [process.pid, ...descendants(process.pid)]) {
-      try {
-        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const x = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        ours += Number(x[11]) + Number(x[12]) + Number(x[13]) + Number(x[14]);
-      } catch { /* exited meanwhile */ }
-    }
-    return { t: performance.now(), busy: f[0] + f[1] + f[2], ours };
-  } catch {
-    return { t: performance.now(), busy: NaN, ours: NaN };
-  }
-}
-function foreignCpu(a, b) {
-  const secs = (b.t - a.t) / 1000;
-  return Math.max(0, ((b.busy - a.busy) - (b.ours - a.ours)) / secs); // jiffies/s at 100 Hz = % of one core
-}
-const fmtCpu = (x) => (Number.isFinite(x) ? `${Math.round(x)} %` : 'n/a');
 
 // ---------------------------------------------------------------- numbers
 const ms0 = (x) => (Number.isFinite(x) ? String(Math.round(x)) : 'n/a');
@@ -721,11 +697,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (e) {
-  console.error(e?.stack ?? e);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-}
+await runMain(main);

@@ -13,6 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  runMain,
+  writeResults,
   APPS_DIR, BENCH_DIR, RESULTS_DIR, fmtInt, machineInfo, mdTable, onCleanup, parseArgs,
   runCleanups, sleep, startCluster, startPm2, startTsgi, textTable, tmpDir,
 } from './lib/common.mjs';
@@ -348,17 +350,8 @@ async function main() {
         return lines;
       }),
     ].join('\n');
-    fs.mkdirSync(path.dirname(opts.out), { recursive: true });
-    fs.writeFileSync(opts.out, md);
-    console.log(`results written to ${path.relative(process.cwd(), opts.out) || opts.out}`);
+    writeResults(opts.out, md);
   }
 }
 
-try {
-  await main();
-} catch (e) {
-  console.error(e?.stack ?? e);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-}
+await runMain(main);

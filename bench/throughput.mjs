@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  runMain,
+  writeResults,
   RESULTS_DIR, fmtInt, fmtRatio, machineInfo, mdTable, median, parseArgs, run, runCleanups,
   sleep, startCluster, startPm2, startTsgi, textTable, tmpDir, APPS_DIR,
 } from './lib/common.mjs';
@@ -158,17 +160,8 @@ async function main() {
       '',
       ...(notes.length ? ['## Notes', '', ...notes.map((x) => `- ${x}`), ''] : []),
     ].join('\n');
-    fs.mkdirSync(path.dirname(opts.out), { recursive: true });
-    fs.writeFileSync(opts.out, md);
-    console.log(`results written to ${path.relative(process.cwd(), opts.out) || opts.out}`);
+    writeResults(opts.out, md);
   }
 }
 
-try {
-  await main();
-} catch (e) {
-  console.error(e?.stack ?? e);
-  process.exitCode = 1;
-} finally {
-  await runCleanups();
-}
+await runMain(main);

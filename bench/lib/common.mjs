@@ -3,6 +3,7 @@
 // child was spawned detached), from finally blocks and on SIGINT/SIGTERM.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -386,3 +387,51 @@ export function mdTable(header, rows) {
 
 export const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 export const fmtRatio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : 'n/a');
+
+/**
+ * CPU time used on this machine by processes outside this benchmark's process tree (other
+ * people's builds and test runs, ...), over a window, in % of one core. Two snapshots:
+ * user+nice+system jiffies of the whole machine from /proc/stat, minus those of this process
+ * and its live descendants (utime+stime+cutime+cstime: a reaped child's time moves into its
+ * parent's, so the sum is continuous). Linux only; NaN elsewhere. Assumes USER_HZ = 100.
+ */
+export function cpuSnapshot() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    let ours = 0;
+    for (const pid of [process.pid, ...descendants(process.pid)]) {
+      try {
+        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const x = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        ours += Number(x[11]) + Number(x[12]) + Number(x[13]) + Number(x[14]);
+      } catch { /* exited meanwhile */ }
+    }
+    return { t: performance.now(), busy: f[0] + f[1] + f[2], ours };
+  } catch {
+    return { t: performance.now(), busy: NaN, ours: NaN };
+  }
+}
+export function foreignCpu(a, b) {
+  const secs = (b.t - a.t) / 1000;
+  return Math.max(0, ((b.busy - a.busy) - (b.ours - a.ours)) / secs); // jiffies/s at 100 Hz = % of one core
+}
+export const fmtCpu = (x) => (Number.isFinite(x) ? `${Math.round(x)} %` : 'n/a');
+
+/** Writes a results file and says where. */
+export function writeResults(out, md) {
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, md);
+  console.log(`results written to ${path.relative(process.cwd(), out) || out}`);
+}
+
+/** Runs a benchmark's main(), reports a failure as exit status 1, and always cleans up what it started. */
+export async function runMain(main) {
+  try {
+    await main();
+  } catch (e) {
+    console.error(e?.stack ?? e);
+    process.exitCode = 1;
+  } finally {
+    await runCleanups();
+  }
+}
