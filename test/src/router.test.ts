@@ -34,7 +34,13 @@ describe('the http router (http =)', () => {
       byPid.set(pid, (byPid.get(pid) ?? 0) + 1);
     }
     assert.equal(byPid.size, 2, `both workers get connections: ${JSON.stringify([...byPid])}`);
-    const doc = await readStats(stats);
+    // counters reach the master with the next report (every 250 ms)
+    let doc = await readStats(stats);
+    for (let i = 0; i < 40 && doc.workers.reduce((n, w) => n + w.requests, 0) < 120; i++) {
+      await sleep(100);
+      doc = await readStats(stats);
+    }
+    assert.equal(doc.workers.reduce((n, w) => n + w.requests, 0), 120);
     const served = doc.workers.map((w) => w.requests);
     const share = Math.min(...served) / (served[0]! + served[1]!);
     assert.ok(share > 0.3, `fair share: ${served.join(' / ')}`);
