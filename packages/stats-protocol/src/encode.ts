@@ -35,36 +35,57 @@ export function encodeStats(doc: StatsDocument, options: EncodeOptions = {}): st
 }
 
 class StatsWriter {
-  private readonly parts: string[] = [];
+  // One growing string: V8 appends to a rope cheaply, and no parts array is joined at the end.
+  private out = '';
+  private readonly nl: string;
 
-  constructor(private readonly minified: boolean) {}
+  constructor(private readonly minified: boolean) {
+    this.nl = minified ? '' : '\n';
+  }
 
   text(): string {
-    return this.parts.join('');
+    return this.out;
   }
 
   /** uWSGI's object_open ... object_close, `depth` being its `tabs` counter. */
   object(value: object, shape: Shape | undefined, depth: number, mapOf?: ValueSpec): void {
-    this.push(this.tabs(depth), '{', this.nl());
+    const nl = this.nl;
+    const inner = this.tabs(depth + 1);
+    this.out += this.tabs(depth) + '{' + nl;
+    const record = value as Record<string, unknown>;
     let first = true;
-    for (const [key, child, spec] of orderedEntries(value, shape, mapOf)) {
-      if (!first) this.push(',', this.nl());
-      first = false;
-      this.push(this.tabs(depth + 1), JSON.stringify(key), ':');
-      this.value(child, spec, depth + 1);
+    // known keys in uWSGI's order first, then the others in insertion order; undefined skipped
+    if (shape) {
+      for (const key in shape.fields) {
+        const child = record[key];
+        if (child === undefined || !Object.hasOwn(record, key)) continue;
+        if (!first) this.out += ',' + nl;
+        first = false;
+        this.out += inner + quoteKey(key) + ':';
+        this.value(child, shape.fields[key], depth + 1);
+      }
     }
-    this.push(this.nl(), this.tabs(depth), '}');
+    for (const key of Object.keys(record)) {
+      const child = record[key];
+      if (child === undefined || (shape && Object.hasOwn(shape.fields, key))) continue;
+      if (!first) this.out += ',' + nl;
+      first = false;
+      this.out += inner + quoteKey(key) + ':';
+      this.value(child, mapOf, depth + 1);
+    }
+    this.out += nl + this.tabs(depth) + '}';
   }
 
-  /** uWSGI's list_open ... list_close: no indentation before `[`. */
   list(items: readonly unknown[], of: ValueSpec | undefined, depth: number): void {
-    this.push('[', this.nl());
-    items.forEach((item, i) => {
-      if (i > 0) this.push(',', this.nl());
+    const nl = this.nl;
+    this.out += '[' + nl;
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) this.out += ',' + nl;
+      const item = items[i];
       // Objects indent themselves; scalars in a list are printed bare, as uwsgi_stats_str does.
       this.value(item === undefined ? null : item, of, depth + 1);
-    });
-    this.push(this.nl(), this.tabs(depth), ']');
+    }
+    this.out += nl + this.tabs(depth) + ']';
   }
 
   value(value: unknown, spec: ValueSpec | undefined, depth: number): void {
@@ -75,52 +96,34 @@ class StatsWriter {
       const mapOf = spec?.kind === 'map' ? spec.of : undefined;
       this.object(value, shape, depth, mapOf);
     } else {
-      this.push(scalar(value));
+      this.out += scalar(value);
     }
-  }
-
-  private push(...parts: string[]): void {
-    for (const part of parts) if (part !== '') this.parts.push(part);
   }
 
   private tabs(depth: number): string {
     return this.minified ? '' : (TABS[depth] ??= '\t'.repeat(depth));
   }
+}
 
-  private nl(): string {
-    return this.minified ? '' : '\n';
+/** Quoted keys, built once: the same few dozen keys come back in every document. */
+const QUOTED = new Map<string, string>();
+function quoteKey(key: string): string {
+  let q = QUOTED.get(key);
+  if (q === undefined) {
+    q = JSON.stringify(key);
+    if (QUOTED.size < 10_000) QUOTED.set(key, q);
   }
+  return q;
 }
 
 /** Indentation strings by depth, built once. */
 const TABS: string[] = [];
 
-/** Known keys in shape order, then the rest in insertion order; skips `undefined`. */
-function orderedEntries(
-  value: object,
-  shape: Shape | undefined,
-  mapOf: ValueSpec | undefined,
-): Array<[string, unknown, ValueSpec | undefined]> {
-  const record = value as Record<string, unknown>;
-  const entries: Array<[string, unknown, ValueSpec | undefined]> = [];
-  const known = shape ? Object.keys(shape.fields) : [];
-  for (const key of known) {
-    if (Object.hasOwn(record, key) && record[key] !== undefined) {
-      entries.push([key, record[key], shape?.fields[key]]);
-    }
-  }
-  for (const key of Object.keys(record)) {
-    // hasOwn, not known.includes(): a per-key scan made encoding quadratic in the keys
-    if ((shape && Object.hasOwn(shape.fields, key)) || record[key] === undefined) continue;
-    entries.push([key, record[key], mapOf]);
-  }
-  return entries;
-}
-
 function scalar(value: unknown): string {
   switch (typeof value) {
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : '0';
+      // String() prints finite numbers exactly as JSON.stringify does (-0 as 0 included)
+      return Number.isFinite(value) ? String(value) : '0';
     case 'string':
       return JSON.stringify(value);
     case 'boolean':
