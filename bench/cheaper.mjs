@@ -25,6 +25,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
+  LogTail,
+  oddLines,
+  pct,
+  fmtCodes,
+  gitHead,
   runMain,
   cpuSnapshot,
   foreignCpu,
@@ -161,39 +166,7 @@ async function waitStats(port, check, timeoutMs, everyMs = 100) {
   return { ok: false, ms: Date.now() - t0, doc, last };
 }
 
-/** Incremental reader of a growing log file (the master writes whole lines synchronously). */
-class LogTail {
-  constructor(file) { this.file = file; this.offset = 0; this.rest = ''; }
-  poll() {
-    let fd;
-    try { fd = fs.openSync(this.file, 'r'); } catch { return []; }
-    const out = [];
-    try {
-      const buf = Buffer.alloc(1 << 20);
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
-        if (n <= 0) break;
-        this.offset += n;
-        const parts = (this.rest + buf.toString('utf8', 0, n)).split('\n');
-        this.rest = parts.pop();
-        out.push(...parts);
-      }
-    } finally { fs.closeSync(fd); }
-    return out;
-  }
-}
 
-/** Lines of a supervise log that look like trouble. */
-const ODD = /error|exception|DAMN|died|SIGKILL|MERCY|OOPS|HARAKIRI|too fast|warn|cannot|EADDR|no idle/i;
-/** ...except the start-up banner and request-log lines. */
-const EXPECTED = /^your mercy for graceful|^\[pid: /;
-function oddLines(logFile) {
-  try {
-    return [...new Set(fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => ODD.test(l) && !EXPECTED.test(l)))];
-  } catch {
-    return [];
-  }
-}
 const countLines = (logFile, re) => {
   try { return fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => re.test(l)).length; } catch { return 0; }
 };
@@ -203,27 +176,8 @@ const countLines = (logFile, re) => {
 // ---------------------------------------------------------------- numbers
 const ms0 = (x) => (Number.isFinite(x) ? String(Math.round(x)) : 'n/a');
 const ms1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
-const fmtCodes = (byCode) => Object.entries(byCode).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || '-';
 const finite = (xs) => xs.filter(Number.isFinite);
-/** Nearest-rank percentile. */
-function pct(xs, p) {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
 
-function gitHead() {
-  try {
-    const head = fs.readFileSync(path.join(ROOT, '.git', 'HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return head.slice(0, 12);
-    const ref = head.slice(5);
-    try { return fs.readFileSync(path.join(ROOT, '.git', ref), 'utf8').trim().slice(0, 12); } catch { /* packed */ }
-    const packed = fs.readFileSync(path.join(ROOT, '.git', 'packed-refs'), 'utf8');
-    return packed.split('\n').find((l) => l.endsWith(` ${ref}`))?.slice(0, 12) ?? '?';
-  } catch {
-    return '?';
-  }
-}
 
 // ---------------------------------------------------------------- (a) reaction
 /** One overload until a worker pid not in `before` answers (or the timeout). */

@@ -13,6 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  LogTail,
+  fmtCodes,
   runMain,
   writeResults,
   APPS_DIR, BENCH_DIR, RESULTS_DIR, fmtInt, machineInfo, mdTable, onCleanup, parseArgs,
@@ -44,39 +46,6 @@ const opts = parseArgs({
 
 const HANDLER = 'hello-pid.cjs';
 
-/** Incremental reader of a growing log file. */
-class LogTail {
-  constructor(file) { this.file = file; this.offset = 0; this.rest = ''; this.lines = []; }
-  poll() {
-    let fd;
-    try { fd = fs.openSync(this.file, 'r'); } catch { return []; }
-    const out = [];
-    try {
-      const buf = Buffer.alloc(1 << 20);
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
-        if (n <= 0) break;
-        this.offset += n;
-        const parts = (this.rest + buf.toString('utf8', 0, n)).split('\n');
-        this.rest = parts.pop();
-        out.push(...parts);
-      }
-    } finally { fs.closeSync(fd); }
-    return out;
-  }
-  /** Wait (bounded) for a line matching re that was not seen before. */
-  async waitFor(re, timeoutMs, onLine = () => {}) {
-    const t0 = Date.now();
-    while (Date.now() - t0 < timeoutMs) {
-      for (const line of this.poll()) {
-        onLine(line);
-        if (re.test(line)) return line;
-      }
-      await sleep(25);
-    }
-    throw new Error(`no line matching ${re} in ${this.file} within ${timeoutMs} ms`);
-  }
-}
 
 /** Lines of a server log worth showing: not request-log lines, looking like trouble. */
 const ODD = /error|exception|uncaught|SIGKILL|too fast|!!!|EADDR|mercy|still alive|killing|died|warn/i;
@@ -244,7 +213,6 @@ async function runOne(c, dir) {
   return rec;
 }
 
-const fmtCodes = (byCode) => Object.entries(byCode).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || '-';
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[s.length >> 1] : NaN; };
 
 async function main() {

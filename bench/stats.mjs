@@ -18,6 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
+  oddLines,
+  pct,
+  gitHead,
   runMain,
   cpuSnapshot,
   foreignCpu,
@@ -196,12 +199,6 @@ async function waitAllReady(port, n, timeoutMs = 90_000) {
 // ---------------------------------------------------------------- other processes' CPU
 
 // ---------------------------------------------------------------- numbers
-/** Nearest-rank percentile. */
-function pct(xs, p) {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
 const ms2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 const pctStr = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'n/a');
 
@@ -252,30 +249,7 @@ async function wrk(port, seconds, connections = opts.connections, threads = opts
   return parsed;
 }
 
-/** Lines of a supervise log that look like trouble (request-log lines excluded). */
-const ODD = /error|exception|DAMN|died|SIGKILL|MERCY|OOPS|HARAKIRI|too fast|warn|cannot|EADDR/i;
-/** ...except the start-up banner and request-log lines. */
-const EXPECTED = /^your mercy for graceful|^\[pid: /;
-function oddLines(logFile) {
-  try {
-    return [...new Set(fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => ODD.test(l) && !EXPECTED.test(l)))];
-  } catch {
-    return [];
-  }
-}
 
-function gitHead() {
-  try {
-    const head = fs.readFileSync(path.join(ROOT, '.git', 'HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return head.slice(0, 12);
-    const ref = head.slice(5);
-    try { return fs.readFileSync(path.join(ROOT, '.git', ref), 'utf8').trim().slice(0, 12); } catch { /* packed */ }
-    const packed = fs.readFileSync(path.join(ROOT, '.git', 'packed-refs'), 'utf8');
-    return packed.split('\n').find((l) => l.endsWith(` ${ref}`))?.slice(0, 12) ?? '?';
-  } catch {
-    return '?';
-  }
-}
 
 // ---------------------------------------------------------------- (a) dump latency
 async function partDump(dir, notes) {

@@ -435,3 +435,73 @@ export async function runMain(main) {
     await runCleanups();
   }
 }
+
+/** Incremental reader of a growing log file. */
+export class LogTail {
+  constructor(file) { this.file = file; this.offset = 0; this.rest = ''; }
+  poll() {
+    let fd;
+    try { fd = fs.openSync(this.file, 'r'); } catch { return []; }
+    const out = [];
+    try {
+      const buf = Buffer.alloc(1 << 20);
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        const parts = (this.rest + buf.toString('utf8', 0, n)).split('\n');
+        this.rest = parts.pop();
+        out.push(...parts);
+      }
+    } finally { fs.closeSync(fd); }
+    return out;
+  }
+  /** Wait (bounded) for a line matching re that was not seen before. */
+  async waitFor(re, timeoutMs, onLine = () => {}) {
+    const t0 = Date.now();
+    while (Date.now() - t0 < timeoutMs) {
+      for (const line of this.poll()) {
+        onLine(line);
+        if (re.test(line)) return line;
+      }
+      await sleep(25);
+    }
+    throw new Error(`no line matching ${re} in ${this.file} within ${timeoutMs} ms`);
+  }
+}
+
+/** Lines of a supervise log that look like trouble. */
+const ODD = /error|exception|DAMN|died|SIGKILL|MERCY|OOPS|HARAKIRI|too fast|warn|cannot|EADDR|no idle/i;
+/** ...except the start-up banner and request-log lines. */
+const EXPECTED = /^your mercy for graceful|^\[pid: /;
+export function oddLines(logFile) {
+  try {
+    return [...new Set(fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => ODD.test(l) && !EXPECTED.test(l)))];
+  } catch {
+    return [];
+  }
+}
+
+/** Nearest-rank percentile. */
+export function pct(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+/** `CODE n, CODE n` by count, for failure tables. */
+export const fmtCodes = (byCode) => Object.entries(byCode).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || '-';
+
+/** The repository HEAD (12 hex), read from .git without running git. */
+export function gitHead() {
+  try {
+    const head = fs.readFileSync(path.join(ROOT, '.git', 'HEAD'), 'utf8').trim();
+    if (!head.startsWith('ref: ')) return head.slice(0, 12);
+    const ref = head.slice(5);
+    try { return fs.readFileSync(path.join(ROOT, '.git', ref), 'utf8').trim().slice(0, 12); } catch { /* packed */ }
+    const packed = fs.readFileSync(path.join(ROOT, '.git', 'packed-refs'), 'utf8');
+    return packed.split('\n').find((l) => l.endsWith(` ${ref}`))?.slice(0, 12) ?? '?';
+  } catch {
+    return '?';
+  }
+}
