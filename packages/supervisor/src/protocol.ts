@@ -35,8 +35,6 @@ export interface WorkerBoot {
   sockets: InheritedSocket[];
   /** one request log line per request (`disable-logging` turns it off) */
   logging: boolean;
-  /** sample rss/vsz after each request (`memory-report` or a reload-on option) */
-  memoryReport: boolean;
   threads: number;
   /** `max-requests` for this slot, delta applied; 0 = off */
   maxRequests: number;
@@ -67,8 +65,6 @@ export interface WorkerCounters {
   oldestStart: number;
   /** per core: requests done and whether one is in flight */
   cores: { requests: number; inRequest: number; start: number; vars: string[] }[];
-  rss: number;
-  vsz: number;
   /** event-loop utilisation over the last report interval, 0..1 */
   elu: number;
   accepting: boolean;

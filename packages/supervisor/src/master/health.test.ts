@@ -27,8 +27,6 @@ function worker(extra: Partial<WorkerRecord> = {}, counters: Partial<WorkerCount
       inFlight: 0,
       oldestStart: 0,
       cores: [],
-      rss: 0,
-      vsz: 0,
       elu: 0,
       accepting: true,
       draining: false,

@@ -20,7 +20,6 @@ export function workerBoot(
     ...(app.exportName ? { exportName: app.exportName } : {}),
     argv: c.argv ? c.argv.split(/\s+/).filter(Boolean) : [],
     logging: !c.disableLogging,
-    memoryReport: c.memoryReport,
     threads: c.threads,
     // max-requests-delta: worker i recycles at N + (i-1)·delta, so workers do not recycle together
     maxRequests: c.maxRequests > 0 ? c.maxRequests + (o.slot - 1) * c.maxRequestsDelta : 0,

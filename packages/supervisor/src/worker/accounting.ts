@@ -114,8 +114,6 @@ export class Accounting {
         start: c.inFlight > 0 ? Math.round(performance.timeOrigin + c.start) : 0,
         vars: c.current ? requestVars(c.current) : [],
       })),
-      rss: 0,
-      vsz: 0,
       elu,
       accepting,
       draining,
