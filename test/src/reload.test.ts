@@ -73,6 +73,21 @@ describe('graceful reload (SIGHUP)', () => {
   });
 });
 
+describe('a reload that adds a socket', () => {
+  test('the new workers serve the socket the new config adds, and the old one keeps serving', async () => {
+    const { sup, port, ini } = await start(1);
+    const added = await freePort();
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    writeFileSync(ini, readFileSync(ini, 'utf8') + `http-socket = 127.0.0.1:${added}\n`);
+    const from = sup.log.length;
+    sup.signal('SIGHUP');
+    await sup.waitFor(/reload complete/, 15000, from);
+    assert.equal((await request(added, '/')).status, 200);
+    assert.equal((await request(port, '/')).status, 200);
+    await sup.kill();
+  });
+});
+
 describe('brutal reload (SIGTERM without die-on-term)', () => {
   test('workers are replaced at once, in-flight requests are cut', async () => {
     const { sup, port } = await start(2);

@@ -82,6 +82,8 @@ export class Master {
   private events: MasterEvent[] = [];
   private wake: (() => void) | undefined;
   private brutal = false;
+  /** a reload's new sockets are being bound (no spawning until they are) */
+  private binding = false;
   /** SIGTSTP: every worker stopped by the kernel until the next SIGTSTP */
   private paused = false;
   /** some worker has loaded the app since boot (need-app) */
@@ -318,6 +320,8 @@ export class Master {
   /** Step 3: reconcile the workers with what is wanted (see planWorkers). */
   private manageWorkers(): void {
     if (this.phase === 'stopping' || this.phase === 'stopped' || this.phase === 'starting') return;
+    // sockets a reload added are being bound: its workers must inherit them, so they wait
+    if (this.binding) return;
     this.spoolers.manage(Date.now());
     const plan = planWorkers({ slots: this.slots, workers: this.workers, generation: this.generation, brutal: this.brutal, now: Date.now() });
     for (const slot of plan.spawn) this.spawn(slot);
@@ -574,7 +578,13 @@ export class Master {
     this.cfg = next;
     this.spoolers.configure(next);
     this.configureCheaper(next);
-    void this.bindConfiguredSockets(next).catch((err: Error) => this.logger.log(`cannot bind new sockets: ${err.message}`));
+    this.binding = true;
+    void this.bindConfiguredSockets(next)
+      .catch((err: Error) => this.logger.log(`cannot bind new sockets: ${err.message}`))
+      .finally(() => {
+        this.binding = false;
+        this.wake?.();
+      });
   }
 
   /** SIGINT/SIGQUIT (at once) and die-on-term SIGTERM or fifo `q` (graceful). */
