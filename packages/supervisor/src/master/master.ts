@@ -36,6 +36,7 @@ export type MasterEvent =
   | { type: 'exit'; worker: WorkerRecord; code: number | null; signal: NodeJS.Signals | null }
   | { type: 'command'; command: string }
   | { type: 'sample'; samples: Map<number, ProcessSample> }
+  | { type: 'queues'; queues: Map<string, number> }
   | { type: 'spooler'; event: SpoolerEvent };
 
 /** Re-reads the configuration (SIGHUP); errors are logged and the old config kept. */
@@ -94,6 +95,7 @@ export class Master {
   private queues = new Map<string, number>();
   private lastSecond = 0;
   private sampling = false;
+  private readingQueues = false;
   private touches: TouchWatcher | undefined;
   private fifos: { close(): void }[] = [];
   /** cheaper mode: the algorithm and its state (none without `cheaper`) */
@@ -278,6 +280,7 @@ export class Master {
       else if (ev.type === 'message') this.handleMessage(ev.worker, ev.msg);
       else if (ev.type === 'exit') this.reapWorker(ev.worker, ev.code, ev.signal);
       else if (ev.type === 'sample') this.samples = ev.samples;
+      else if (ev.type === 'queues') this.queues = ev.queues;
       else if (ev.type === 'spooler') this.spoolers.handle(ev.event);
       else this.handleCommand(ev.command);
     }
@@ -338,7 +341,13 @@ export class Master {
       this.logger.verbose(`*** ${f} has been touched... grace them all !!! ***`);
       this.enqueue({ type: 'signal', signal: 'SIGHUP' });
     }
-    this.queues = socketQueues(this.sockets);
+    if (!this.readingQueues) {
+      this.readingQueues = true;
+      void socketQueues(this.sockets).then((queues) => {
+        this.readingQueues = false;
+        this.enqueue({ type: 'queues', queues });
+      });
+    }
     if (this.sampling) return;
     this.sampling = true;
     void sampleProcesses(this.workers.map((w) => w.pid).filter((p) => p > 0)).then((samples) => {

@@ -3,13 +3,30 @@ import type { ProcessSample } from '../stats/collect.js';
 import { listenQueues, readMemory, socketInode } from './proc.js';
 import type { BoundSocket } from './sockets.js';
 
-/** Accept-queue depth of each bound socket, by configured name, from the kernel. */
-export function socketQueues(sockets: ReadonlyMap<string, BoundSocket>): Map<string, number> {
-  const byInode = listenQueues();
+/**
+ * Accept-queue depth of each bound TCP socket, by configured name, from the
+ * kernel (unix sockets have no reading there and are left out).
+ */
+export async function socketQueues(sockets: ReadonlyMap<string, BoundSocket>): Promise<Map<string, number>> {
+  const inodeOf = new Map<string, number>();
+  for (const [name, s] of sockets) {
+    if (s.kind !== 'tcp') continue;
+    let inode = inodes.get(s);
+    if (inode === undefined) {
+      inode = socketInode(s.fd);
+      inodes.set(s, inode);
+    }
+    if (inode > 0) inodeOf.set(name, inode);
+  }
   const out = new Map<string, number>();
-  for (const [name, s] of sockets) out.set(name, byInode.get(socketInode(s.fd)) ?? 0);
+  if (inodeOf.size === 0) return out;
+  const byInode = await listenQueues(new Set(inodeOf.values())).catch(() => new Map<number, number>());
+  for (const [name, inode] of inodeOf) out.set(name, byInode.get(inode) ?? 0);
   return out;
 }
+
+/** a bound socket's inode never changes: one fstat per socket, not one per second */
+const inodes = new WeakMap<BoundSocket, number>();
 
 /**
  * CPU and memory of each process: pidusage for CPU % (it keeps the previous
