@@ -406,15 +406,42 @@ export function cpuSnapshot() {
         ours += Number(x[11]) + Number(x[12]) + Number(x[13]) + Number(x[14]);
       } catch { /* exited meanwhile */ }
     }
-    return { t: performance.now(), busy: f[0] + f[1] + f[2], ours };
+    return { t: performance.now(), busy: f[0] + f[1] + f[2], ours, steal: f[7] ?? NaN };
   } catch {
-    return { t: performance.now(), busy: NaN, ours: NaN };
+    return { t: performance.now(), busy: NaN, ours: NaN, steal: NaN };
   }
 }
 export function foreignCpu(a, b) {
   const secs = (b.t - a.t) / 1000;
   return Math.max(0, ((b.busy - a.busy) - (b.ours - a.ours)) / secs); // jiffies/s at 100 Hz = % of one core
 }
+/** Time the hypervisor ran something else on this machine's vCPUs ("steal" in /proc/stat), in % of
+ *  one core: every process here, ours included, stood still for that long. */
+export function stealCpu(a, b) {
+  return Math.max(0, (b.steal - a.steal) / ((b.t - a.t) / 1000));
+}
+
+/** CPU time (utime + stime, jiffies) of one process, NaN when it is gone. */
+export function processJiffies(pid) {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const x = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return Number(x[11]) + Number(x[12]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time of a supervise master and, separately, of its workers (their live descendants), in jiffies. */
+export function serverJiffies(masterPid) {
+  let workers = 0;
+  for (const pid of descendants(masterPid)) {
+    const j = processJiffies(pid);
+    if (Number.isFinite(j)) workers += j;
+  }
+  return { master: processJiffies(masterPid), workers };
+}
+
 export const fmtCpu = (x) => (Number.isFinite(x) ? `${Math.round(x)} %` : 'n/a');
 
 /** Writes a results file and says where. */
