@@ -43,6 +43,8 @@ const USAGE = `usage: node bench/stats.mjs [options]
   --threads N           wrk threads (default 1)
   --rate N              stats dumps per second, one at a time (default 10); the baseline
                         takes as many dumps (rate x duration) without load
+  --worker-prio N       run the workers at nice N (the master stays at the benchmark's own);
+                        default: not set, every process at the same priority
  (b) throughput cost of stats + memory-report
   --rounds N            on/off pairs, alternating order, both servers up all along (default 12)
   --cost-workers N      workers (default 2)
@@ -61,7 +63,7 @@ const USAGE = `usage: node bench/stats.mjs [options]
 const opts = parseArgs({
   workers: 16, duration: 15, warmup: 2, connections: 64, threads: 1, rate: 10,
   rounds: 12, costWorkers: 2, costDuration: 5, costWarmup: 2, maxForeign: 10, retries: 2,
-  only: '', requestLog: false, keepLogs: false,
+  workerPrio: '', only: '', requestLog: false, keepLogs: false,
   out: path.join(RESULTS_DIR, 'stats.md'),
 }, USAGE);
 const parts = opts.only ? opts.only.split(',') : ['dump', 'cost'];
@@ -263,7 +265,7 @@ async function partDump(dir, notes) {
     `server, baseline ${rounds} each without load, then during wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s`);
   const server = await startTsgi({
     dir, app: HELLO, workers: opts.workers, logging: opts.requestLog, name: `stats-${opts.workers}w`,
-    extra: [`stats = 127.0.0.1:${statsPort}`, 'memory-report = true'],
+    extra: [`stats = 127.0.0.1:${statsPort}`, 'memory-report = true', ...(opts.workerPrio !== '' ? [`worker-prio = ${opts.workerPrio}`] : [])],
   });
   let ref;
   try {
@@ -519,6 +521,7 @@ async function main() {
       `## (a) Dump latency, ${opts.workers} workers, hello world`,
       '',
       `- \`processes = ${opts.workers}\`, \`stats = 127.0.0.1:PORT\`, \`memory-report = true\`, ` +
+        `${opts.workerPrio !== '' ? `\`worker-prio = ${opts.workerPrio}\` (workers at nice ${opts.workerPrio}, the master, wrk and the client at the benchmark's), ` : ''}` +
         `request log ${opts.requestLog ? 'on' : 'off (`disable-logging = true`)'}; all ${opts.workers} workers ready (stats) before measuring`,
       `- a Node client (the benchmark process) connects to the stats port and reads to EOF, one dump at a time, ${opts.rate} a second; ` +
         'each latency is `performance.now()` from `net.connect()` to `end`; every document is then parsed as JSON',

@@ -175,3 +175,30 @@ describe('daemonize', () => {
     }
   });
 });
+
+describe('scheduling priority', () => {
+  /** The nice value of a process, from /proc (field 19 of stat). */
+  const niceOf = (pid: number): number => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  };
+
+  test('prio sets the nice value of the master, worker-prio that of the workers; a reload gives new workers a new worker-prio', async () => {
+    const { sup, port, ini } = await start(2, 'prio = 2\nworker-prio = 6\n');
+    assert.match(sup.log, /scheduler priority set to 2/);
+    assert.equal(niceOf(sup.pid), 2);
+    const first = [...sup.workerPids().values()];
+    for (const pid of first) assert.equal(niceOf(pid), 6, `worker ${pid}`);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(ini, readFileSync(ini, 'utf8').replace('worker-prio = 6', 'worker-prio = 9'));
+    const from = sup.log.length;
+    sup.signal('SIGHUP');
+    await sup.waitFor(/reload complete/, 20000, from);
+    const now = [...sup.workerPids().values()];
+    assert.equal(now.filter((p) => first.includes(p)).length, 0, 'every worker replaced');
+    for (const pid of now) assert.equal(niceOf(pid), 9, `new worker ${pid}`);
+    assert.equal(niceOf(sup.pid), 2, 'the master keeps prio');
+    assert.equal((await request(port, '/')).status, 200);
+    await sup.kill();
+  });
+});

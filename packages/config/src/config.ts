@@ -40,6 +40,9 @@ export interface TsgiConfig {
   procnameMaster: string | undefined;
   pidfile: string | undefined;
   vacuum: boolean;
+  /** nice values; undefined leaves the inherited one */
+  prio: number | undefined;
+  workerPrio: number | undefined;
   uid: string | undefined;
   gid: string | undefined;
   daemonize: string | undefined;

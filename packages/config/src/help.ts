@@ -29,6 +29,8 @@ export function metavar(spec: OptionSpec): string {
       return spec.unit === 'seconds' ? '<seconds>' : '<n>';
     case 'megabytes':
       return '<MiB>';
+    case 'priority':
+      return '<nice>';
     case 'address':
       return '<addr>';
     case 'keyvalue':

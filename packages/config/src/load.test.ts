@@ -46,6 +46,7 @@ const ERROR_CASES: ReadonlyArray<readonly [string, string[], string[], string[]]
   ['bare non-bool key', ['app = a.js', 'http-socket = :80', 'listen'], [], ['FILE:4: option "listen" needs a value']],
   ['bad address', ['app = a.js', 'http-socket = 8080'], [], ['FILE:3: option "http-socket": "8080" looks like a port: write :8080']],
   ['out of range', ['app = a.js', 'http-socket = :80', 'processes = 0'], [], ['FILE:4: option "processes": must be at least 1 (got 0)']],
+  ['nice value out of range', ['app = a.js', 'http-socket = :80', 'worker-prio = 20'], [], ['FILE:4: option "worker-prio": must be at most 19 (got 20)']],
   ['percent above 100', ['app = a.js', 'http-socket = :80', 'cheaper = 1', 'processes = 2', 'cheaper-algo = busyness', 'cheaper-busyness-max = 150'], [], ['FILE:7: option "cheaper-busyness-max": must be at most 100 (got 150)']],
   ['unknown magic', ['app = %zserver.js', 'http-socket = :80'], [], ['FILE:2: option "app": unknown placeholder "%z" (known: %d %p %s %n %e %c %k %h %v %%; write %% for a percent sign)']],
   ['unset env', ['app = a.js', 'http-socket = :$(NO_SUCH_PORT)'], [], ['FILE:3: option "http-socket": environment variable "NO_SUCH_PORT" is not set (write $(NO_SUCH_PORT:-default) to give a default)']],

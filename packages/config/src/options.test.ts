@@ -10,7 +10,7 @@ const CONFIG_FIELDS = {
   app: true, callable: true, chdir: true, env: true, argv: true, needApp: true, lazyApps: true, lazy: true,
   httpSocket: true, socket: true, http: true, protocol: true, listen: true, chmodSocket: true,
   processes: true, master: true, threads: true, autoProcname: true, procnamePrefix: true,
-  procnamePrefixSpaced: true, procnameMaster: true, pidfile: true, vacuum: true, uid: true, gid: true,
+  procnamePrefixSpaced: true, procnameMaster: true, pidfile: true, vacuum: true, prio: true, workerPrio: true, uid: true, gid: true,
   daemonize: true, logto: true, disableLogging: true, dieOnTerm: true, touchReload: true, masterFifo: true,
   workerReloadMercy: true, harakiri: true, harakiriVerbose: true, maxRequests: true, maxRequestsDelta: true,
   minWorkerLifetime: true, maxWorkerLifetime: true, maxWorkerLifetimeDelta: true, reloadOnRss: true,
@@ -48,7 +48,8 @@ test('each entry is well formed: doc line, group, enum values, default of its ow
       assert.deepEqual(parsed, { ok: true, value: spec.default }, spec.name);
     }
     if (spec.repeatable !== true && spec.type !== 'bool' && spec.default === undefined && spec.dynamicDefault === undefined) {
-      assert.ok(['string', 'path', 'address', 'mode'].includes(spec.type), `${spec.name} needs a default`);
+      // unset is a value of its own for these: no text, no socket, the inherited nice value
+      assert.ok(['string', 'path', 'address', 'mode', 'priority'].includes(spec.type), `${spec.name} needs a default`);
     }
   }
 });

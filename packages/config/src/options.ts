@@ -15,6 +15,7 @@ export type OptionType =
   | 'path'
   | 'address' // host:port, :port, [v6]:port or a unix socket path
   | 'megabytes' // integer MiB, kept in MiB
+  | 'priority' // a nice value, -20 (served first) to 19
   | 'enum'
   | 'mode' // octal file mode such as 660
   | 'keyvalue'; // KEY=VALUE
@@ -97,6 +98,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'procname-master', type: 'string', status: A, group: 'processes', doc: 'process name of the master' },
   { name: 'pidfile', type: 'path', status: A, group: 'processes', doc: 'file to write the master pid to' },
   { name: 'vacuum', type: 'bool', default: false, status: A, group: 'processes', doc: 'remove the pidfile and unix sockets on exit' },
+  { name: 'prio', type: 'priority', min: -20, max: 19, status: A, group: 'processes', doc: 'scheduling priority (nice value) of the master and of every process it starts; only root lowers it' },
+  { name: 'worker-prio', type: 'priority', min: -20, max: 19, status: A, group: 'processes', doc: 'nice value of the workers alone (tsgi): above the master\'s, the master (stats, signals, the http router) keeps its CPU when the workers saturate the machine' },
   { name: 'uid', type: 'string', status: A, group: 'processes', doc: 'user (name or number) to run as after binding the sockets' },
   { name: 'gid', type: 'string', status: A, group: 'processes', doc: 'group (name or number) to run as after binding the sockets' },
   { name: 'daemonize', short: 'd', type: 'path', status: A, group: 'processes', doc: 'detach from the terminal and log to this file' },

@@ -47,6 +47,8 @@ function parseText(type: OptionType, text: string, values: readonly string[]): P
     case 'megabytes':
       if (/^\d+$/.test(text)) return ok(Number(text));
       return fail(/^-\d+$/.test(text) ? `"${text}" is negative` : `"${text}" is not an integer${type === 'megabytes' ? ' number of megabytes' : ''}`);
+    case 'priority':
+      return /^-?\d+$/.test(text) ? ok(Number(text)) : fail(`"${text}" is not a nice value (an integer from -20 to 19)`);
     case 'number':
       if (/^(\d+(\.\d*)?|\.\d+)$/.test(text)) return ok(Number(text));
       return fail(/^-[\d.]+$/.test(text) ? `"${text}" is negative` : `"${text}" is not a number`);

@@ -46,6 +46,8 @@ export interface WorkerBoot {
   /** how often counters are reported to the master */
   reportIntervalMs: number;
   procname?: string;
+  /** `worker-prio`: the nice value the worker sets itself before loading the app */
+  priority?: number;
   /** the slot's cumulative request count at spawn, for the log's `req: a/b` */
   slotRequests: number;
 }

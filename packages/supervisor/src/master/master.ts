@@ -209,6 +209,7 @@ export class Master {
       await this.router.listen(c.http, c.listen, c.chmodSocket);
     }
     if (c.pidfile) writePidfile(this.path(c.pidfile), process.pid);
+    this.setPriority(c.prio);
     this.dropPrivileges(c);
     for (const line of modeLines(c)) this.logger.log(line);
     for (let id = 1; id <= c.processes; id++) this.slots.push(newSlot(id));
@@ -252,6 +253,20 @@ export class Master {
       this.logger.log(`tsgi ${proto} socket ${this.sockets.size - 1} bound to ${where} fd ${s.fd}`);
     }
     listenSockets(fresh);
+  }
+
+  /**
+   * `prio`: the master's nice value, which every process it starts inherits. Set before
+   * uid/gid give up root, so that a negative one can work (uWSGI sets it after).
+   */
+  private setPriority(prio: number | undefined): void {
+    if (prio === undefined) return;
+    try {
+      os.setPriority(prio);
+      this.logger.log(`scheduler priority set to ${prio}`);
+    } catch (err) {
+      this.logger.log(`*** cannot set the scheduler priority to ${prio}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (only root can lower a nice value) ***`);
+    }
   }
 
   /** `uid`/`gid`: drop privileges after binding, as uWSGI does; workers inherit them. */
@@ -584,6 +599,7 @@ export class Master {
     for (let id = this.slots.length + 1; id <= next.processes; id++) this.slots.push(newSlot(id));
     const wanted = next.cheaper > 0 ? Math.max(next.cheaper, next.cheaperInitial, this.slots.filter((s) => s.active).length) : next.processes;
     for (const s of this.slots) s.active = !this.cheap.active && s.id <= Math.min(wanted, next.processes);
+    if (next.prio !== this.cfg.prio) this.setPriority(next.prio);
     this.cfg = next;
     this.spoolers.configure(next);
     this.configureCheaper(next);

@@ -28,6 +28,7 @@ export function workerBoot(
     reloadOnAs: c.reloadOnAs * 1024 * 1024,
     reportIntervalMs: REPORT_INTERVAL_MS,
     ...(o.procname ? { procname: o.procname } : {}),
+    ...(c.workerPrio !== undefined ? { priority: c.workerPrio } : {}),
     slotRequests: o.slotRequests,
   };
 }

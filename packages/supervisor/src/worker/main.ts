@@ -3,6 +3,7 @@
  * sockets as inherited descriptors and a WorkerBoot in TSGI_WORKER; it loads
  * the app, serves until told to drain, and reports its counters periodically.
  */
+import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { writeSync } from 'node:fs';
 import { EXIT, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerMessage } from '../protocol.js';
@@ -36,6 +37,13 @@ if (process.ppid !== masterPid || !process.connected) process.exit(EXIT.END); //
 startOrphanWatchdog(masterPid);
 process.on('disconnect', () => process.exit(EXIT.END)); // the master is gone: nothing left to serve for
 if (boot.procname) process.title = boot.procname;
+if (boot.priority !== undefined) {
+  try {
+    setPriority(boot.priority);
+  } catch (err) {
+    logErr(`tsgi worker ${boot.id}: cannot set the scheduler priority to ${boot.priority}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (only root can lower a nice value)`);
+  }
+}
 process.argv = [process.argv[0]!, boot.appFile, ...boot.argv];
 
 const acct = new Accounting(boot.threads);
