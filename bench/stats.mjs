@@ -206,7 +206,7 @@ async function waitAllReady(port, n, timeoutMs = 90_000) {
 
 // ---------------------------------------------------------------- numbers
 const ms2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
-const pctStr = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'n/a');
+const pctStr = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(Math.abs(x) < 0.01 ? 2 : 1)} %` : 'n/a');
 
 function latencySummary(samples) {
   const ok = samples.filter((s) => s.ok);
