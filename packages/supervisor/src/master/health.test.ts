@@ -46,6 +46,10 @@ test('harakiri: a request older than the limit, or a ready worker silent that lo
   assert.equal(harakiriDue(worker({ harakiried: true }, { oldestStart: 1 }), 2, 10_000), false, 'once');
   assert.equal(harakiriDue(worker({}, { oldestStart: 1 }), 0, 10_000), false, 'off');
   assert.equal(harakiriDue(worker({ state: 'starting', readyAt: 0, lastReportAt: 0 }), 2, 10_000), false, 'not while loading');
+  // a quiet worker reports once a second: silence counts only past two heartbeats
+  assert.equal(harakiriDue(worker({ lastReportAt: 8_500 }), 1, 10_000), false, 'harakiri = 1, quiet for 1.5 s');
+  assert.equal(harakiriDue(worker({ lastReportAt: 7_900 }), 1, 10_000), true, 'harakiri = 1, silent for 2.1 s');
+  assert.equal(harakiriDue(worker({}, { oldestStart: 8_900 }), 1, 10_000), true, 'a request past 1 s still counts at once');
 });
 
 test('harakiri report names what each busy core was doing', () => {

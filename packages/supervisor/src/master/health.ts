@@ -1,5 +1,6 @@
 import type { TsgiConfig } from '@tsgi/config';
 import type { ProcessSample } from '../stats/collect.js';
+import { QUIET_REPORT_MS } from '../protocol.js';
 import type { WorkerRecord } from './worker-table.js';
 
 const MB = 1024 * 1024;
@@ -13,7 +14,10 @@ export function harakiriDue(w: WorkerRecord, harakiriSeconds: number, now: numbe
   if (harakiriSeconds <= 0 || w.harakiried || (w.state !== 'ready' && w.state !== 'draining')) return false;
   const limit = harakiriSeconds * 1000;
   const oldest = w.counters?.oldestStart ?? 0;
-  return (oldest > 0 && now - oldest > limit) || (w.readyAt > 0 && now - w.lastReportAt > limit);
+  // a quiet worker reports every QUIET_REPORT_MS: silence means a blocked loop only past two of them
+  // (harakiri = 1 then fires between 1 and 2 s, as uWSGI's once-a-second check does)
+  const silence = Math.max(limit, 2 * QUIET_REPORT_MS);
+  return (oldest > 0 && now - oldest > limit) || (w.readyAt > 0 && now - w.lastReportAt > silence);
 }
 
 /** uWSGI's harakiri report: what the worker was doing, one line per busy core. */

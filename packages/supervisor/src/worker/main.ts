@@ -10,6 +10,7 @@ import { EXIT, type MasterMessage, type RecycleReason, type WorkerBoot, type Wor
 import { Accounting } from './accounting.js';
 import { fetchToNode } from './fetch-adapter.js';
 import { AppLoadError, loadApp } from './load-app.js';
+import { reportDue, type Reported } from './report-gate.js';
 import { RequestLog } from './request-log.js';
 import { WorkerServer } from './serve.js';
 import { startOrphanWatchdog } from './watchdog.js';
@@ -52,6 +53,8 @@ let server: WorkerServer | undefined;
 let draining = false;
 let recycleAsked = false;
 let elu = performance.eventLoopUtilization();
+let lastReported: Reported | undefined;
+let lastReportedAt = 0;
 
 process.on('SIGTERM', () => endNow());
 process.on('SIGINT', () => endNow());
@@ -122,7 +125,19 @@ function report(): void {
   const next = performance.eventLoopUtilization();
   const delta = performance.eventLoopUtilization(next, elu);
   elu = next;
-  send({ t: 'report', c: acct.snapshot(delta.utilization, server?.accepting ?? false, draining) });
+  const now = Date.now();
+  const gist: Reported = {
+    requests: acct.requests,
+    exceptions: acct.exceptions,
+    inFlight: acct.inflight.size,
+    elu: delta.utilization,
+    accepting: server?.accepting ?? false,
+    draining,
+  };
+  if (!reportDue(lastReported, gist, now - lastReportedAt)) return;
+  lastReported = gist;
+  lastReportedAt = now;
+  send({ t: 'report', c: acct.snapshot(gist.elu, gist.accepting, draining) });
 }
 
 async function drain(reason: RecycleReason): Promise<void> {
