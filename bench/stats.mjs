@@ -30,7 +30,7 @@ import {
   processJiffies,
   stealCpu,
   APPS_DIR, RESULTS_DIR, ROOT, fmtInt, fmtRatio, freePort, descendants, machineInfo, mdTable, median,
-  parseArgs, run, runCleanups, sleep, startGroup, startTsgi, textTable, tmpDir,
+  parseArgs, runCleanups, sleep, startGroup, startTsgi, textTable, tmpDir, wrk,
 } from './lib/common.mjs';
 
 const USAGE = `usage: node bench/stats.mjs [options]
@@ -235,27 +235,7 @@ function latencySummary(samples) {
 }
 const fmtErrors = (e) => Object.entries(e).map(([k, v]) => `${k} ${v}`).join(', ') || '0';
 
-// ---------------------------------------------------------------- wrk
-function parseWrk(text) {
-  const num = (re) => { const m = text.match(re); return m ? Number(m[1]) : 0; };
-  const rps = text.match(/Requests\/sec:\s+([\d.]+)/);
-  const sock = text.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
-  const socket = sock ? +sock[1] + +sock[2] + +sock[3] + +sock[4] : 0;
-  const non2xx = num(/Non-2xx or 3xx responses:\s+(\d+)/);
-  const latency = text.match(/Latency\s+(\S+)\s+(\S+)\s+(\S+)/);
-  return { rps: rps ? Number(rps[1]) : NaN, requests: num(/(\d+) requests in /), errors: non2xx + socket, latencyAvg: latency ? latency[1] : '?' };
-}
-
-async function wrk(port, seconds, connections = opts.connections, threads = opts.threads) {
-  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/`];
-  const r = await run('wrk', args, { timeoutMs: (seconds + 30) * 1000 });
-  if (r.code !== 0) throw new Error(`wrk ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  const parsed = parseWrk(r.stdout);
-  if (!Number.isFinite(parsed.rps)) throw new Error(`wrk: no Requests/sec in its output: ${r.stdout}`);
-  return parsed;
-}
-
-
+const runWrk = (port, seconds) => wrk(port, { seconds, connections: opts.connections, threads: opts.threads });
 
 // ---------------------------------------------------------------- (a) dump latency
 async function partDump(dir, notes) {
@@ -304,9 +284,9 @@ async function partDump(dir, notes) {
       `(${base.ok}/${base.n} dumps, ${fmtInt(base.bytes)} bytes);  reference p50 ${ms2(baseRef.p50)}  p99 ${ms2(baseRef.p99)} ms; ` +
       `other processes' CPU ${fmtCpu(foreignIdle)} of a core`);
 
-    if (opts.warmup > 0) await wrk(server.port, opts.warmup);
+    if (opts.warmup > 0) await runWrk(server.port, opts.warmup);
     let wrkDone = false;
-    const wrkP = wrk(server.port, opts.duration);
+    const wrkP = runWrk(server.port, opts.duration);
     wrkP.then(() => { wrkDone = true; }, () => { wrkDone = true; });
     const c2 = cpuSnapshot();
     await sleep(500); // wrk's connections are open and busy
@@ -369,7 +349,7 @@ async function partCost(dir, notes) {
     });
     await waitAllReady(statsPort, opts.costWorkers);
     await sleep(1000);
-    for (const v of ['off', 'on']) if (opts.costWarmup > 0) await wrk(servers[v].port, opts.costWarmup);
+    for (const v of ['off', 'on']) if (opts.costWarmup > 0) await runWrk(servers[v].port, opts.costWarmup);
     for (let round = 1; round <= opts.rounds; round++) {
       const order = round % 2 ? ['off', 'on'] : ['on', 'off'];
       for (let attempt = 1; ; attempt++) {
@@ -380,7 +360,7 @@ async function partCost(dir, notes) {
           let wrkDone = false;
           const c0 = cpuSnapshot();
           const j0 = serverJiffies(server.pid);
-          const wrkP = wrk(server.port, opts.costDuration);
+          const wrkP = runWrk(server.port, opts.costDuration);
           wrkP.then(() => { wrkDone = true; }, () => { wrkDone = true; });
           const poller = variant === 'on'
             ? sampleDumps([{ key: 'tsgi', port: statsPort }], { rate: 1, stop: () => wrkDone }).then((x) => x.tsgi)

@@ -8,8 +8,8 @@ import path from 'node:path';
 import {
   runMain,
   writeResults,
-  RESULTS_DIR, fmtInt, fmtRatio, machineInfo, mdTable, median, parseArgs, run, runCleanups,
-  sleep, startCluster, startPm2, startTsgi, textTable, tmpDir, APPS_DIR,
+  RESULTS_DIR, fmtInt, fmtRatio, machineInfo, mdTable, median, parseArgs, runCleanups,
+  sleep, startCluster, startPm2, startTsgi, textTable, tmpDir, wrk, APPS_DIR,
 } from './lib/common.mjs';
 
 const USAGE = `usage: node bench/throughput.mjs [options]
@@ -39,31 +39,7 @@ const CONTENDERS = [
 ].filter((c) => !opts.only || opts.only.split(',').includes(c.key));
 if (CONTENDERS.length === 0) throw new Error(`--only ${opts.only}: no contender left`);
 
-/** Parse wrk's summary. */
-export function parseWrk(text) {
-  const num = (re) => { const m = text.match(re); return m ? Number(m[1]) : 0; };
-  const rps = text.match(/Requests\/sec:\s+([\d.]+)/);
-  const sock = text.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
-  const socket = sock ? { connect: +sock[1], read: +sock[2], write: +sock[3], timeout: +sock[4] } : { connect: 0, read: 0, write: 0, timeout: 0 };
-  const requests = num(/(\d+) requests in /);
-  const non2xx = num(/Non-2xx or 3xx responses:\s+(\d+)/);
-  const latency = text.match(/Latency\s+(\S+)\s+(\S+)\s+(\S+)/);
-  return {
-    rps: rps ? Number(rps[1]) : NaN,
-    requests,
-    non2xx,
-    socket,
-    errors: non2xx + socket.connect + socket.read + socket.write + socket.timeout,
-    latencyAvg: latency ? latency[1] : '?',
-  };
-}
-
-async function wrk(port, seconds) {
-  const args = [`-t${opts.threads}`, `-c${opts.connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/`];
-  const r = await run('wrk', args, { timeoutMs: (seconds + 30) * 1000 });
-  if (r.code !== 0) throw new Error(`wrk ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return { ...parseWrk(r.stdout), raw: r.stdout };
-}
+const runWrk = (port, seconds) => wrk(port, { seconds, connections: opts.connections, threads: opts.threads });
 
 async function main() {
   const info = machineInfo();
@@ -82,8 +58,8 @@ async function main() {
       let server;
       try {
         server = await c.start(dir);
-        if (opts.warmup > 0) await wrk(server.port, opts.warmup);
-        const r = await wrk(server.port, opts.duration);
+        if (opts.warmup > 0) await runWrk(server.port, opts.warmup);
+        const r = await runWrk(server.port, opts.duration);
         results[c.key].push({ round: round + 1, ...r });
         const err = r.errors ? `  errors ${r.errors} (non-2xx ${r.non2xx}, socket ${JSON.stringify(r.socket)})` : '';
         console.log(`[${n}/${totalRuns}] round ${round + 1} ${c.key.padEnd(12)} ${fmtInt(r.rps).padStart(8)} req/s  latency avg ${r.latencyAvg}${err}`);

@@ -532,3 +532,44 @@ export function gitHead() {
     return '?';
   }
 }
+
+// ---------------------------------------------------------------- wrk
+/** Parses wrk's summary (and, with --latency, its percentile lines: `latency.p99` in ms). */
+export function parseWrk(text) {
+  const num = (re) => { const m = text.match(re); return m ? Number(m[1]) : 0; };
+  const rps = text.match(/Requests\/sec:\s+([\d.]+)/);
+  const sock = text.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  const socket = sock ? { connect: +sock[1], read: +sock[2], write: +sock[3], timeout: +sock[4] } : { connect: 0, read: 0, write: 0, timeout: 0 };
+  const requests = num(/(\d+) requests in /);
+  const non2xx = num(/Non-2xx or 3xx responses:\s+(\d+)/);
+  const latency = text.match(/Latency\s+(\S+)\s+(\S+)\s+(\S+)/);
+  const percentiles = {};
+  for (const m of text.matchAll(/^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$/gm)) {
+    percentiles[`p${m[1]}`] = Number(m[2]) * { us: 0.001, ms: 1, s: 1000 }[m[3]];
+  }
+  return {
+    rps: rps ? Number(rps[1]) : NaN,
+    requests,
+    non2xx,
+    socket,
+    errors: non2xx + socket.connect + socket.read + socket.write + socket.timeout,
+    latencyAvg: latency ? latency[1] : '?',
+    latencyMax: latency ? toMs(latency[3]) : NaN,
+    latency: percentiles,
+  };
+}
+
+function toMs(text) {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text);
+  return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[m[2]] : NaN;
+}
+
+/** One wrk run against 127.0.0.1:port; throws when wrk fails or prints no summary. */
+export async function wrk(port, { seconds, connections = 64, threads = 1, latency = false, path: urlPath = '/' }) {
+  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, ...(latency ? ['--latency'] : []), `http://127.0.0.1:${port}${urlPath}`];
+  const r = await run('wrk', args, { timeoutMs: (seconds + 30) * 1000 });
+  if (r.code !== 0) throw new Error(`wrk ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  const parsed = parseWrk(r.stdout);
+  if (!Number.isFinite(parsed.rps)) throw new Error(`wrk: no Requests/sec in its output: ${r.stdout}`);
+  return { ...parsed, raw: r.stdout };
+}

@@ -117,7 +117,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Keeping workers healthy
   { name: 'harakiri', short: 't', type: 'int', default: 0, unit: 'seconds', status: A, group: 'health', doc: 'kill and replace a worker whose request runs longer than this (0: off)' },
   { name: 'harakiri-verbose', type: 'bool', default: false, status: A, group: 'health', doc: 'log details of the request that triggered harakiri' },
-  { name: 'max-requests', short: 'R', type: 'int', default: 0, unit: 'requests', status: A, group: 'health', doc: 'recycle a worker after this many requests (0: never)' },
+  { name: 'max-requests', short: 'R', type: 'int', default: 0, unit: 'requests', status: A, group: 'health', doc: 'recycle a worker after this many requests (0: never); its successor is started about a second ahead, so serving never pauses' },
   { name: 'max-requests-delta', type: 'int', default: 0, unit: 'requests', status: A, group: 'health', doc: 'worker i recycles at max-requests + (i-1)*delta, so workers do not recycle at once' },
   { name: 'min-worker-lifetime', type: 'int', default: 10, unit: 'seconds', status: A, group: 'health', doc: 'a worker younger than this is not recycled by max-requests or reload-on-rss/as' },
   { name: 'max-worker-lifetime', type: 'int', default: 0, unit: 'seconds', status: A, group: 'health', doc: 'recycle a worker after it has run this long (0: never)' },

@@ -97,6 +97,8 @@ export type WorkerMessage =
   | { t: 'ready'; startupMs: number }
   | { t: 'report'; c: WorkerCounters }
   | { t: 'recycle'; reason: RecycleReason; detail: string }
+  /** near max-requests (worker/succession.ts): start my successor; retire me once it is ready */
+  | { t: 'successor'; reason: RecycleReason; detail: string }
   | { t: 'status'; text: string }
   /** the app spooled a task in `dir` (spool()): wake its spoolers */
   | { t: 'spooled'; dir: string };

@@ -516,6 +516,13 @@ export class Master {
         w.lastReportAt = Date.now();
         this.router?.reported(w);
         return;
+      case 'successor':
+        // Near max-requests: a successor first, then the worker is retired (reconcile.ts).
+        if (w.state !== 'ready' || w.replaceReason) return;
+        w.replaceReason = msg.reason;
+        this.slot(w).lastReason = msg.reason;
+        this.logger.verbose(`worker ${w.slot} (pid: ${w.pid}) nears max-requests (${msg.detail}): starting its successor`);
+        return;
       case 'recycle':
         // The worker stopped accepting on its own (max-requests, reload-on-rss/as); it drains and exits.
         w.state = 'draining';

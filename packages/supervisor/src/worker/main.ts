@@ -11,6 +11,7 @@ import { Accounting } from './accounting.js';
 import { fetchToNode } from './fetch-adapter.js';
 import { AppLoadError, loadApp } from './load-app.js';
 import { reportDue, type Reported } from './report-gate.js';
+import { nextRate, successorDue } from './succession.js';
 import { RequestLog } from './request-log.js';
 import { WorkerServer } from './serve.js';
 import { startOrphanWatchdog } from './watchdog.js';
@@ -54,6 +55,11 @@ let draining = false;
 let recycleAsked = false;
 let elu = performance.eventLoopUtilization();
 let lastReported: Reported | undefined;
+/** requests per second (succession.ts), updated every report tick */
+let rate = 0;
+let rateRequests = 0;
+let rateAt = Date.now();
+let successorAsked = false;
 let lastReportedAt = 0;
 
 process.on('SIGTERM', () => endNow());
@@ -98,7 +104,12 @@ function onException(err: unknown, req: { method?: string; url?: string }): void
 function checkRecycle(): void {
   const b = boot!;
   if (b.maxRequests === 0 && b.reloadOnRss === 0 && b.reloadOnAs === 0) return;
-  if ((Date.now() - startedAt) / 1000 < b.minWorkerLifetime) return;
+  const age = (Date.now() - startedAt) / 1000;
+  if (!successorAsked && successorDue({ requests: acct.requests, maxRequests: b.maxRequests, rate, age, minWorkerLifetime: b.minWorkerLifetime })) {
+    successorAsked = true;
+    send({ t: 'successor', reason: 'max-requests', detail: `${acct.requests} of ${b.maxRequests} requests at ${Math.round(rate)}/s` });
+  }
+  if (age < b.minWorkerLifetime) return;
   let reason: RecycleReason | undefined;
   let detail = '';
   if (b.maxRequests > 0 && acct.requests >= b.maxRequests) {
@@ -126,6 +137,9 @@ function report(): void {
   const delta = performance.eventLoopUtilization(next, elu);
   elu = next;
   const now = Date.now();
+  rate = nextRate(rate, acct.requests - rateRequests, now - rateAt);
+  rateRequests = acct.requests;
+  rateAt = now;
   const gist: Reported = {
     requests: acct.requests,
     exceptions: acct.exceptions,
