@@ -211,6 +211,38 @@ describe('logging', () => {
     assert.doesNotMatch(sup.log, /spawned tsgi worker/, 'nothing on stderr');
     await sup.kill();
   });
+
+  test('master-fifo l after logrotate moved the file: master, workers and request log go to the new file, no request fails', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'tsgi.log');
+    const fifo = path.join(dir, 'master.fifo');
+    const port = await freePort();
+    const ini = writeIni(dir, `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 2\nlogto = ${file}\nmaster-fifo = ${fifo}\n`);
+    const sup = new Supervise(['--ini', ini]);
+    const { readFileSync, existsSync, renameSync } = await import('node:fs');
+    const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+    const waitIn = async (f: string, re: RegExp, what: string): Promise<void> => {
+      for (let i = 0; i < 150 && !re.test(read(f)); i++) await sleep(100);
+      assert.match(read(f), re, what);
+    };
+    await waitIn(file, /ready in \d+ ms on worker 2/, 'both workers ready');
+    await request(port, '/before');
+    await waitIn(file, /GET \/before/, 'request logged');
+    renameSync(file, `${file}.1`); // what logrotate does
+    const gen = load(port, { connections: 8, keepAlive: true });
+    const fd = openSync(fifo, 'w');
+    writeSync(fd, 'l');
+    closeSync(fd);
+    await waitIn(file, /chain reloading complete/, 'the master writes to the new file and replaces its workers');
+    const r = await gen.stop();
+    assert.equal(r.failed, 0, JSON.stringify([...r.errors]));
+    await request(port, '/after');
+    await waitIn(file, /GET \/after/, 'the new workers log requests to the new file');
+    assert.match(read(file), /log file reopened/);
+    assert.doesNotMatch(read(`${file}.1`), /GET \/after/, 'nothing new in the rotated file');
+    assert.match(read(`${file}.1`), /GET \/before/);
+    await sup.kill();
+  });
 });
 
 describe('chain reload (master-fifo c)', () => {

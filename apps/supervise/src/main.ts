@@ -37,11 +37,13 @@ async function main(argv: string[]): Promise<number> {
   const daemonLog = process.env['TSGI_DAEMONIZED'];
   if (config.daemonize && !daemonLog) return daemonize(config.daemonize, argv);
   const logto = daemonLog ?? config.logto;
-  const logFd = logto ? openLog(logto) : undefined;
+  let logFd = logto ? openLog(logto) : undefined;
   const master = new Master({
     config,
-    logger: fdLogger(logFd ?? 2),
-    logFd,
+    logger: fdLogger(() => logFd ?? 2),
+    ...(logto && logFd !== undefined
+      ? { logFd, reopenLog: () => (logFd = openLog(logto)) }
+      : {}),
     readConfig: () => {
       const r = load();
       return {

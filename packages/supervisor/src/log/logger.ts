@@ -10,11 +10,15 @@ export interface Logger {
   verbose(line: string): void;
 }
 
-/** A logger writing whole lines synchronously to a file descriptor (stderr or the `logto` file). */
-export function fdLogger(fd: number): Logger {
+/**
+ * A logger writing whole lines synchronously to a file descriptor (stderr or the
+ * `logto` file); `fd` is read at every line, so a reopened log file takes over at once.
+ */
+export function fdLogger(fd: number | (() => number)): Logger {
+  const target = typeof fd === 'number' ? () => fd : fd;
   const write = (text: string): void => {
     try {
-      writeSync(fd, text + '\n');
+      writeSync(target(), text + '\n');
     } catch (err) {
       // EAGAIN on a full non-blocking pipe: the line is lost rather than the master blocked.
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;

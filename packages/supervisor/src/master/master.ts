@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, readFileSync, unlinkSync } from 'node:fs';
 import type { TsgiConfig } from '@tsgi/config';
 import type { StatsDocument } from '@tsgi/stats-protocol';
 import { EXIT, isWorkerMessage, type MasterMessage, type RecycleReason, type WorkerMessage } from '../protocol.js';
@@ -49,6 +49,11 @@ export interface MasterOptions {
   spawner?: Spawner;
   /** descriptor workers write their stdout/stderr to; undefined: inherit */
   logFd?: number;
+  /**
+   * fifo `l`: opens the log file anew (after logrotate moved it) and returns its
+   * descriptor, which the logger must now write to; absent without `logto`.
+   */
+  reopenLog?: () => number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -77,7 +82,8 @@ export class Master {
   private readonly logger: Logger;
   private readonly readConfig: ConfigReader;
   private readonly spawner: Spawner;
-  private readonly logFd: number | undefined;
+  private logFd: number | undefined;
+  private readonly reopenLogFile: (() => number) | undefined;
   private readonly env: NodeJS.ProcessEnv;
   private readonly cwd: string;
   private events: MasterEvent[] = [];
@@ -115,6 +121,7 @@ export class Master {
     this.readConfig = opts.readConfig;
     this.spawner = opts.spawner ?? spawnWorker;
     this.logFd = opts.logFd;
+    this.reopenLogFile = opts.reopenLog;
     this.env = opts.env ?? process.env;
     this.cwd = opts.cwd ?? process.cwd();
     this.spoolers = new SpoolerPool(this.logger, this.cwd, (event) => this.enqueue({ type: 'spooler', event }), () => this.env, this.logFd);
@@ -494,9 +501,38 @@ export class Master {
       '-': () => this.scale(-1),
       C: () => this.enterCheapMode('cheap mode requested on the master fifo'),
       c: () => this.startChainReload(),
+      l: () => this.reopenLog(),
       wake: () => this.wakeUp(),
     };
     map[command]?.();
+  }
+
+  /**
+   * fifo `l`: the log file is opened again (logrotate moved it away); the master
+   * writes there at once, and its workers and spoolers, which hold their own copy
+   * of the old descriptor, are replaced one at a time (a chain reload: zero-drop)
+   * so that every line soon goes to the new file.
+   */
+  private reopenLog(): void {
+    if (!this.reopenLogFile || this.logFd === undefined) {
+      this.logger.log('log reopen asked, but there is no log file (logto is not set): nothing to do');
+      return;
+    }
+    const old = this.logFd;
+    let fd: number;
+    try {
+      fd = this.reopenLogFile();
+    } catch (err) {
+      this.logger.log(`*** cannot reopen the log file: ${(err as Error).message}; still logging to the old one ***`);
+      return;
+    }
+    this.logFd = fd;
+    this.spoolers.setLogFd(fd);
+    closeSync(old);
+    this.logger.log('*** log file reopened: workers move to it by chain reload ***');
+    this.spoolers.configure(this.cfg);
+    this.chain = undefined; // a chain under way restarts: slots it already did hold the old file
+    this.startChainReload();
   }
 
   private handleMessage(w: WorkerRecord, msg: WorkerMessage): void {

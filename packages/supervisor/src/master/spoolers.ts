@@ -46,8 +46,13 @@ export class SpoolerPool {
     private readonly cwd: string,
     private readonly enqueue: (ev: SpoolerEvent) => void,
     private readonly spawnEnv: () => NodeJS.ProcessEnv,
-    private readonly logFd: number | undefined,
+    private logFd: number | undefined,
   ) {}
+
+  /** The log descriptor spoolers spawned from now on write to (fifo `l`). */
+  setLogFd(fd: number): void {
+    this.logFd = fd;
+  }
 
   /** Absolute spool directories of a config (created if missing). */
   static directories(c: TsgiConfig, cwd: string): string[] {
