@@ -63,6 +63,19 @@ describe('recycling', () => {
     await sup.kill();
   });
 
+  test('reload-on-rss from the master: a worker that leaks after answering is replaced, successor first, with no request', async () => {
+    const { sup, port, stats } = await start(1, 'reload-on-rss = 120\nmin-worker-lifetime = 0\n');
+    const first = pidOf((await request(port, '/')).body);
+    assert.equal((await request(port, '/leak-later?mb=150')).status, 200);
+    await sup.waitFor(new RegExp(`worker 1 \\(pid: ${first}\\) rss \\d+ > \\d+: starting its successor \\(reload-on-rss\\)`), 10000);
+    await sup.waitFor(new RegExp(`Gracefully killing worker 1 \\(pid: ${first}\\)`), 10000);
+    assert.doesNotMatch(sup.log, /The work of process \d+ is done/, 'the worker itself saw nothing: no request came after the leak');
+    const next = pidOf((await request(port, '/')).body);
+    assert.notEqual(next, first);
+    assert.equal((await readStats(stats)).workers[0]!.recycle_reason, 'rss');
+    await sup.kill();
+  });
+
   test('max-worker-lifetime: the worker is replaced, successor first, with no failed request under load', async () => {
     const { sup, port } = await start(2, 'max-worker-lifetime = 2\nmin-worker-lifetime = 1\n');
     const first = [...sup.workerPids().values()];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue } from './health.js';
+import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue, memoryRecycleDue } from './health.js';
 import type { WorkerRecord } from './worker-table.js';
 import type { WorkerCounters } from '../protocol.js';
 
@@ -71,4 +71,16 @@ test('max-worker-lifetime adds the per-slot delta and fires once', () => {
   assert.equal(lifetimeDue(worker(), c, 15_001), true);
   assert.equal(lifetimeDue(worker({ replaceReason: 'lifetime' }), c, 99_000), false);
   assert.equal(lifetimeDue(worker(), { maxWorkerLifetime: 0, maxWorkerLifetimeDelta: 0 }, 99_000), false);
+});
+
+test('reload-on-rss/as from the master: over the limit, a ready worker past min-worker-lifetime is replaced gracefully', () => {
+  const c = { reloadOnRss: 100, reloadOnAs: 0, minWorkerLifetime: 10 };
+  const big = { rss: 120 * MB, vsz: 900 * MB, cpu: 0 };
+  assert.deepEqual(memoryRecycleDue(worker(), big, c, 20_000), { reason: 'rss', what: `rss ${120 * MB} > ${100 * MB}` });
+  assert.equal(memoryRecycleDue(worker(), { ...big, rss: 90 * MB }, c, 20_000), undefined, 'under the limit');
+  assert.equal(memoryRecycleDue(worker(), big, c, 9_000), undefined, 'younger than min-worker-lifetime');
+  assert.equal(memoryRecycleDue(worker({ replaceReason: 'rss' }), big, c, 20_000), undefined, 'already being replaced');
+  assert.equal(memoryRecycleDue(worker({ state: 'draining' }), big, c, 20_000), undefined, 'already leaving');
+  assert.equal(memoryRecycleDue(worker(), undefined, c, 20_000), undefined, 'no reading yet');
+  assert.equal(memoryRecycleDue(worker(), big, { reloadOnRss: 0, reloadOnAs: 800, minWorkerLifetime: 0 }, 20_000)?.reason, 'as');
 });

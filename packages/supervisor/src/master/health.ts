@@ -44,6 +44,24 @@ export function evilReloadDue(
   return undefined;
 }
 
+/**
+ * `reload-on-rss/as`, the master's side: its once-a-second reading over the limit
+ * recycles the worker gracefully, successor first, even when no request comes to
+ * make the worker check itself (a leak in a timer, a long request). Gated by
+ * min-worker-lifetime like the worker's own check.
+ */
+export function memoryRecycleDue(
+  w: WorkerRecord,
+  sample: ProcessSample | undefined,
+  c: Pick<TsgiConfig, 'reloadOnRss' | 'reloadOnAs' | 'minWorkerLifetime'>,
+  now: number,
+): { reason: 'rss' | 'as'; what: string } | undefined {
+  if (!sample || w.replaceReason || w.state !== 'ready' || now - w.spawnedAt < c.minWorkerLifetime * 1000) return undefined;
+  if (c.reloadOnRss > 0 && sample.rss > c.reloadOnRss * MB) return { reason: 'rss', what: `rss ${sample.rss} > ${c.reloadOnRss * MB}` };
+  if (c.reloadOnAs > 0 && sample.vsz > c.reloadOnAs * MB) return { reason: 'as', what: `address space ${sample.vsz} > ${c.reloadOnAs * MB}` };
+  return undefined;
+}
+
 /** `max-worker-lifetime` (+ `-delta` per slot, so workers do not all go at once). */
 export function lifetimeDue(w: WorkerRecord, c: Pick<TsgiConfig, 'maxWorkerLifetime' | 'maxWorkerLifetimeDelta'>, now: number): boolean {
   if (c.maxWorkerLifetime <= 0 || w.replaceReason || w.state !== 'ready') return false;

@@ -14,7 +14,7 @@ import { isFastDeath, respawnDelay } from './backoff.js';
 import { bannerLines, modeLines } from './banner.js';
 import { CheapMode } from './cheap-mode.js';
 import { openMasterFifo } from './fifo.js';
-import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue } from './health.js';
+import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue, memoryRecycleDue } from './health.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { planWorkers } from './reconcile.js';
 import { HttpRouter } from './router.js';
@@ -318,6 +318,7 @@ export class Master {
     const now = Date.now();
     const c = this.cfg;
     this.spoolers.murder(now);
+    let soft: ReturnType<typeof memoryRecycleDue>;
     for (const w of this.workers) {
       if (w.state === 'draining' && now - w.cursedAt > c.workerReloadMercy * 1000) {
         this.logger.verbose(`worker ${w.slot} (pid: ${w.pid}) is taking too much time to die...NO MERCY !!!`);
@@ -333,6 +334,10 @@ export class Master {
           w.reason = evil.reason;
           this.logger.verbose(`*** EVIL RELOAD ON WORKER ${w.slot} ${evil.what} (pid: ${w.pid}) ***`);
           this.kill(w, 'SIGKILL');
+        } else if ((soft = memoryRecycleDue(w, this.samples.get(w.pid), c, now))) {
+          this.logger.verbose(`worker ${w.slot} (pid: ${w.pid}) ${soft.what}: starting its successor (reload-on-${soft.reason})`);
+          w.replaceReason = soft.reason;
+          this.slot(w).lastReason = soft.reason;
         } else if (lifetimeDue(w, c, now)) {
           this.logger.verbose(`worker ${w.slot} lifetime reached, it was running for ${Math.floor((now - w.spawnedAt) / 1000)} second(s)`);
           w.replaceReason = 'lifetime';
