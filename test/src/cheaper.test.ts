@@ -102,6 +102,21 @@ describe('idle and cheap', () => {
   });
 });
 
+describe('keep-alive connections follow new workers', () => {
+  test('busyness spawns a second worker under a keep-alive load; hot keep-alive connections are moved to it, none fails', async () => {
+    const { sup, port, stats } = await start('processes = 2\ncheaper = 1\ncheaper-algo = busyness\ncheaper-overload = 1\n', 1);
+    // every connection is opened while worker 1 is alone: without rebalancing they all stay there
+    const gen = load(port, { connections: 8, keepAlive: true, path: '/spin?ms=2' });
+    await watch(stats, (d) => d.workers.filter((w) => w.ready === 1).length === 2, 20000);
+    const doc = await watch(stats, (d) => d.workers[1]!.requests > 200, 15000).then(() => readStats(stats));
+    const r = await gen.stop();
+    assert.equal(r.failed, 0, JSON.stringify([...r.errors, ...r.statuses]));
+    assert.ok(doc.workers[1]!.requests > 200, `worker 2 served ${doc.workers[1]!.requests}`);
+    assert.match(sup.log, /rebalancing: worker 1 .*closes \d+ keep-alive connection/);
+    await sup.kill();
+  });
+});
+
 describe('a load ramp with cheaper and recycling on', () => {
   test('1 → 64 → 1 connections: 0 failed requests', async () => {
     const { sup, port, stats } = await start(

@@ -72,6 +72,8 @@ export interface TsgiConfig {
   evilReloadOnAs: number;
   forkbombDelay: number;
   respawnBackoffMax: number;
+  /** hot workers hand keep-alive connections over to cold ones */
+  rebalance: boolean;
   memoryReport: boolean;
 
   // Adaptive workers

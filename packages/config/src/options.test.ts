@@ -15,7 +15,7 @@ const CONFIG_FIELDS = {
   workerReloadMercy: true, harakiri: true, harakiriVerbose: true, maxRequests: true, maxRequestsDelta: true,
   minWorkerLifetime: true, maxWorkerLifetime: true, maxWorkerLifetimeDelta: true, reloadOnRss: true,
   reloadOnAs: true, evilReloadOnRss: true, evilReloadOnAs: true, forkbombDelay: true, respawnBackoffMax: true,
-  memoryReport: true, cheaper: true, cheaperInitial: true, cheaperStep: true, cheaperOverload: true,
+  memoryReport: true, rebalance: true, cheaper: true, cheaperInitial: true, cheaperStep: true, cheaperOverload: true,
   cheaperAlgo: true, cheaperBusynessMax: true, cheaperBusynessMin: true, cheaperBusynessMultiplier: true,
   cheaperBusynessPenalty: true, cheaperBusynessBacklogAlert: true, cheaperBusynessBacklogStep: true,
   idle: true, cheap: true, dieOnIdle: true, stats: true, statsHttp: true, statsMinified: true, statsPush: true,

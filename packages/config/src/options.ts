@@ -128,6 +128,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'evil-reload-on-as', type: 'megabytes', default: 0, unit: 'MiB', status: A, group: 'health', doc: 'SIGKILL a worker whose address space exceeds this, without waiting (0: off)' },
   { name: 'forkbomb-delay', type: 'number', default: 2, unit: 'seconds', status: A, group: 'health', doc: 'first delay before respawning a worker that keeps dying at start (0: no backoff)' },
   { name: 'respawn-backoff-max', type: 'number', default: 30, unit: 'seconds', status: A, group: 'health', doc: 'longest delay of the crash-loop backoff; respawns keep probing at this pace' },
+  { name: 'rebalance', type: 'bool', default: true, status: A, group: 'health', doc: 'a busy worker beside an idle one closes some keep-alive connections after a response, so the clients reconnect to the idle one (tsgi)' },
   { name: 'memory-report', type: 'bool', default: false, status: A, group: 'health', doc: 'sample rss and vsz of every worker (shown in stats)' },
 
   // Adaptive workers

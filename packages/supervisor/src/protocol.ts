@@ -78,6 +78,8 @@ export interface WorkerCounters {
   elu: number;
   accepting: boolean;
   draining: boolean;
+  /** open client connections (keep-alive ones included) */
+  connections?: number;
 }
 
 export type RecycleReason =
@@ -105,6 +107,8 @@ export type WorkerMessage =
 
 export type MasterMessage =
   | { t: 'drain'; reason: RecycleReason }
+  /** rebalancing: end this many keep-alive connections after their next response */
+  | { t: 'shed'; count: number }
   | { t: 'status' }
   /** a connection accepted in cheap mode, passed as the message's handle */
   | { t: 'conn' };

@@ -14,6 +14,7 @@ import { isFastDeath, respawnDelay } from './backoff.js';
 import { bannerLines, modeLines } from './banner.js';
 import { CheapMode } from './cheap-mode.js';
 import { openMasterFifo } from './fifo.js';
+import { COLD_ELU, planShedding } from './rebalance.js';
 import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue, memoryRecycleDue } from './health.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { planWorkers } from './reconcile.js';
@@ -368,6 +369,7 @@ export class Master {
       this.logger.verbose(`*** ${f} has been touched... grace them all !!! ***`);
       this.enqueue({ type: 'signal', signal: 'SIGHUP' });
     }
+    if (this.cfg.rebalance) this.rebalance(now);
     if (!this.readingQueues) {
       this.readingQueues = true;
       void socketQueues(this.sockets).then((queues) => {
@@ -381,6 +383,25 @@ export class Master {
       this.sampling = false;
       this.enqueue({ type: 'sample', samples });
     });
+  }
+
+  /** `rebalance`: hot workers beside cold ones hand over some keep-alive connections (rebalance.ts). */
+  private rebalance(now: number): void {
+    if (this.phase !== 'running' || this.paused) return;
+    const ready = this.workers.filter((w) => w.state === 'ready' && w.generation === this.generation && !w.replaceReason && w.counters);
+    const views = ready.map((w) => ({ slot: w.slot, pid: w.pid, elu: w.counters!.elu, connections: w.counters!.connections ?? 0, lastShedAt: w.lastShedAt ?? 0 }));
+    const plan = planShedding(views, now);
+    if (plan.length === 0) return;
+    const cold = views.filter((v) => v.elu <= COLD_ELU).map((v) => `${v.slot} (elu ${v.elu.toFixed(2)})`).join(', ');
+    for (const s of plan) {
+      const w = ready.find((x) => x.pid === s.pid)!;
+      w.lastShedAt = now;
+      this.logger.verbose(
+        `rebalancing: worker ${w.slot} (pid: ${w.pid}, elu ${w.counters!.elu.toFixed(2)}, ${w.counters!.connections} connections) ` +
+          `closes ${s.count} keep-alive connection(s) after their next response, for worker(s) ${cold}`,
+      );
+      this.send(w, { t: 'shed', count: s.count });
+    }
   }
 
   /**

@@ -29,6 +29,8 @@ export interface WorkerRecord {
   harakiried: boolean;
   /** set when the master wants it replaced (max-worker-lifetime): a successor is spawned first */
   replaceReason: RecycleReason | undefined;
+  /** when it was last asked to shed keep-alive connections (rebalance.ts) */
+  lastShedAt?: number;
 }
 
 /** What stays with a slot when its processes come and go (uWSGI's per-slot shared memory). */

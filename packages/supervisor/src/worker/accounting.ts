@@ -99,7 +99,7 @@ export class Accounting {
   }
 
   /** A snapshot for the report to the master. */
-  snapshot(elu: number, accepting: boolean, draining: boolean): WorkerCounters {
+  snapshot(elu: number, accepting: boolean, draining: boolean, connections = 0): WorkerCounters {
     return {
       requests: this.requests,
       exceptions: this.exceptions,
@@ -117,6 +117,7 @@ export class Accounting {
       elu,
       accepting,
       draining,
+      connections,
     };
   }
 

@@ -68,6 +68,7 @@ process.on('SIGHUP', () => void drain('reload'));
 process.on('message', (m: MasterMessage, handle: unknown) => {
   if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket);
   else if (m.t === 'drain') void drain(m.reason);
+  else if (m.t === 'shed') server?.shed(m.count);
   else if (m.t === 'status') send({ t: 'status', text: statusReport() });
 });
 
@@ -151,7 +152,7 @@ function report(): void {
   if (!reportDue(lastReported, gist, now - lastReportedAt)) return;
   lastReported = gist;
   lastReportedAt = now;
-  send({ t: 'report', c: acct.snapshot(gist.elu, gist.accepting, draining) });
+  send({ t: 'report', c: acct.snapshot(gist.elu, gist.accepting, draining, server?.connectionCount ?? 0) });
 }
 
 async function drain(reason: RecycleReason): Promise<void> {

@@ -32,6 +32,8 @@ export class WorkerServer {
   private readonly connections = new Set<net.Socket>();
   private draining = false;
   private drained: (() => void) | undefined;
+  /** keep-alive connections still to end after their next response (rebalancing) */
+  private shedding = 0;
   /** one 'close' listener for every response, not a closure per request */
   private readonly onResponseClose: (this: ServerResponse) => void;
 
@@ -80,6 +82,16 @@ export class WorkerServer {
     return this.connections.size;
   }
 
+  /**
+   * Rebalancing (the master saw this worker hot and another idle): the next `count`
+   * responses carry `Connection: close`, so those clients reconnect, and the kernel
+   * hands the new connections to whichever worker accepts first — the idle one. A
+   * response is complete before its connection ends: nothing is lost.
+   */
+  shed(count: number): void {
+    this.shedding = Math.max(0, Math.min(count, this.connections.size));
+  }
+
   /** Stops accepting and resolves once every connection has ended. */
   drain(): Promise<void> {
     if (!this.draining) {
@@ -114,6 +126,10 @@ export class WorkerServer {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.acct.begin(req, res);
     if (this.draining) res.shouldKeepAlive = false;
+    else if (this.shedding > 0) {
+      this.shedding--;
+      res.shouldKeepAlive = false;
+    }
     res.once('close', this.onResponseClose);
     try {
       const r = this.handler(req, res) as { then?: unknown } | undefined;
