@@ -2,7 +2,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, utimesSync, openSync, writeSync, closeSync } from 'node:fs';
+import { readFileSync, writeFileSync, utimesSync, openSync, writeSync, closeSync } from 'node:fs';
 import { readStats } from '@tsgi/stats-protocol';
 import { FIXTURES, Supervise, freePort, isAlive, load, request, sleep, tmp, writeIni , killAll, startApp } from './harness.js';
 
@@ -148,10 +148,10 @@ describe('touch-reload and master-fifo', () => {
     await sup.kill();
   });
 
-  test('master-fifo: r reloads, q stops gracefully', async () => {
+  test('master-fifo: w reloads the workers with the config in force, r re-reads it, q stops gracefully', async () => {
     const dir = tmp();
     const fifo = path.join(dir, 'master.fifo');
-    const { sup } = await start(1, `master-fifo = ${fifo}\n`);
+    const { sup, ini, stats } = await start(1, `master-fifo = ${fifo}\n`);
     const mode = spawnSync('stat', ['-c', '%a %F', fifo]).stdout.toString().trim();
     assert.equal(mode, '600 fifo');
     const write = (s: string): void => {
@@ -159,8 +159,17 @@ describe('touch-reload and master-fifo', () => {
       writeSync(fd, s);
       closeSync(fd);
     };
-    write('r\n');
+    writeFileSync(ini, readFileSync(ini, 'utf8').replace('processes = 1', 'processes = 2'));
+    const first = sup.workerPids().get(1);
+    write('w');
     await sup.waitFor(/reload complete/);
+    assert.notEqual(sup.workerPids().get(1), first, 'w replaced the worker');
+    assert.equal((await readStats(stats)).workers.length, 1, 'w kept the config the master had');
+    const mark = sup.log.length;
+    write('r\n');
+    await sup.waitFor(/reload complete/, 10000, mark);
+    await sup.waitReady(2, 15000, mark);
+    assert.equal((await readStats(stats)).workers.length, 2, 'r read the edited file');
     write('q');
     assert.equal(await sup.waitExit(), 0);
     assert.match(sup.log, /graceful shutdown triggered/);

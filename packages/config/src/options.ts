@@ -111,7 +111,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Reloading and shutdown
   { name: 'die-on-term', type: 'bool', default: false, status: A, group: 'reload', doc: 'SIGTERM shuts down gracefully instead of a brutal reload (set it under docker and systemd)' },
   { name: 'touch-reload', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'gracefully reload when the mtime of this file changes' },
-  { name: 'master-fifo', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'FIFO accepting one-letter commands (r R c q Q + - s l)' },
+  { name: 'master-fifo', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'FIFO accepting one-letter commands (r R w W c q Q p C + - s l)' },
   { name: 'worker-reload-mercy', type: 'number', default: 60, unit: 'seconds', status: A, group: 'reload', doc: 'time a retiring worker gets to finish its requests before SIGKILL' },
 
   // Keeping workers healthy

@@ -519,6 +519,8 @@ export class Master {
     const map: Record<string, () => void> = {
       r: () => this.reload(false),
       R: () => this.reload(true),
+      w: () => this.reload(false, false),
+      W: () => this.reload(true, false),
       q: () => this.shutdown(true),
       Q: () => this.shutdown(false),
       s: () => this.logStats(),
@@ -641,19 +643,16 @@ export class Master {
 
   // ---- actions --------------------------------------------------------------
 
-  /** SIGHUP (graceful) and SIGTERM (brutal): re-read the config, then replace every worker. */
-  private reload(brutal: boolean): void {
+  /**
+   * SIGHUP (graceful) and SIGTERM (brutal): re-read the config, then replace
+   * every worker. fifo `w` / `W` replace the workers only, with the config the
+   * master already has (uWSGI's reload of workers without re-exec).
+   */
+  private reload(brutal: boolean, rereadConfig = true): void {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
     if (this.paused) this.togglePause();
     this.logger.log(brutal ? '...brutally killing workers...' : '...gracefully reloading workers...');
-    const next = this.readConfig();
-    for (const w of next.warnings) this.logger.log(`config warning: ${w}`);
-    if (next.config) {
-      this.applyConfig(next.config);
-    } else {
-      for (const e of next.errors) this.logger.log(`config error: ${e}`);
-      this.logger.log('*** the new configuration has errors: reloading the workers with the previous one ***');
-    }
+    if (rereadConfig) this.rereadConfig();
     this.generation++;
     this.reloads++;
     this.brutal = brutal;
@@ -661,6 +660,17 @@ export class Master {
     for (const s of this.slots) {
       s.fastFailures = 0;
       s.nextSpawnAt = 0;
+    }
+  }
+
+  private rereadConfig(): void {
+    const next = this.readConfig();
+    for (const w of next.warnings) this.logger.log(`config warning: ${w}`);
+    if (next.config) {
+      this.applyConfig(next.config);
+    } else {
+      for (const e of next.errors) this.logger.log(`config error: ${e}`);
+      this.logger.log('*** the new configuration has errors: reloading the workers with the previous one ***');
     }
   }
 
@@ -736,13 +746,13 @@ export class Master {
     return best?.slot;
   }
 
-  /** Wants `n` more slots, the lowest free ones whose old process is gone. */
-  private activateSlots(n: number, why: string): void {
+  /** Wants `n` more slots, the lowest free ones whose old process is gone; `why` names the cheaper or signal cause, or none for a wake-up (already logged). */
+  private activateSlots(n: number, why?: string): void {
     for (let i = 0; i < n; i++) {
       const slot = this.slots.find((s) => !s.active && s.id <= this.cfg.processes && !this.workers.some((w) => w.slot === s.id));
       if (!slot) return;
       slot.active = true;
-      this.logger.log(`cheaper: spawning worker ${slot.id} (${why})`);
+      if (why) this.logger.log(`cheaper: spawning worker ${slot.id} (${why})`);
     }
   }
 
@@ -777,7 +787,7 @@ export class Master {
     const c = this.cfg;
     const n = c.cheaper > 0 ? Math.max(c.cheaper, c.cheaperInitial) : c.processes;
     this.logger.log(`cheap mode ended by a connection: spawning ${n} worker(s)`);
-    this.activateSlots(n, 'wake-up');
+    this.activateSlots(n);
   }
 
   private spawn(slot: SlotRecord): void {
