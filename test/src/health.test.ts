@@ -70,6 +70,9 @@ describe('recycling', () => {
     await sup.waitFor(new RegExp(`worker 1 \\(pid: ${first}\\) rss \\d+ > \\d+: starting its successor \\(reload-on-rss\\)`), 10000);
     await sup.waitFor(new RegExp(`Gracefully killing worker 1 \\(pid: ${first}\\)`), 10000);
     assert.doesNotMatch(sup.log, /The work of process \d+ is done/, 'the worker itself saw nothing: no request came after the leak');
+    // until its drain message arrives the old worker may still take a connection (and answer it): wait for it to go
+    for (let i = 0; i < 100 && isAlive(first); i++) await sleep(50);
+    assert.equal(isAlive(first), false, 'the leaking worker exited');
     const next = pidOf((await request(port, '/')).body);
     assert.notEqual(next, first);
     assert.equal((await readStats(stats)).workers[0]!.recycle_reason, 'rss');
