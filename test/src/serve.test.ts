@@ -62,6 +62,37 @@ describe('app shapes and module formats', () => {
     await sup.kill();
   });
 
+  test("a uWSGI ini with keys of its own and %(name) references starts and serves", async () => {
+    const dir = tmp();
+    const port = await freePort();
+    const ini = writeIni(
+      dir,
+      [
+        '[uwsgi]',
+        'project = greeter',
+        `fixtures = ${FIXTURES}`,
+        'app = %(fixtures)/node-listener.mjs',
+        'http-socket = 127.0.0.1:%(port)',
+        `port = ${port}`,
+        'chdir = %(home-dir)',
+        `set-placeholder = home-dir=${dir}`,
+        'env = GREETING=%(project) from %(processes) slots',
+        'processes = 3',
+        'cheaper = %(processes - 2)',
+        'disable-logging = true',
+        '',
+      ].join('\n'),
+    );
+    const sup = new Supervise(['--ini', ini]);
+    await sup.waitReady(1);
+    const r = JSON.parse((await request(port, '/env')).body);
+    assert.equal(r.cwd, dir);
+    assert.equal(r.greeting, 'greeter from 3 slots');
+    await sleep(300);
+    assert.equal(sup.workerPids().size, 1, 'cheaper = %(processes - 2) = 1 worker at start');
+    await sup.kill();
+  });
+
   test('an app exception is a 500 and the worker lives', async () => {
     const { sup, port } = await serve(path.join(FIXTURES, 'node-listener.mjs'), '', 1);
     await sup.waitReady(1);

@@ -15,6 +15,8 @@ export interface TsgiConfig {
   chdir: string | undefined;
   /** `KEY=VALUE` entries, in order. */
   env: string[];
+  /** `NAME=VALUE` placeholders for `%(NAME)` in ini values; used while loading only. */
+  setPlaceholder: string[];
   argv: string | undefined;
   needApp: boolean;
   lazyApps: boolean;

@@ -47,7 +47,8 @@ Where tsgi differs from uWSGI, on purpose:
 | tsgi | uWSGI | why |
 |---|---|---|
 | Keys may be written with \`_\` or \`-\` (\`max_requests\`) | only \`-\`; \`max_requests\` is silently ignored | a silent no-op is the worst outcome |
-| An unknown key is an error naming file:line and the nearest known name | stored silently as a placeholder | typos must not pass |
+| An unknown key is an error naming file:line and the nearest known name, unless a value uses it as \`%(key)\` | stored silently as a placeholder | typos must not pass |
+| \`%(name)\` of nothing, a cycle, or arithmetic on text is an error | left as written, or read as \`""\` | as above |
 | Values are typed: \`processes = abc\` is an error; booleans are \`true/false\`, \`yes/no\`, \`on/off\`, \`1/0\` | \`abc\` reads as 0; any text but \`false/off/no/0\` is true | as above |
 | A key without \`=\` on a non-boolean option is an error | sets an empty value | as above |
 | A missing file or section is an error listing the sections found | a warning, then starts with nothing | nothing starts on a config error |
@@ -57,7 +58,7 @@ Where tsgi differs from uWSGI, on purpose:
 | \`cheaper-initial\` outside [\`cheaper\`, \`processes\`] is an error | clamped with a warning | contradictions are errors |
 
 Not supported (they are unknown options): \`ini\`/\`include\`/\`inherit\` inside a file, the
-\`if-*\`/\`for\` logic options, \`set-placeholder\`/\`declare-option\`, \`@(file)\` and \`%(option)\`,
+\`if-*\`/\`for\` logic options, \`declare-option\`, \`@(file)\`, \`++\`/\`--\` in \`%(...)\`,
 file schemes such as \`http://\` or \`-\` for stdin, and \`UWSGI_*\` environment variables.
 
 ## Placeholders
@@ -76,6 +77,8 @@ file schemes such as \`http://\` or \`-\` for stdin, and \`UWSGI_*\` environment
 | \`%h\` | hostname | ini values only |
 | \`%v\` | working directory \`supervise\` was started in | ini values only |
 | \`%%\` | a percent sign | ini values only |
+| \`%(name)\` | uWSGI's reference: the value of \`name\` in the ini files, its first occurrence, wherever it is (later lines and files too): an option set there, a \`set-placeholder = name=value\`, or a key of your own that a value uses (\`project = shop\` then \`chdir = /srv/%(project)\`); options' defaults do not count | ini values only |
+| \`%(a b)\`, \`%(a + 1)\` | uWSGI's expression: the values of the tokens joined (\`%(project suffix)\`), and \`+ - * /\` between two integers (\`cheaper = %(processes - 1)\`) | ini values only |
 
 Any other \`%x\` is an error naming file:line (uWSGI silently replaces it with nothing).
 Substituted text is not expanded again. Relative paths (\`app\`, \`chdir\`, \`pidfile\`, unix

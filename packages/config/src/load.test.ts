@@ -62,6 +62,13 @@ const ERROR_CASES: ReadonlyArray<readonly [string, string[], string[], string[]]
   ['no app', ['http-socket = :80'], [], ['FILE: no app configured: set app = ./server.js']],
   ['no socket', ['app = a.js'], [], ['FILE: no socket configured: set http-socket = :8080 (or a unix socket path)']],
   ['syntax', ['app = a.js', 'http-socket = :80', '= 3'], [], ['FILE:4: "= 3" has no option name before "="']],
+  ['%(name) of nothing', ['app = %(nope)/a.js', 'http-socket = :80'], [], ['FILE:2: option "app": %(nope) names no option or placeholder of the ini files (define it with "nope = ..." or "set-placeholder = nope=...")']],
+  ['%(name) cycle', ['a = %(b)', 'b = x%(a)', 'app = %(a)', 'http-socket = :80'], [], ['FILE:4: option "app": %(a) refers to itself (a -> b -> a)']],
+  ['%(a + b) of text', ['base = web', 'app = a.js', 'http-socket = :80', 'processes = %(base + 1)'], [], ['FILE:5: option "processes": %(base + 1): "+" needs integers (got "web" and "1")']],
+  ['%(a +) dangling', ['app = a.js', 'http-socket = :80', 'processes = %(2 +)'], [], ['FILE:4: option "processes": %(2 +): "+" needs a value on each side']],
+  ['%( unterminated', ['app = a.js', 'http-socket = :80', 'pidfile = /run/%(name.pid'], [], ['FILE:4: option "pidfile": "%(name.pid" has no closing ")"']],
+  ['%(name) through a bad value', ['root = /srv/$(NO_SUCH_ROOT)', 'app = %(root)/a.js', 'http-socket = :80'], [], ['FILE:3: option "app": %(root): environment variable "NO_SUCH_ROOT" is not set (write $(NO_SUCH_ROOT:-default) to give a default)']],
+  ['a Python option stays an error even when used as %(name)', ['home = /venv', 'env = PATH=%(home)/bin', 'app = a.js', 'http-socket = :80'], [], ['FILE:2: "home" is a Python option of uWSGI; tsgi runs Node apps: remove it; the app uses its own node_modules']],
 ];
 
 test('every error case names file:line and the option', () => {
@@ -130,6 +137,50 @@ test('several files: read in order, last scalar wins, repeatable values accumula
   assert.equal(load(['--ini', base, '--ini', `${prod}:staging`]).config?.processes, 3);
   assert.equal(load(['--ini', prod, '--ini', ':staging', '--ini', base]).config?.processes, 2);
   assert.deepEqual(printed(load(['--ini', ':staging']).errors).slice(0, 1), ['command line: --ini :staging needs a file before it (--ini app.ini --ini :staging)']);
+});
+
+test("uWSGI's %(name): options, set-placeholder and unknown keys in use, forward and across files, with arithmetic", () => {
+  const dir = tempDir();
+  const base = writeIni(['[uwsgi]', 'project_name = shop', 'set-ph = suffix=-worker', 'processes = 2'].join('\n'), 'base.ini', dir);
+  const app = writeIni(
+    [
+      '[uwsgi]',
+      'chdir = %(root)',
+      'root = /srv/%(project-name)',
+      'app = %(chdir)/server.js',
+      'http-socket = /tmp/%(project_name).sock',
+      'processes = 6',
+      'cheaper = %(processes - 1)',
+      'procname-prefix = %(project_name)%(suffix) ',
+      'env = WORKERS=%(processes * 3 / 2)',
+      'env = LABEL=%(project_name suffix)',
+    ].join('\n'),
+    'app.ini',
+    dir,
+  );
+  const result = load(['--ini', base, '--ini', app]);
+  assert.deepEqual(printed(result.errors), []);
+  assert.equal(result.config?.chdir, '/srv/shop', 'a key defined after its use');
+  assert.equal(result.config?.app, '/srv/shop/server.js', 'an option through another option');
+  assert.deepEqual(result.config?.httpSocket, ['/tmp/shop.sock']);
+  assert.equal(result.config?.processes, 6, 'the last value is the option');
+  assert.equal(result.config?.cheaper, 1, "but %(processes) is its first occurrence, as in uWSGI");
+  assert.equal(result.config?.procnamePrefix, 'shop-worker');
+  assert.deepEqual(result.config?.env, ['WORKERS=3', 'LABEL=shop-worker']);
+  const alone = printed(load(['--ini', app]).errors);
+  assert.ok(alone.length > 0);
+  assert.ok(alone.every((e) => /%\((project[-_]name|suffix)\) names no option or placeholder/.test(e)), alone.join('\n'));
+});
+
+test('a key nothing refers to is still an unknown option, and %(...) stays literal on the command line', () => {
+  const file = writeIni(validIni('procesess = 4', 'env = A=%(processes)'));
+  assert.deepEqual(printed(load([file]).errors), [
+    `${file}:4: unknown option "procesess" (did you mean "processes"?)`,
+    `${file}:5: option "env": %(processes): option "processes" is not set in the ini files (a reference reads the files, not defaults)`,
+  ]);
+  const cli = load([writeIni(validIni()), '--procname-prefix', '%(x)']);
+  assert.deepEqual(printed(cli.errors), []);
+  assert.equal(cli.config?.procnamePrefix, '%(x)');
 });
 
 test('a uWSGI file without [tsgi] works as it is; [tsgi] wins when both exist', () => {

@@ -7,8 +7,9 @@ import { parseArgv, type Setting } from './argv.js';
 import { defaultConfig, getOptionValue, setOptionValue, type TsgiConfig } from './config.js';
 import { diagnostic, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
 import { readIniFile, type IniRead } from './ini-file.js';
-import { findOption, type OptionSpec } from './options.js';
-import { detectHost, expandValue, magicVars, type HostFacts, type MagicVars } from './placeholders.js';
+import { findOption, normaliseKey, type OptionSpec } from './options.js';
+import { detectHost, expandValue, magicVars, type HostFacts, type MagicVars, type Refer } from './placeholders.js';
+import { referencedNames, References, type Definition } from './references.js';
 import { checkRules } from './rules.js';
 import { unknownOption } from './unknown-option.js';
 import { parseValue } from './values.js';
@@ -52,12 +53,14 @@ export function loadConfig(options: LoadOptions): LoadResult {
   const parsed = parseArgv(options.argv);
   const result: LoadResult = { errors: [...parsed.errors], warnings: [], files: [] };
   const reads = readFiles(parsed.ini, cwd, result);
-  const settings: SourcedSetting[] = [];
-  for (const read of reads) settings.push(...settingsOfFile(read, cwd, host, result));
+  const entries: Array<SourcedSetting | UnknownEntry> = [];
+  for (const read of reads) entries.push(...entriesOfFile(read, cwd, host));
+  const refer = fileReferences(entries, env, result);
+  const settings = entries.filter((e): e is SourcedSetting => 'spec' in e);
   settings.push(...parsed.settings);
 
   const config = defaultConfig(host.cpus);
-  const { sources, invalid } = applySettings(config, settings, env, result);
+  const { sources, invalid } = applySettings(config, settings, env, result, refer);
   normalise(config, sources);
   // A file that could not be read may well hold the app and socket: do not also claim they are missing.
   if (reads.some((read) => read.errors.length > 0 && read.entries.length === 0)) for (const name of ['app', 'http-socket']) invalid.add(name);
@@ -92,18 +95,55 @@ function readFiles(specs: readonly string[], cwd: string, result: LoadResult): I
   return reads;
 }
 
-/** Turn a file's entries into settings; unknown and Python-only keys are errors. */
-function settingsOfFile(read: IniRead, cwd: string, host: HostFacts, result: LoadResult): SourcedSetting[] {
+/** A file's key that is not an option: a placeholder if some value uses it, else an error. */
+interface UnknownEntry {
+  key: string;
+  value: string | undefined;
+  where: SourceLocation;
+  magic: MagicVars;
+}
+
+/** A file's entries: settings of known options, and unknown keys (references decide). */
+function entriesOfFile(read: IniRead, cwd: string, host: HostFacts): Array<SourcedSetting | UnknownEntry> {
   if (read.path === undefined) return [];
   const magic = magicVars(read.path, cwd, host);
-  const settings: SourcedSetting[] = [];
-  for (const entry of read.entries) {
+  return read.entries.map((entry) => {
     const where = { file: read.display, line: entry.line };
     const spec = findOption(entry.key);
-    if (spec === undefined) result.errors.push(unknownOption(entry.key, where));
-    else settings.push({ spec, key: entry.key, value: entry.value, where, magic });
+    return spec === undefined ? { key: entry.key, value: entry.value, where, magic } : { spec, key: entry.key, value: entry.value, where, magic };
+  });
+}
+
+/**
+ * The `%(name)` references of the ini files (references.ts): every option set in them,
+ * every `set-placeholder`, and every unknown key that a value refers to; the first
+ * occurrence in reading order counts, as in uWSGI. Any other unknown key is an error (a
+ * Python-only option always is).
+ */
+function fileReferences(entries: ReadonlyArray<SourcedSetting | UnknownEntry>, env: NodeJS.ProcessEnv, result: LoadResult): Refer {
+  const used = new Set<string>();
+  for (const entry of entries) if (entry.value !== undefined) for (const name of referencedNames(entry.value)) used.add(normaliseKey(name));
+  const definitions = new Map<string, Definition>();
+  const define = (name: string, raw: string, magic: MagicVars | undefined): void => {
+    const key = normaliseKey(name);
+    if (!definitions.has(key)) definitions.set(key, { raw, expand: (text, refer) => expandValue(text, env, magic, refer) });
+  };
+  for (const entry of entries) {
+    const raw = entry.value ?? '';
+    if (!('spec' in entry)) {
+      const error = unknownOption(entry.key, entry.where);
+      // a Python-only option is an error even when used, but still resolves: one error, not two
+      if (!used.has(normaliseKey(entry.key)) || error.code !== 'TSGI_CONFIG_UNKNOWN_OPTION') result.errors.push(error);
+      define(entry.key, raw, entry.magic);
+    } else if (entry.spec.name === 'set-placeholder') {
+      const eq = raw.indexOf('=');
+      if (eq > 0) define(raw.slice(0, eq).trim(), raw.slice(eq + 1).trim(), entry.magic);
+    } else {
+      define(entry.key, raw, entry.magic);
+      define(entry.spec.name, raw, entry.magic);
+    }
   }
-  return settings;
+  return new References(definitions, normaliseKey, (name) => findOption(name) !== undefined).refer;
 }
 
 /**
@@ -111,12 +151,12 @@ function settingsOfFile(read: IniRead, cwd: string, host: HostFacts, result: Loa
  * and which options had a value rejected. The first command-line occurrence of a
  * repeatable option drops the files' values.
  */
-function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], env: NodeJS.ProcessEnv, result: LoadResult): { sources: Map<string, SourceLocation>; invalid: Set<string> } {
+function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], env: NodeJS.ProcessEnv, result: LoadResult, refer: Refer): { sources: Map<string, SourceLocation>; invalid: Set<string> } {
   const sources = new Map<string, SourceLocation>();
   const invalid = new Set<string>();
   const replacedByCli = new Set<string>();
   for (const setting of settings) {
-    const value = parseSetting(setting, env, result);
+    const value = parseSetting(setting, env, result, refer);
     if (value === undefined) {
       invalid.add(setting.spec.name);
       continue;
@@ -138,11 +178,11 @@ function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], 
 }
 
 /** One setting's typed value, or undefined after recording why it has none. */
-function parseSetting(setting: SourcedSetting, env: NodeJS.ProcessEnv, result: LoadResult): string | number | boolean | undefined {
+function parseSetting(setting: SourcedSetting, env: NodeJS.ProcessEnv, result: LoadResult, refer: Refer): string | number | boolean | undefined {
   const { spec, where } = setting;
   let raw = setting.value;
   if (raw !== undefined) {
-    const expanded = expandValue(raw, env, setting.magic);
+    const expanded = expandValue(raw, env, setting.magic, setting.magic === undefined ? undefined : refer);
     if (!expanded.ok) return void result.errors.push(diagnostic(expanded.code, `option "${spec.name}": ${expanded.reason}`, where, spec.name));
     raw = expanded.value;
   }

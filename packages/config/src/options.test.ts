@@ -20,7 +20,7 @@ const CONFIG_FIELDS = {
   cheaperBusynessPenalty: true, cheaperBusynessBacklogAlert: true, cheaperBusynessBacklogStep: true,
   idle: true, cheap: true, dieOnIdle: true, stats: true, statsHttp: true, statsMinified: true, statsPush: true,
   statsNoCores: true, spooler: true, spoolerProcesses: true, spoolerFrequency: true, spoolerImport: true,
-  spoolerQuiet: true, spoolerMaxTasks: true, spoolerHarakiri: true,
+  spoolerQuiet: true, spoolerMaxTasks: true, spoolerHarakiri: true, setPlaceholder: true,
 } satisfies Record<keyof TsgiConfig, true>;
 
 test('every table entry has a TsgiConfig field and every field an entry', () => {

@@ -75,6 +75,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'callable', type: 'string', status: A, group: 'app', doc: 'export of the app module to serve (default: the default export)' },
   { name: 'chdir', type: 'path', status: A, group: 'app', doc: 'directory to change to before loading the app' },
   { name: 'env', type: 'keyvalue', repeatable: true, status: A, group: 'app', doc: 'KEY=VALUE set in the environment of the workers' },
+  { name: 'set-placeholder', aliases: ['set-ph'], type: 'keyvalue', repeatable: true, status: A, group: 'app', doc: 'NAME=VALUE that ini values can use as %(NAME), as in uWSGI (an unknown key used as %(key) is one too)' },
   { name: 'argv', type: 'string', status: A, group: 'app', doc: 'arguments the app sees in process.argv after the script (uWSGI pyargv)' },
   { name: 'need-app', type: 'bool', default: false, status: A, group: 'app', doc: 'exit non-zero when the app cannot be loaded instead of respawning' },
   { name: 'lazy-apps', type: 'bool', default: false, status: A, group: 'app', doc: 'accepted for uWSGI files; workers always load the app after fork' },

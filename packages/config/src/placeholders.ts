@@ -113,6 +113,9 @@ export function magicVars(file: string, cwd: string, host: Pick<HostFacts, 'cpus
   ]);
 }
 
+/** Expands the inside of a `%(...)` reference (references.ts); ini values only. */
+export type Refer = (expression: string) => Expansion;
+
 /** The result of expanding a value: the text, or the error to report. */
 export type Expansion =
   | { ok: true; value: string }
@@ -123,14 +126,22 @@ const ENV_REFERENCE = /^\$\(([A-Za-z_][A-Za-z0-9_]*)(?::-([^)]*))?\)/;
 /**
  * Expand `$(NAME)` and `$(NAME:-default)` (the default is used when NAME is unset or
  * empty, as in the shell), and, when `magic` is given (ini values only, as in uWSGI), the
- * `%x` magic variables. Unknown `%x` and unset variables are errors: uWSGI silently
- * empties the first and leaves the second as literal text, and both hide mistakes.
+ * `%x` magic variables and, given `refer`, `%(name)` references. Unknown `%x` and unset
+ * variables are errors: uWSGI silently empties the first and leaves the second as literal
+ * text, and both hide mistakes.
  */
-export function expandValue(text: string, env: NodeJS.ProcessEnv, magic?: MagicVars): Expansion {
+export function expandValue(text: string, env: NodeJS.ProcessEnv, magic?: MagicVars, refer?: Refer): Expansion {
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    if (ch === '%' && magic !== undefined) {
+    if (ch === '%' && magic !== undefined && text[i + 1] === '(' && refer !== undefined) {
+      const close = text.indexOf(')', i + 2);
+      if (close === -1) return { ok: false, code: 'TSGI_CONFIG_BAD_PLACEHOLDER', reason: `"${text.slice(i)}" has no closing ")"` };
+      const value = refer(text.slice(i + 2, close));
+      if (!value.ok) return value;
+      out += value.value;
+      i = close;
+    } else if (ch === '%' && magic !== undefined) {
       const letter = text[i + 1];
       const value = letter === undefined ? undefined : magic.get(letter);
       if (value === undefined) return unknownMagic(letter, magic);
