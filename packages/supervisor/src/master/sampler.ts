@@ -31,14 +31,23 @@ const inodes = new WeakMap<BoundSocket, number>();
 /**
  * CPU and memory of each process: pidusage for CPU % (it keeps the previous
  * reading to compute a rate) and rss, /proc for VSZ. A process that is gone
- * is simply left out.
+ * is simply left out. One pidusage call for all: it reads /proc/uptime once
+ * per call, not once per process (and, the first time, runs getconf twice,
+ * not twice per process).
  */
 export async function sampleProcesses(pids: number[]): Promise<Map<number, ProcessSample>> {
-  const results = await Promise.allSettled(pids.map((pid) => pidusage(pid).then((u) => [pid, u] as const)));
   const samples = new Map<number, ProcessSample>();
-  for (const r of results) {
-    if (r.status !== 'fulfilled') continue;
-    const [pid, u] = r.value;
+  if (pids.length === 0) return samples;
+  let usage: Record<string, pidusage.Status | undefined>;
+  try {
+    // a copy: pidusage rewrites the array it is given
+    usage = await pidusage([...pids]);
+  } catch {
+    return samples; // only when no process could be read
+  }
+  for (const pid of pids) {
+    const u = usage[pid];
+    if (u === undefined || u === null) continue;
     samples.set(pid, { cpu: u.cpu, rss: u.memory, vsz: readMemory(pid)?.vsz ?? 0 });
   }
   return samples;

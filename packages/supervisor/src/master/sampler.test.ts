@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { clearSamples, sampleProcesses } from './sampler.js';
+
+test('sampleProcesses reads CPU, RSS and VSZ of live processes and leaves out a gone one', async (t) => {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  await new Promise((resolve) => child.once('spawn', resolve));
+  const gone = spawnSync('true').pid!; // exited and reaped: its pid reads as absent
+  try {
+    const samples = await sampleProcesses([process.pid, child.pid!, gone]);
+    assert.deepEqual([...samples.keys()].sort(), [process.pid, child.pid!].sort());
+    for (const [pid, s] of samples) {
+      assert.ok(s.rss > 1024 * 1024, `rss of ${pid}: ${s.rss}`);
+      assert.ok(s.vsz > s.rss, `vsz of ${pid}: ${s.vsz}`);
+      assert.ok(s.cpu >= 0);
+    }
+    assert.equal((await sampleProcesses([gone])).size, 0, 'only gone processes: an empty map, no throw');
+    assert.equal((await sampleProcesses([])).size, 0);
+  } finally {
+    clearSamples();
+  }
+});
