@@ -18,6 +18,7 @@ export const DIAGNOSTIC_CODES = {
   TSGI_CONFIG_OUT_OF_RANGE: ['error', 'a number outside the bounds of its option (`processes = 0`, `cheaper-busyness-max = 150`)'],
   TSGI_CONFIG_UNKNOWN_PLACEHOLDER: ['error', 'an unknown magic variable such as `%z`, or a `%(name)` that names nothing set in the ini files'],
   TSGI_CONFIG_BAD_PLACEHOLDER: ['error', 'a malformed `$(...)` or `%(...)`: unterminated, not a variable name, a reference to itself, or arithmetic on text'],
+  TSGI_CONFIG_INCLUDE_UNREADABLE: ['error', 'the file named by `@(path)` in a value cannot be read'],
   TSGI_CONFIG_UNSET_ENV: ['error', '`$(NAME)` names an environment variable that is not set and has no `:-default`'],
   TSGI_CONFIG_NO_APP: ['error', 'no `app` is configured'],
   TSGI_CONFIG_NO_SOCKET: ['error', 'no `http-socket` (nor `socket` or `http`) is configured'],

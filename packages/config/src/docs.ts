@@ -58,7 +58,7 @@ Where tsgi differs from uWSGI, on purpose:
 | \`cheaper-initial\` outside [\`cheaper\`, \`processes\`] is an error | clamped with a warning | contradictions are errors |
 
 Not supported (they are unknown options): \`ini\`/\`include\`/\`inherit\` inside a file, the
-\`if-*\`/\`for\` logic options, \`declare-option\`, \`@(file)\`, \`++\`/\`--\` in \`%(...)\`,
+\`if-*\`/\`for\` logic options, \`declare-option\`, \`++\`/\`--\` in \`%(...)\`, schemes in \`@(...)\`,
 file schemes such as \`http://\` or \`-\` for stdin, and \`UWSGI_*\` environment variables.
 
 ## Placeholders
@@ -78,6 +78,7 @@ file schemes such as \`http://\` or \`-\` for stdin, and \`UWSGI_*\` environment
 | \`%v\` | working directory \`supervise\` was started in | ini values only |
 | \`%%\` | a percent sign | ini values only |
 | \`%(name)\` | uWSGI's reference: the value of \`name\` in the ini files, its first occurrence, wherever it is (later lines and files too): an option set there, a \`set-placeholder = name=value\`, or a key of your own that a value uses (\`project = shop\` then \`chdir = /srv/%(project)\`); options' defaults do not count | ini values only |
+| \`@(path)\` | uWSGI's include: the text of the file, one trailing newline removed (\`env = DB_PASSWORD=@(/run/secrets/db)\`); a relative path is read from the working directory, and the path may use the other placeholders (\`@(%dsecret)\`); an unreadable file is an error | ini values only |
 | \`%(a b)\`, \`%(a + 1)\` | uWSGI's expression: the values of the tokens joined (\`%(project suffix)\`), and \`+ - * /\` between two integers (\`cheaper = %(processes - 1)\`) | ini values only |
 
 Any other \`%x\` is an error naming file:line (uWSGI silently replaces it with nothing).

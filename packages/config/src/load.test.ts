@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { resolveAppSpec } from './app-spec.js';
@@ -170,6 +171,23 @@ test("uWSGI's %(name): options, set-placeholder and unknown keys in use, forward
   const alone = printed(load(['--ini', app]).errors);
   assert.ok(alone.length > 0);
   assert.ok(alone.every((e) => /%\((project[-_]name|suffix)\) names no option or placeholder/.test(e)), alone.join('\n'));
+});
+
+test("uWSGI's @(file): the file's text without its trailing newline, the path itself expanded", () => {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'db-password'), 's3cret\n');
+  writeFileSync(path.join(dir, 'workers'), '3');
+  const file = writeIni(validIni('env = DB_PASSWORD=@(%ddb-password)', 'secrets = %d', 'processes = @(%(secrets)workers)', 'env = LITERAL=a@b (c)'), 'app.ini', dir);
+  const result = load([file]);
+  assert.deepEqual(printed(result.errors), []);
+  assert.deepEqual(result.config?.env, ['DB_PASSWORD=s3cret', 'LITERAL=a@b (c)']);
+  assert.equal(result.config?.processes, 3);
+  const relative = load([writeIni(validIni('env = W=@(workers)'))], { cwd: dir });
+  assert.deepEqual(relative.config?.env, ['W=3'], 'a relative path is read from the working directory, as in uWSGI');
+  const missing = writeIni(validIni('env = X=@(/nonexistent/secret)'));
+  assert.deepEqual(printed(load([missing]).errors), [`${missing}:4: option "env": @(/nonexistent/secret): cannot read /nonexistent/secret (ENOENT)`]);
+  const scheme = writeIni(validIni('env = X=@(exec://hostname)'));
+  assert.deepEqual(printed(load([scheme]).errors), [`${scheme}:4: option "env": @(exec://hostname): schemes such as exec:// or http:// are not supported; name a file`]);
 });
 
 test('a key nothing refers to is still an unknown option, and %(...) stays literal on the command line', () => {

@@ -3,12 +3,14 @@
  * normalise, then check cross-field rules; every user mistake becomes a located
  * diagnostic and nothing is thrown (STYLE.md item 9). Only the CLI prints and exits.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgv, type Setting } from './argv.js';
 import { defaultConfig, getOptionValue, setOptionValue, type TsgiConfig } from './config.js';
 import { diagnostic, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
 import { readIniFile, type IniRead } from './ini-file.js';
 import { findOption, normaliseKey, type OptionSpec } from './options.js';
-import { detectHost, expandValue, magicVars, type HostFacts, type MagicVars, type Refer } from './placeholders.js';
+import { detectHost, expandValue, magicVars, type Expansion, type HostFacts, type IniLookups, type MagicVars } from './placeholders.js';
 import { referencedNames, References, type Definition } from './references.js';
 import { checkRules } from './rules.js';
 import { unknownOption } from './unknown-option.js';
@@ -55,12 +57,12 @@ export function loadConfig(options: LoadOptions): LoadResult {
   const reads = readFiles(parsed.ini, cwd, result);
   const entries: Array<SourcedSetting | UnknownEntry> = [];
   for (const read of reads) entries.push(...entriesOfFile(read, cwd, host));
-  const refer = fileReferences(entries, env, result);
+  const lookups = fileLookups(entries, env, cwd, result);
   const settings = entries.filter((e): e is SourcedSetting => 'spec' in e);
   settings.push(...parsed.settings);
 
   const config = defaultConfig(host.cpus);
-  const { sources, invalid } = applySettings(config, settings, env, result, refer);
+  const { sources, invalid } = applySettings(config, settings, env, result, lookups);
   normalise(config, sources);
   // A file that could not be read may well hold the app and socket: do not also claim they are missing.
   if (reads.some((read) => read.errors.length > 0 && read.entries.length === 0)) for (const name of ['app', 'http-socket']) invalid.add(name);
@@ -115,18 +117,19 @@ function entriesOfFile(read: IniRead, cwd: string, host: HostFacts): Array<Sourc
 }
 
 /**
- * The `%(name)` references of the ini files (references.ts): every option set in them,
- * every `set-placeholder`, and every unknown key that a value refers to; the first
- * occurrence in reading order counts, as in uWSGI. Any other unknown key is an error (a
- * Python-only option always is).
+ * What ini values can look up: `%(name)` references (references.ts) to every option set in
+ * the files, every `set-placeholder`, and every unknown key that a value refers to, the
+ * first occurrence in reading order counting, as in uWSGI; and `@(file)` contents. Any
+ * other unknown key is an error (a Python-only option always is).
  */
-function fileReferences(entries: ReadonlyArray<SourcedSetting | UnknownEntry>, env: NodeJS.ProcessEnv, result: LoadResult): Refer {
+function fileLookups(entries: ReadonlyArray<SourcedSetting | UnknownEntry>, env: NodeJS.ProcessEnv, cwd: string, result: LoadResult): IniLookups {
   const used = new Set<string>();
   for (const entry of entries) if (entry.value !== undefined) for (const name of referencedNames(entry.value)) used.add(normaliseKey(name));
   const definitions = new Map<string, Definition>();
+  const include = (file: string): Expansion => includeFile(cwd, file);
   const define = (name: string, raw: string, magic: MagicVars | undefined): void => {
     const key = normaliseKey(name);
-    if (!definitions.has(key)) definitions.set(key, { raw, expand: (text, refer) => expandValue(text, env, magic, refer) });
+    if (!definitions.has(key)) definitions.set(key, { raw, expand: (text, refer) => expandValue(text, env, magic, { refer, include }) });
   };
   for (const entry of entries) {
     const raw = entry.value ?? '';
@@ -143,7 +146,21 @@ function fileReferences(entries: ReadonlyArray<SourcedSetting | UnknownEntry>, e
       define(entry.spec.name, raw, entry.magic);
     }
   }
-  return new References(definitions, normaliseKey, (name) => findOption(name) !== undefined).refer;
+  return { refer: new References(definitions, normaliseKey, (name) => findOption(name) !== undefined).refer, include };
+}
+
+/** `@(file)`: the file's text without one trailing newline, as in uWSGI; relative to the working directory. */
+function includeFile(cwd: string, file: string): Expansion {
+  if (/^[a-z]+:\/\//i.test(file)) {
+    return { ok: false, code: 'TSGI_CONFIG_BAD_PLACEHOLDER', reason: `@(${file}): schemes such as exec:// or http:// are not supported; name a file` };
+  }
+  const full = path.resolve(cwd, file);
+  try {
+    const text = readFileSync(full, 'utf8');
+    return { ok: true, value: text.endsWith('\n') ? text.slice(0, -1) : text };
+  } catch (err) {
+    return { ok: false, code: 'TSGI_CONFIG_INCLUDE_UNREADABLE', reason: `@(${file}): cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  }
 }
 
 /**
@@ -151,12 +168,12 @@ function fileReferences(entries: ReadonlyArray<SourcedSetting | UnknownEntry>, e
  * and which options had a value rejected. The first command-line occurrence of a
  * repeatable option drops the files' values.
  */
-function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], env: NodeJS.ProcessEnv, result: LoadResult, refer: Refer): { sources: Map<string, SourceLocation>; invalid: Set<string> } {
+function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], env: NodeJS.ProcessEnv, result: LoadResult, lookups: IniLookups): { sources: Map<string, SourceLocation>; invalid: Set<string> } {
   const sources = new Map<string, SourceLocation>();
   const invalid = new Set<string>();
   const replacedByCli = new Set<string>();
   for (const setting of settings) {
-    const value = parseSetting(setting, env, result, refer);
+    const value = parseSetting(setting, env, result, lookups);
     if (value === undefined) {
       invalid.add(setting.spec.name);
       continue;
@@ -178,11 +195,11 @@ function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], 
 }
 
 /** One setting's typed value, or undefined after recording why it has none. */
-function parseSetting(setting: SourcedSetting, env: NodeJS.ProcessEnv, result: LoadResult, refer: Refer): string | number | boolean | undefined {
+function parseSetting(setting: SourcedSetting, env: NodeJS.ProcessEnv, result: LoadResult, lookups: IniLookups): string | number | boolean | undefined {
   const { spec, where } = setting;
   let raw = setting.value;
   if (raw !== undefined) {
-    const expanded = expandValue(raw, env, setting.magic, setting.magic === undefined ? undefined : refer);
+    const expanded = expandValue(raw, env, setting.magic, setting.magic === undefined ? undefined : lookups);
     if (!expanded.ok) return void result.errors.push(diagnostic(expanded.code, `option "${spec.name}": ${expanded.reason}`, where, spec.name));
     raw = expanded.value;
   }

@@ -116,28 +116,43 @@ export function magicVars(file: string, cwd: string, host: Pick<HostFacts, 'cpus
 /** Expands the inside of a `%(...)` reference (references.ts); ini values only. */
 export type Refer = (expression: string) => Expansion;
 
+/** What ini values have besides the magic variables: `%(name)` references and `@(file)` contents. */
+export interface IniLookups {
+  refer: Refer;
+  /** The content of a file named by `@(path)`, one trailing newline removed. */
+  include: (file: string) => Expansion;
+}
+
 /** The result of expanding a value: the text, or the error to report. */
 export type Expansion =
   | { ok: true; value: string }
-  | { ok: false; code: 'TSGI_CONFIG_UNKNOWN_PLACEHOLDER' | 'TSGI_CONFIG_BAD_PLACEHOLDER' | 'TSGI_CONFIG_UNSET_ENV'; reason: string };
+  | { ok: false; code: 'TSGI_CONFIG_UNKNOWN_PLACEHOLDER' | 'TSGI_CONFIG_BAD_PLACEHOLDER' | 'TSGI_CONFIG_UNSET_ENV' | 'TSGI_CONFIG_INCLUDE_UNREADABLE'; reason: string };
 
 const ENV_REFERENCE = /^\$\(([A-Za-z_][A-Za-z0-9_]*)(?::-([^)]*))?\)/;
 
 /**
  * Expand `$(NAME)` and `$(NAME:-default)` (the default is used when NAME is unset or
  * empty, as in the shell), and, when `magic` is given (ini values only, as in uWSGI), the
- * `%x` magic variables and, given `refer`, `%(name)` references. Unknown `%x` and unset
+ * `%x` magic variables and, given `lookups`, `%(name)` references and `@(file)` contents. Unknown `%x` and unset
  * variables are errors: uWSGI silently empties the first and leaves the second as literal
  * text, and both hide mistakes.
  */
-export function expandValue(text: string, env: NodeJS.ProcessEnv, magic?: MagicVars, refer?: Refer): Expansion {
+export function expandValue(text: string, env: NodeJS.ProcessEnv, magic?: MagicVars, lookups?: IniLookups): Expansion {
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    if (ch === '%' && magic !== undefined && text[i + 1] === '(' && refer !== undefined) {
-      const close = text.indexOf(')', i + 2);
+    if ((ch === '%' || ch === '@') && text[i + 1] === '(' && magic !== undefined && lookups !== undefined) {
+      const close = closingParen(text, i + 1);
       if (close === -1) return { ok: false, code: 'TSGI_CONFIG_BAD_PLACEHOLDER', reason: `"${text.slice(i)}" has no closing ")"` };
-      const value = refer(text.slice(i + 2, close));
+      const inside = text.slice(i + 2, close);
+      let value: Expansion;
+      if (ch === '%') {
+        value = lookups.refer(inside);
+      } else {
+        // the path may use $(ENV), %d and %(name) itself: @(%dsecret.txt)
+        const file = expandValue(inside, env, magic, lookups);
+        value = file.ok ? lookups.include(file.value) : file;
+      }
       if (!value.ok) return value;
       out += value.value;
       i = close;
@@ -161,6 +176,16 @@ export function expandValue(text: string, env: NodeJS.ProcessEnv, magic?: MagicV
     }
   }
   return { ok: true, value: out };
+}
+
+/** The index of the ")" that closes the "(" at `open`, nested pairs skipped: @(%(dir)file). */
+function closingParen(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return i;
+  }
+  return -1;
 }
 
 function unknownMagic(letter: string | undefined, magic: MagicVars): Expansion {
