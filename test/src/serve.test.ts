@@ -142,6 +142,18 @@ describe('app shapes and module formats', () => {
     await quiet.sup.kill();
   });
 
+  test("disable-logging with log-5xx and log-slow logs only the failed and the slow requests, as uWSGI", async () => {
+    const { sup, port } = await serve(path.join(FIXTURES, 'node-listener.mjs'), 'disable-logging = true\nlog-5xx = true\nlog-slow = 200\nlog-micros = true\n', 1);
+    await sup.waitReady(1);
+    assert.equal((await request(port, '/fast')).status, 200);
+    assert.equal((await request(port, '/throw')).status, 500);
+    assert.equal((await request(port, '/sleep?ms=250')).status, 200);
+    await sup.waitFor(/GET \/sleep\?ms=250 => generated \d+ bytes in \d{6,} micros \(HTTP\/1\.1 200\)/);
+    assert.match(sup.log, /\[pid: \d+\|app: 0\|req: 2\/2\] .* GET \/throw => generated \d+ bytes in \d+ micros \(HTTP\/1\.1 500\)/);
+    assert.doesNotMatch(sup.log, /GET \/fast/);
+    await sup.kill();
+  });
+
   test('several sockets at once: tcp and unix with chmod-socket', async () => {
     const dir = tmp();
     const port = await freePort();

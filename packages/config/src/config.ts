@@ -52,6 +52,16 @@ export interface TsgiConfig {
   // Logging
   logto: string | undefined;
   disableLogging: boolean;
+  /** uWSGI's conditional request logging: these requests are logged even with disableLogging. */
+  log4xx: boolean;
+  log5xx: boolean;
+  /** Milliseconds; 0 = off. */
+  logSlow: number;
+  /** Bytes of body; 0 = off. */
+  logBig: number;
+  logZero: boolean;
+  logMicros: boolean;
+  logXForwardedFor: boolean;
 
   // Reloading and shutdown
   dieOnTerm: boolean;

@@ -56,7 +56,7 @@ export interface OptionSpec {
   /** Inclusive bounds for numeric options, checked after parsing. */
   readonly min?: number;
   readonly max?: number;
-  readonly unit?: 'seconds' | 'MiB' | 'percent' | 'requests' | 'workers';
+  readonly unit?: 'seconds' | 'milliseconds' | 'bytes' | 'MiB' | 'percent' | 'requests' | 'workers';
   /** Every occurrence is kept, in order (uWSGI's list options). */
   readonly repeatable?: boolean;
   readonly status: OptionStatus;
@@ -108,6 +108,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Logging
   { name: 'logto', type: 'path', status: A, group: 'logging', doc: 'log to this file instead of stderr' },
   { name: 'disable-logging', short: 'L', type: 'bool', default: false, status: A, group: 'logging', doc: 'turn off the request log (one line per request)' },
+  { name: 'log-4xx', type: 'bool', default: false, status: A, group: 'logging', doc: 'log requests answered with a 4xx status, even with disable-logging' },
+  { name: 'log-5xx', type: 'bool', default: false, status: A, group: 'logging', doc: 'log requests answered with a 5xx status, even with disable-logging' },
+  { name: 'log-slow', type: 'int', default: 0, unit: 'milliseconds', status: A, group: 'logging', doc: 'log requests that took at least this long, even with disable-logging (0: off)' },
+  { name: 'log-big', type: 'int', default: 0, unit: 'bytes', status: A, group: 'logging', doc: 'log responses with a body of at least this size, even with disable-logging (0: off)' },
+  { name: 'log-zero', type: 'bool', default: false, status: A, group: 'logging', doc: 'log responses without a body, even with disable-logging' },
+  { name: 'log-micros', type: 'bool', default: false, status: A, group: 'logging', doc: 'request log times in microseconds ("in 250 micros") instead of milliseconds' },
+  { name: 'log-x-forwarded-for', type: 'bool', default: false, status: A, group: 'logging', doc: 'request log shows the X-Forwarded-For header instead of the peer address (behind a proxy)' },
 
   // Reloading and shutdown
   { name: 'die-on-term', type: 'bool', default: false, status: A, group: 'reload', doc: 'SIGTERM shuts down gracefully instead of a brutal reload (set it under docker and systemd)' },
@@ -215,5 +222,5 @@ export function knownOptionNames(): string[] {
 
 /** The TsgiConfig field of an option: `http-socket` → `httpSocket`. */
 export function fieldName(optionName: string): string {
-  return optionName.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return optionName.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }

@@ -31,6 +31,25 @@ export interface InheritedSocket {
  */
 export const QUIET_REPORT_MS = 1000;
 
+/**
+ * The request log: every request (`disable-logging` off), or only uWSGI's
+ * conditional ones (`log-4xx`, `log-5xx`, `log-slow`, `log-big`, `log-zero`).
+ */
+export interface RequestLogRules {
+  all: boolean;
+  status4xx: boolean;
+  status5xx: boolean;
+  /** ms; 0 = off */
+  slowMs: number;
+  /** body bytes; 0 = off */
+  bigBytes: number;
+  zero: boolean;
+  /** times in µs ("micros") instead of ms */
+  micros: boolean;
+  /** the X-Forwarded-For header, when present, instead of the peer address */
+  xForwardedFor: boolean;
+}
+
 export interface WorkerBoot {
   id: number;
   /** the master's pid: a worker whose parent is not this process is an orphan and exits */
@@ -40,8 +59,8 @@ export interface WorkerBoot {
   exportName?: string;
   argv: string[];
   sockets: InheritedSocket[];
-  /** one request log line per request (`disable-logging` turns it off) */
-  logging: boolean;
+  /** which requests get a request log line */
+  log: RequestLogRules;
   threads: number;
   /** `max-requests` for this slot, delta applied; 0 = off */
   maxRequests: number;

@@ -19,7 +19,16 @@ export function workerBoot(
     appFile: app.file,
     ...(app.exportName ? { exportName: app.exportName } : {}),
     argv: c.argv ? c.argv.split(/\s+/).filter(Boolean) : [],
-    logging: !c.disableLogging,
+    log: {
+      all: !c.disableLogging,
+      status4xx: c.log4xx,
+      status5xx: c.log5xx,
+      slowMs: c.logSlow,
+      bigBytes: c.logBig,
+      zero: c.logZero,
+      micros: c.logMicros,
+      xForwardedFor: c.logXForwardedFor,
+    },
     threads: c.threads,
     // max-requests-delta: worker i recycles at N + (i-1)·delta, so workers do not recycle together
     maxRequests: c.maxRequests > 0 ? c.maxRequests + (o.slot - 1) * c.maxRequestsDelta : 0,

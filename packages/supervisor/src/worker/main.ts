@@ -12,7 +12,7 @@ import { fetchToNode } from './fetch-adapter.js';
 import { AppLoadError, loadApp } from './load-app.js';
 import { reportDue, type Reported } from './report-gate.js';
 import { nextRate, successorDue } from './succession.js';
-import { RequestLog } from './request-log.js';
+import { RequestLog, logsAnything } from './request-log.js';
 import { WorkerServer } from './serve.js';
 import { startOrphanWatchdog } from './watchdog.js';
 import { readMemory } from '../master/proc.js';
@@ -49,7 +49,7 @@ if (boot.priority !== undefined) {
 process.argv = [process.argv[0]!, boot.appFile, ...boot.argv];
 
 const acct = new Accounting(boot.threads);
-const requestLog = boot.logging ? new RequestLog(process.pid, (t) => process.stderr.write(t)) : undefined;
+const requestLog = logsAnything(boot.log) ? new RequestLog(process.pid, boot.log, (t) => process.stderr.write(t)) : undefined;
 let server: WorkerServer | undefined;
 let draining = false;
 let recycleAsked = false;

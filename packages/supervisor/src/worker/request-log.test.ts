@@ -1,15 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RequestLog } from './request-log.js';
+import type { RequestLogRules } from '../protocol.js';
+import { RequestLog, logsAnything } from './request-log.js';
+
+const ALL: RequestLogRules = { all: true, status4xx: false, status5xx: false, slowMs: 0, bigBytes: 0, zero: false, micros: false, xForwardedFor: false };
+const NONE: RequestLogRules = { ...ALL, all: false };
 
 /** the fields of a request and its response that the log line reads */
-function exchange(url: string, status = 200): [IncomingMessage, ServerResponse] {
+function exchange(url: string, status = 200, headers: Record<string, string> = {}): [IncomingMessage, ServerResponse] {
   const req = {
     method: 'GET',
     url,
     httpVersion: '1.1',
     rawHeaders: ['Host', '127.0.0.1:8080'],
+    headers,
     socket: { remoteAddress: '127.0.0.1' },
   } as unknown as IncomingMessage;
   const head = `HTTP/1.1 ${status} OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n`;
@@ -17,9 +22,10 @@ function exchange(url: string, status = 200): [IncomingMessage, ServerResponse] 
   return [req, res];
 }
 
-function collect(): { log: RequestLog; writes: Buffer[] } {
+function collect(rules = ALL): { log: RequestLog; writes: Buffer[]; text: () => string } {
   const writes: Buffer[] = [];
-  return { log: new RequestLog(4242, (b) => writes.push(Buffer.from(b))), writes };
+  const log = new RequestLog(4242, rules, (b) => writes.push(Buffer.from(b)));
+  return { log, writes, text: () => (log.flush(), Buffer.concat(writes).toString('latin1')) };
 }
 
 test("one line per request in uWSGI's format, written in one batch", (t) => {
@@ -65,4 +71,40 @@ test('a batch is written once it reaches 64 KiB, a huge line included, and nothi
   const all = Buffer.concat(writes).toString('latin1').split('\n').filter(Boolean);
   assert.equal(all.length, 101, 'no line lost or cut');
   assert.ok(all.every((l) => l.startsWith('[pid: 4242|app: 0|req: ') && l.endsWith('(1 switches on core 0)')));
+});
+
+test("disable-logging with uWSGI's conditions: only the 4xx, 5xx, slow, big or empty responses asked for", () => {
+  // a 64-byte head (exchange()): tx = 64 + body bytes
+  const cases: ReadonlyArray<readonly [string, Partial<RequestLogRules>, number, number, number, boolean]> = [
+    ['nothing asked', {}, 500, 66, 5000, false],
+    ['log-5xx, a 500', { status5xx: true }, 500, 66, 1, true],
+    ['log-5xx, a 404', { status5xx: true }, 404, 66, 1, false],
+    ['log-4xx, a 404', { status4xx: true }, 404, 66, 1, true],
+    ['log-4xx, a 200', { status4xx: true }, 200, 66, 1, false],
+    ['log-slow 100, 100 ms', { slowMs: 100 }, 200, 66, 100, true],
+    ['log-slow 100, 99.9 ms', { slowMs: 100 }, 200, 66, 99.9, false],
+    ['log-big 1000, 1000 bytes', { bigBytes: 1000 }, 200, 1064, 1, true],
+    ['log-big 1000, 999 bytes', { bigBytes: 1000 }, 200, 1063, 1, false],
+    ['log-zero, no body', { zero: true }, 204, 64, 1, true],
+    ['log-zero, a body', { zero: true }, 200, 65, 1, false],
+  ];
+  for (const [name, rules, status, tx, ms, logged] of cases) {
+    const { log, text } = collect({ ...NONE, ...rules });
+    const [req, res] = exchange('/x', status);
+    log.add(req, res, 1, 1, tx, ms, 0);
+    assert.equal(text().includes(' GET /x => '), logged, name);
+  }
+  assert.equal(logsAnything(NONE), false, 'no request log at all: the worker creates none');
+  assert.equal(logsAnything({ ...NONE, slowMs: 1 }), true);
+});
+
+test('log-micros and log-x-forwarded-for', () => {
+  const { log, text } = collect({ ...ALL, micros: true, xForwardedFor: true });
+  const [req, res] = exchange('/a', 200, { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' });
+  log.add(req, res, 1, 1, 66, 2.3456, 0);
+  const [direct, directRes] = exchange('/b');
+  log.add(direct, directRes, 2, 2, 66, 0.25, 0);
+  const [first, second] = text().split('\n');
+  assert.match(first!, /\] 203\.0\.113\.7, 10\.0\.0\.1 \(\) \{.* GET \/a => generated 2 bytes in 2345 micros /);
+  assert.match(second!, /\] 127\.0\.0\.1 \(\) \{.* GET \/b => generated 2 bytes in 250 micros /, 'no header: the peer address');
 });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cachedCtime } from '../log/ctime.js';
+import type { RequestLogRules } from '../protocol.js';
 
 /** characters buffered before a write */
 const BATCH = 64 * 1024;
@@ -21,11 +22,15 @@ export class RequestLog {
   private readonly now = cachedCtime();
   private readonly prefix: string;
 
+  private readonly unit: string;
+
   constructor(
     pid: number,
+    private readonly rules: RequestLogRules,
     private readonly write: (bytes: Buffer) => void,
   ) {
     this.prefix = `[pid: ${pid}|app: 0|req: `;
+    this.unit = rules.micros ? 'micros' : 'msecs';
   }
 
   /** Records one finished request. `workerReq` counts this process's requests, `slotReq` the slot's. */
@@ -40,13 +45,19 @@ export class RequestLog {
   ): void {
     const head = (res as unknown as { _header?: string | null })._header ?? '';
     const headerBytes = head.length;
+    const body = Math.max(0, tx - headerBytes);
+    const rules = this.rules;
+    if (!rules.all && !conditionMet(rules, res.statusCode, body, ms)) return;
     const headerCount = headerBytes > 0 ? countLines(head) - 2 : 0;
     const raw = req.rawHeaders;
     let varBytes = 0;
     for (let i = 0; i < raw.length; i++) varBytes += raw[i]!.length;
+    const forwarded = rules.xForwardedFor ? req.headers['x-forwarded-for'] : undefined;
+    const address = typeof forwarded === 'string' ? forwarded : (req.socket.remoteAddress ?? '-');
+    const time = Math.floor(rules.micros ? ms * 1000 : ms);
     const line =
-      `${this.prefix}${workerReq}/${slotReq}] ${req.socket.remoteAddress ?? '-'} () {${raw.length / 2} vars in ${varBytes} bytes} ` +
-      `[${this.now()}] ${req.method} ${req.url} => generated ${Math.max(0, tx - headerBytes)} bytes in ${Math.floor(ms)} msecs ` +
+      `${this.prefix}${workerReq}/${slotReq}] ${address} () {${raw.length / 2} vars in ${varBytes} bytes} ` +
+      `[${this.now()}] ${req.method} ${req.url} => generated ${body} bytes in ${time} ${this.unit} ` +
       `(HTTP/${req.httpVersion} ${res.statusCode}) ${headerCount} headers in ${headerBytes} bytes (1 switches on core ${core})\n`;
     this.lines.push(line);
     this.size += line.length;
@@ -65,6 +76,22 @@ export class RequestLog {
     this.size = 0;
     this.write(Buffer.from(text, 'latin1'));
   }
+}
+
+/** Whether any request gets a line: all of them, or some condition is set. */
+export function logsAnything(r: RequestLogRules): boolean {
+  return r.all || r.status4xx || r.status5xx || r.slowMs > 0 || r.bigBytes > 0 || r.zero;
+}
+
+/** uWSGI's conditional logging (core/logging.c log_request): any one condition logs the request. */
+function conditionMet(r: RequestLogRules, status: number, body: number, ms: number): boolean {
+  return (
+    (r.zero && body === 0) ||
+    (r.slowMs > 0 && ms >= r.slowMs) ||
+    (r.status4xx && status >= 400 && status <= 499) ||
+    (r.status5xx && status >= 500 && status <= 599) ||
+    (r.bigBytes > 0 && body >= r.bigBytes)
+  );
 }
 
 function countLines(head: string): number {
