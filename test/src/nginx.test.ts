@@ -68,6 +68,25 @@ describe('nginx in front (examples/nginx)', { skip: NGINX ? false : 'nginx is no
     assert.doesNotMatch(nginxLog, /upstream prematurely closed|Connection reset/);
   });
 
+  test("behind nginx, log-x-forwarded-for logs the client's address chain, not nginx's", async () => {
+    const [port, stats, front] = await Promise.all([freePort(), freePort(), freePort()]);
+    const sup = new Supervise(['--ini', path.join(ROOT, 'examples/nginx/instance.ini'), '--processes', '1'], { env: { PORT: String(port), STATS_PORT: String(stats) } });
+    await sup.waitReady(1);
+    const conf = readFileSync(path.join(ROOT, 'examples/nginx/nginx.conf'), 'utf8')
+      .replace('127.0.0.1:5000', `127.0.0.1:${port}`)
+      .replace(/\n\s*server 127\.0\.0\.1:5001[^\n]*/, '')
+      .replace('listen 127.0.0.1:8080', `listen 127.0.0.1:${front}`);
+    await startNginx(conf);
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = await request(front, '/via-nginx', { headers: { 'X-Forwarded-For': '203.0.113.9' } }).then((r) => r.status, () => 0);
+      if (status !== 200) await sleep(100);
+    }
+    assert.equal(status, 200);
+    await sup.waitFor(/\] 203\.0\.113\.9, 127\.0\.0\.1 \(\) \{.* GET \/via-nginx => generated/);
+    await sup.kill();
+  });
+
   test('uwsgi_pass with include uwsgi_params reaches the app through `socket`, body and headers intact', async () => {
     const [up, front] = await Promise.all([freePort(), freePort()]);
     const sup = new Supervise(
