@@ -21,7 +21,7 @@ const USAGE = `usage: node bench/throughput.mjs [options]
   --warmup S         unmeasured wrk run before it, seconds (default 2)
   --connections N    wrk keep-alive connections (default 64)
   --threads N        wrk threads (default 1)
-  --only LIST        comma-separated subset: tsgi,tsgi-nolog,node-cluster,pm2
+  --only LIST        comma-separated subset: tsgi,tsgi-nolog,tsgi-condlog,node-cluster,pm2
   --out FILE         markdown results (default bench/results/throughput.md; "-" for none)
 `;
 
@@ -34,6 +34,7 @@ const HANDLER = 'hello.cjs';
 const CONTENDERS = [
   { key: 'tsgi', label: 'tsgi (request log on)', start: (dir) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: opts.workers, logging: true, name: 'tsgi' }) },
   { key: 'tsgi-nolog', label: 'tsgi (disable-logging)', start: (dir) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: opts.workers, logging: false, name: 'tsgi-nolog' }) },
+  { key: 'tsgi-condlog', label: 'tsgi (disable-logging + log-5xx, log-slow)', start: (dir) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: opts.workers, logging: false, name: 'tsgi-condlog', extra: ['log-5xx = true', 'log-slow = 500'] }) },
   { key: 'node-cluster', label: 'node:cluster SCHED_NONE', start: (dir) => startCluster({ dir, handler: HANDLER, workers: opts.workers }) },
   { key: 'pm2', label: 'PM2 cluster mode', start: (dir) => startPm2({ dir, handler: HANDLER, workers: opts.workers }) },
 ].filter((c) => !opts.only || opts.only.split(',').includes(c.key));
