@@ -129,7 +129,7 @@ function fileLookups(entries: ReadonlyArray<SourcedSetting | UnknownEntry>, env:
   const include = (file: string): Expansion => includeFile(cwd, file);
   const define = (name: string, raw: string, magic: MagicVars | undefined): void => {
     const key = normaliseKey(name);
-    if (!definitions.has(key)) definitions.set(key, { raw, expand: (text, refer) => expandValue(text, env, magic, { refer, include }) });
+    if (!definitions.has(key)) definitions.set(key, (refer) => expandValue(raw, env, magic, { refer, include }));
   };
   for (const entry of entries) {
     const raw = entry.value ?? '';

@@ -11,12 +11,8 @@
  */
 import type { Expansion, Refer } from './placeholders.js';
 
-/** One place a name gets a value: its raw text and how to expand it. */
-export interface Definition {
-  readonly raw: string;
-  /** Expands `raw` ($(ENV), %x and, through `refer`, further references). */
-  readonly expand: (raw: string, refer: Refer) => Expansion;
-}
+/** Where a name gets its value: its text expanded ($(ENV), %x and, through `refer`, further references). */
+export type Definition = (refer: Refer) => Expansion;
 
 const OPERATORS = new Set(['+', '-', '*', '/']);
 const INTEGER = /^-?\d+$/;
@@ -69,7 +65,7 @@ export class References {
       return fail('TSGI_CONFIG_BAD_PLACEHOLDER', `%(${name}) refers to itself (${[...this.resolving.slice(this.resolving.indexOf(name)), name].join(' -> ')})`);
     }
     this.resolving.push(name);
-    const expanded = definition.expand(definition.raw, this.refer);
+    const expanded = definition(this.refer);
     this.resolving.pop();
     const result: Expansion = expanded.ok || expanded.reason.startsWith('%(') ? expanded : { ...expanded, reason: `%(${written}): ${expanded.reason}` };
     this.done.set(name, result);

@@ -648,11 +648,11 @@ export class Master {
    * every worker. fifo `w` / `W` replace the workers only, with the config the
    * master already has (uWSGI's reload of workers without re-exec).
    */
-  private reload(brutal: boolean, rereadConfig = true): void {
+  private reload(brutal: boolean, fromFile = true): void {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
     if (this.paused) this.togglePause();
     this.logger.log(brutal ? '...brutally killing workers...' : '...gracefully reloading workers...');
-    if (rereadConfig) this.rereadConfig();
+    if (fromFile) this.rereadConfig();
     this.generation++;
     this.reloads++;
     this.brutal = brutal;
