@@ -6,7 +6,7 @@ import { openSync, writeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig, parseArgv, renderHelp, renderIni, type LoadResult } from '@tsgi/config';
-import { Master, SupervisorError, VERSION, fdLogger, signalPidfile } from '@tsgi/supervisor';
+import { Master, SupervisorError, VERSION, fdLogger, signalPidfile, statsSink } from '@tsgi/supervisor';
 
 /** Exit status of a configuration error (nothing was started). */
 const EXIT_CONFIG = 2;
@@ -40,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
   let logFd = logto ? openLog(logto) : undefined;
   const master = new Master({
     config,
+    stats: statsSink,
     logger: fdLogger(() => logFd ?? 2),
     ...(logto && logFd !== undefined
       ? { logFd, reopenLog: () => (logFd = openLog(logto)) }

@@ -1,4 +1,8 @@
-export { Master, type MasterOptions, type MasterPhase, type MasterEvent, type ConfigReader } from './master/master.js';
+export { Master, type MasterOptions, type ConfigReader } from './master/master.js';
+export type { MasterEvent } from './master/events.js';
+export type { MasterPhase, MasterState } from './master/state.js';
+export type { MasterView, StatsSink } from './master/view.js';
+export { statsSink, statsDocument } from './stats-sink.js';
 export { signalPidfile } from './master/pidfile.js';
 export { fdLogger, memoryLogger, type Logger } from './log/logger.js';
 export { SupervisorError, type SupervisorErrorCode } from './errors.js';

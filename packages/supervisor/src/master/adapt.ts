@@ -1,5 +1,5 @@
 import type { CheaperInput } from '../cheaper/index.js';
-import type { SlotRecord, WorkerRecord } from './worker-table.js';
+import { isLive, type SlotRecord, type WorkerRecord } from './worker-table.js';
 
 /** A report older than this, with requests in hand, means a blocked event loop. */
 const OVERDUE_MS = 2000;
@@ -18,7 +18,7 @@ export function cheaperInput(
     totalRequests,
     workers: slots.map((slot) => {
       const procs = workers.filter((w) => w.slot === slot.id);
-      const cur = procs.find((w) => w.state === 'ready' || w.state === 'starting');
+      const cur = procs.find(isLive);
       const inFlight = cur?.counters?.inFlight ?? 0;
       const overdue = cur !== undefined && now - cur.lastReportAt > OVERDUE_MS && inFlight > 0;
       return {

@@ -13,11 +13,9 @@ function worker(extra: Partial<WorkerRecord> = {}, counters: Partial<WorkerCount
     pid: 42,
     child: {} as ChildProcess,
     generation: 1,
-    state: 'ready',
+    state: { kind: 'ready' },
     spawnedAt: 0,
     readyAt: 100,
-    cursedAt: 0,
-    reason: undefined,
     counters: {
       requests: 0,
       exceptions: 0,
@@ -33,8 +31,6 @@ function worker(extra: Partial<WorkerRecord> = {}, counters: Partial<WorkerCount
       ...counters,
     },
     lastReportAt: 10_000,
-    harakiried: false,
-    replaceReason: undefined,
     ...extra,
   };
 }
@@ -43,9 +39,9 @@ test('harakiri: a request older than the limit, or a ready worker silent that lo
   assert.equal(harakiriDue(worker({}, { oldestStart: 8_000 }), 2, 10_001), true);
   assert.equal(harakiriDue(worker({}, { oldestStart: 8_000 }), 2, 9_999), false);
   assert.equal(harakiriDue(worker({ lastReportAt: 7_000 }), 2, 10_000), true, 'a blocked loop reports nothing');
-  assert.equal(harakiriDue(worker({ harakiried: true }, { oldestStart: 1 }), 2, 10_000), false, 'once');
+  assert.equal(harakiriDue(worker({ state: { kind: 'killed', reason: 'harakiri', since: 0 } }, { oldestStart: 1 }), 2, 10_000), false, 'once');
   assert.equal(harakiriDue(worker({}, { oldestStart: 1 }), 0, 10_000), false, 'off');
-  assert.equal(harakiriDue(worker({ state: 'starting', readyAt: 0, lastReportAt: 0 }), 2, 10_000), false, 'not while loading');
+  assert.equal(harakiriDue(worker({ state: { kind: 'starting' }, readyAt: 0, lastReportAt: 0 }), 2, 10_000), false, 'not while loading');
   // a quiet worker reports once a second: silence counts only past two heartbeats
   assert.equal(harakiriDue(worker({ lastReportAt: 8_500 }), 1, 10_000), false, 'harakiri = 1, quiet for 1.5 s');
   assert.equal(harakiriDue(worker({ lastReportAt: 7_900 }), 1, 10_000), true, 'harakiri = 1, silent for 2.1 s');
@@ -69,7 +65,7 @@ test('max-worker-lifetime adds the per-slot delta and fires once', () => {
   const c = { maxWorkerLifetime: 10, maxWorkerLifetimeDelta: 5 };
   assert.equal(lifetimeDue(worker(), c, 15_000), false, 'slot 2: 10 + 5 s');
   assert.equal(lifetimeDue(worker(), c, 15_001), true);
-  assert.equal(lifetimeDue(worker({ replaceReason: 'lifetime' }), c, 99_000), false);
+  assert.equal(lifetimeDue(worker({ state: { kind: 'ready', replace: 'lifetime' } }), c, 99_000), false);
   assert.equal(lifetimeDue(worker(), { maxWorkerLifetime: 0, maxWorkerLifetimeDelta: 0 }, 99_000), false);
 });
 
@@ -79,8 +75,8 @@ test('reload-on-rss/as from the master: over the limit, a ready worker past min-
   assert.deepEqual(memoryRecycleDue(worker(), big, c, 20_000), { reason: 'rss', what: `rss ${120 * MB} > ${100 * MB}` });
   assert.equal(memoryRecycleDue(worker(), { ...big, rss: 90 * MB }, c, 20_000), undefined, 'under the limit');
   assert.equal(memoryRecycleDue(worker(), big, c, 9_000), undefined, 'younger than min-worker-lifetime');
-  assert.equal(memoryRecycleDue(worker({ replaceReason: 'rss' }), big, c, 20_000), undefined, 'already being replaced');
-  assert.equal(memoryRecycleDue(worker({ state: 'draining' }), big, c, 20_000), undefined, 'already leaving');
+  assert.equal(memoryRecycleDue(worker({ state: { kind: 'ready', replace: 'rss' } }), big, c, 20_000), undefined, 'already being replaced');
+  assert.equal(memoryRecycleDue(worker({ state: { kind: 'draining', reason: 'reload', since: 0 } }), big, c, 20_000), undefined, 'already leaving');
   assert.equal(memoryRecycleDue(worker(), undefined, c, 20_000), undefined, 'no reading yet');
   assert.equal(memoryRecycleDue(worker(), big, { reloadOnRss: 0, reloadOnAs: 800, minWorkerLifetime: 0 }, 20_000)?.reason, 'as');
 });

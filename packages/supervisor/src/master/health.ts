@@ -1,7 +1,7 @@
 import type { TsgiConfig } from '@tsgi/config';
 import type { ProcessSample } from '../stats/collect.js';
 import { QUIET_REPORT_MS } from '../protocol.js';
-import type { WorkerRecord } from './worker-table.js';
+import { replaceReason, type WorkerRecord } from './worker-table.js';
 
 const MB = 1024 * 1024;
 
@@ -11,7 +11,7 @@ const MB = 1024 * 1024;
  * request on it is stuck).
  */
 export function harakiriDue(w: WorkerRecord, harakiriSeconds: number, now: number): boolean {
-  if (harakiriSeconds <= 0 || w.harakiried || (w.state !== 'ready' && w.state !== 'draining')) return false;
+  if (harakiriSeconds <= 0 || (w.state.kind !== 'ready' && w.state.kind !== 'draining')) return false;
   const limit = harakiriSeconds * 1000;
   const oldest = w.counters?.oldestStart ?? 0;
   // a quiet worker reports every QUIET_REPORT_MS: silence means a blocked loop only past two of them
@@ -56,7 +56,7 @@ export function memoryRecycleDue(
   c: Pick<TsgiConfig, 'reloadOnRss' | 'reloadOnAs' | 'minWorkerLifetime'>,
   now: number,
 ): { reason: 'rss' | 'as'; what: string } | undefined {
-  if (!sample || w.replaceReason || w.state !== 'ready' || now - w.spawnedAt < c.minWorkerLifetime * 1000) return undefined;
+  if (!sample || w.state.kind !== 'ready' || replaceReason(w) || now - w.spawnedAt < c.minWorkerLifetime * 1000) return undefined;
   if (c.reloadOnRss > 0 && sample.rss > c.reloadOnRss * MB) return { reason: 'rss', what: `rss ${sample.rss} > ${c.reloadOnRss * MB}` };
   if (c.reloadOnAs > 0 && sample.vsz > c.reloadOnAs * MB) return { reason: 'as', what: `address space ${sample.vsz} > ${c.reloadOnAs * MB}` };
   return undefined;
@@ -64,6 +64,6 @@ export function memoryRecycleDue(
 
 /** `max-worker-lifetime` (+ `-delta` per slot, so workers do not all go at once). */
 export function lifetimeDue(w: WorkerRecord, c: Pick<TsgiConfig, 'maxWorkerLifetime' | 'maxWorkerLifetimeDelta'>, now: number): boolean {
-  if (c.maxWorkerLifetime <= 0 || w.replaceReason || w.state !== 'ready') return false;
+  if (c.maxWorkerLifetime <= 0 || w.state.kind !== 'ready' || replaceReason(w)) return false;
   return now - w.spawnedAt > (c.maxWorkerLifetime + (w.slot - 1) * c.maxWorkerLifetimeDelta) * 1000;
 }

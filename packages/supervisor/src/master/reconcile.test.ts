@@ -2,24 +2,28 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { planWorkers } from './reconcile.js';
-import { newSlot, type SlotRecord, type WorkerRecord, type WorkerState } from './worker-table.js';
+import type { RecycleReason } from '../protocol.js';
+import { newSlot, type SlotRecord, type WorkerRecord, type WorkerState, type WorkerStateKind } from './worker-table.js';
 
-function worker(slot: number, generation: number, state: WorkerState, extra: Partial<WorkerRecord> = {}): WorkerRecord {
+const STATES: Record<WorkerStateKind, WorkerState> = {
+  starting: { kind: 'starting' },
+  ready: { kind: 'ready' },
+  draining: { kind: 'draining', reason: 'reload', since: 0 },
+  ending: { kind: 'ending', reason: 'brutal-reload', since: 0 },
+  killed: { kind: 'killed', reason: 'harakiri', since: 0 },
+};
+
+function worker(slot: number, generation: number, kind: WorkerStateKind, extra: { replace?: RecycleReason } = {}): WorkerRecord {
   return {
     slot,
     pid: 1000 + slot * 10 + generation,
     child: {} as ChildProcess,
     generation,
-    state,
+    state: extra.replace ? { kind: 'ready', replace: extra.replace } : STATES[kind],
     spawnedAt: 0,
-    readyAt: state === 'ready' ? 1 : 0,
-    cursedAt: 0,
-    reason: undefined,
+    readyAt: kind === 'ready' ? 1 : 0,
     counters: undefined,
     lastReportAt: 0,
-    harakiried: false,
-    replaceReason: undefined,
-    ...extra,
   };
 }
 
@@ -79,13 +83,13 @@ const cases: { name: string; slots: SlotRecord[]; workers: WorkerRecord[]; gener
   {
     name: 'lifetime: a successor is spawned, then the old one retired when it is ready',
     slots: slots(1),
-    workers: [worker(1, 1, 'ready', { replaceReason: 'lifetime' })],
+    workers: [worker(1, 1, 'ready', { replace: 'lifetime' })],
     want: { spawn: [1], retire: [], end: [] },
   },
   {
     name: 'lifetime: successor ready',
     slots: slots(1),
-    workers: [worker(1, 1, 'ready', { replaceReason: 'lifetime' }), worker(1, 1, 'ready')],
+    workers: [worker(1, 1, 'ready', { replace: 'lifetime' }), worker(1, 1, 'ready')],
     want: { spawn: [], retire: ['1/g1:lifetime'], end: [] },
   },
   {
@@ -94,6 +98,12 @@ const cases: { name: string; slots: SlotRecord[]; workers: WorkerRecord[]; gener
     workers: [],
     now: 1000,
     want: { spawn: [2], retire: [], end: [] },
+  },
+  {
+    name: 'a worker killed by harakiri holds its slot until it is reaped',
+    slots: slots(1),
+    workers: [worker(1, 1, 'killed')],
+    want: { spawn: [], retire: [], end: [] },
   },
   {
     name: 'draining workers are left alone',

@@ -1,5 +1,5 @@
 import type { RecycleReason } from '../protocol.js';
-import type { SlotRecord, WorkerRecord } from './worker-table.js';
+import { isLive, replaceReason, type SlotRecord, type WorkerRecord } from './worker-table.js';
 
 /** What manageWorkers should do this turn. */
 export interface WorkerPlan {
@@ -20,17 +20,23 @@ export interface PlanInput {
   now: number;
 }
 
-const live = (w: WorkerRecord): boolean => w.state === 'starting' || w.state === 'ready';
-
-/** The worker that serves a slot for the current generation, if any (not one being replaced). */
+/**
+ * The worker that serves a slot for the current generation, if any (not one being
+ * replaced). A worker killed by a policy holds its slot until it is reaped, so that
+ * its death is logged and throttled before the respawn.
+ */
 function current(workers: readonly WorkerRecord[], slot: number, generation: number, readyOnly: boolean): WorkerRecord | undefined {
   return workers.find(
-    (w) => w.slot === slot && w.generation === generation && !w.replaceReason && (readyOnly ? w.state === 'ready' : live(w)),
+    (w) =>
+      w.slot === slot &&
+      w.generation === generation &&
+      !replaceReason(w) &&
+      (readyOnly ? w.state.kind === 'ready' : isLive(w) || w.state.kind === 'killed'),
   );
 }
 
 /**
- * The reconcile step, pure (STYLE 3 and 6): wanted state in, actions out.
+ * The reconcile step, pure: wanted state in, actions out.
  * Every active slot gets a worker of the current generation once its
  * crash-loop delay has passed. A worker of an older generation, or one the
  * master wants replaced, is retired only when its slot's successor is ready
@@ -43,14 +49,15 @@ export function planWorkers(p: PlanInput): WorkerPlan {
     if (slot.active && !current(p.workers, slot.id, p.generation, false) && p.now >= slot.nextSpawnAt) plan.spawn.push(slot);
   }
   for (const w of p.workers) {
-    if (!live(w)) continue;
+    if (!isLive(w)) continue;
     const slot = p.slots[w.slot - 1];
     const wanted = slot?.active === true;
-    if (w.generation === p.generation && wanted && !w.replaceReason) continue;
+    const replace = replaceReason(w);
+    if (w.generation === p.generation && wanted && !replace) continue;
     const successor = current(p.workers, w.slot, p.generation, true);
     if (p.brutal && w.generation !== p.generation) plan.end.push(w);
     else if (!wanted) plan.retire.push({ worker: w, reason: slot?.lastReason === 'cheap' ? 'cheap' : 'scale-down' });
-    else if ((successor && successor !== w) || w.state === 'starting') plan.retire.push({ worker: w, reason: w.replaceReason ?? 'reload' });
+    else if ((successor && successor !== w) || w.state.kind === 'starting') plan.retire.push({ worker: w, reason: replace ?? 'reload' });
   }
   return plan;
 }

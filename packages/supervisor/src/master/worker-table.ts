@@ -2,11 +2,26 @@ import type { ChildProcess } from 'node:child_process';
 import type { RecycleReason, WorkerCounters } from '../protocol.js';
 
 /**
- * A worker process's life: `starting` (spawned, loading the app), `ready`
- * (listening: it counts as serving), `draining` (asked to stop accepting and
- * finish its requests), `ending` (told to exit now, or killed).
+ * A worker process's life, each state with the data that only it has:
+ * `starting` (spawned, loading the app); `ready` (listening: it counts as
+ * serving; `replace` set when the master wants a successor first); `draining`
+ * (asked to stop accepting and finish its requests); `ending` (told to exit
+ * now); `killed` (SIGKILLed by a policy — harakiri, evil memory — and reaped as
+ * a death, so its slot is respawned at once). Draining, ending and killed
+ * carry the one reason of the retirement and when it began (the mercy runs
+ * from there).
  */
-export type WorkerState = 'starting' | 'ready' | 'draining' | 'ending';
+export type WorkerState =
+  | { kind: 'starting' }
+  | { kind: 'ready'; replace?: RecycleReason }
+  | { kind: 'draining'; reason: RecycleReason; since: number }
+  | { kind: 'ending'; reason: RecycleReason; since: number }
+  | { kind: 'killed'; reason: RecycleReason; since: number };
+
+export type WorkerStateKind = WorkerState['kind'];
+
+/** Why a slot's last process went: a recycle reason, or a death the master did not ask for. */
+export type SlotReason = RecycleReason | 'crash' | 'app-load-failed' | '';
 
 /** One live worker process. Several may share a slot during a reload or a recycle. */
 export interface WorkerRecord {
@@ -18,19 +33,28 @@ export interface WorkerRecord {
   state: WorkerState;
   /** ms epoch */
   spawnedAt: number;
+  /** ms epoch of its `ready` message; 0 while it never got ready */
   readyAt: number;
-  /** when it was asked to stop (the mercy period runs from here) */
-  cursedAt: number;
-  reason: RecycleReason | undefined;
   /** the last counters it reported, cumulative for this process */
   counters: WorkerCounters | undefined;
   lastReportAt: number;
-  /** harakiri already fired for it */
-  harakiried: boolean;
-  /** set when the master wants it replaced (max-worker-lifetime): a successor is spawned first */
-  replaceReason: RecycleReason | undefined;
   /** when it was last asked to shed keep-alive connections (rebalance.ts) */
   lastShedAt?: number;
+}
+
+/** Starting or ready: the process serves, or will. */
+export function isLive(w: WorkerRecord): boolean {
+  return w.state.kind === 'starting' || w.state.kind === 'ready';
+}
+
+/** Draining, ending or killed: the reason and start of its retirement. */
+export function retirement(w: WorkerRecord): { reason: RecycleReason; since: number } | undefined {
+  return w.state.kind === 'draining' || w.state.kind === 'ending' || w.state.kind === 'killed' ? w.state : undefined;
+}
+
+/** The reason the master wants this ready worker replaced (successor first), if any. */
+export function replaceReason(w: WorkerRecord): RecycleReason | undefined {
+  return w.state.kind === 'ready' ? w.state.replace : undefined;
 }
 
 /** What stays with a slot when its processes come and go (uWSGI's per-slot shared memory). */
@@ -50,7 +74,7 @@ export interface SlotRecord {
   fastFailures: number;
   /** ms epoch before which no respawn is tried */
   nextSpawnAt: number;
-  lastReason: string;
+  lastReason: SlotReason;
 }
 
 export function newSlot(id: number): SlotRecord {

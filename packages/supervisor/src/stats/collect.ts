@@ -1,5 +1,5 @@
 import type { StatsCore, StatsDocument, StatsSocket, StatsSpooler, StatsWorker, TsgiDrainingWorker } from '@tsgi/stats-protocol';
-import type { SlotRecord, WorkerRecord } from '../master/worker-table.js';
+import type { WorkerCounters } from '../protocol.js';
 import { STATS_VERSION, VERSION } from '../version.js';
 
 /** A process reading taken by the master about once a second. */
@@ -8,6 +8,35 @@ export interface ProcessSample {
   vsz: number;
   /** percent of one core */
   cpu: number;
+}
+
+/** What the stats read of a slot (uWSGI's per-slot figures, across the slot's processes). */
+export interface SlotView {
+  id: number;
+  everSpawned: boolean;
+  /** counters of the slot's dead processes */
+  base: { requests: number; exceptions: number; tx: number; runningTime: number; cores: number[] };
+  avgRt: number;
+  respawnCount: number;
+  /** epoch s */
+  lastSpawn: number;
+  harakiriCount: number;
+  /** ms epoch before which no respawn is tried */
+  nextSpawnAt: number;
+  lastReason: string;
+}
+
+/** What the stats read of one worker process. */
+export interface WorkerView {
+  slot: number;
+  pid: number;
+  generation: number;
+  state: 'starting' | 'ready' | 'draining' | 'ending';
+  /** why it is draining or ending */
+  reason: string;
+  /** ms epoch its retirement began */
+  since: number;
+  counters: WorkerCounters | undefined;
 }
 
 /** Everything the stats document is made from; the master fills it, collectStats reads it. */
@@ -27,8 +56,8 @@ export interface StatsView {
   memoryReport: boolean;
   /** `stats-no-cores`: leave `cores` out, as uWSGI does */
   noCores?: boolean;
-  slots: readonly SlotRecord[];
-  workers: readonly WorkerRecord[];
+  slots: readonly SlotView[];
+  workers: readonly WorkerView[];
   sockets: readonly { name: string; proto: string; queue: number; maxQueue: number }[];
   samples: ReadonlyMap<number, ProcessSample>;
   /** `spooler`: listed after the workers, as uWSGI does; absent without spoolers */
@@ -58,8 +87,8 @@ export function collectStats(v: StatsView, now: number): StatsDocument {
     .map((w) => ({
       id: w.slot,
       pid: w.pid,
-      reason: w.reason ?? '',
-      since: Math.floor(w.cursedAt / 1000),
+      reason: w.reason,
+      since: Math.floor(w.since / 1000),
       in_flight: w.counters?.inFlight ?? 0,
     }));
   return {
@@ -91,8 +120,8 @@ export function collectStats(v: StatsView, now: number): StatsDocument {
 }
 
 /** The process serving a slot now: its newest live worker, if any. */
-function currentWorker(v: StatsView, slotId: number): WorkerRecord | undefined {
-  let best: WorkerRecord | undefined;
+function currentWorker(v: StatsView, slotId: number): WorkerView | undefined {
+  let best: WorkerView | undefined;
   for (const w of v.workers) {
     if (w.slot !== slotId || (w.state !== 'starting' && w.state !== 'ready')) continue;
     if (!best || w.generation > best.generation) best = w;
@@ -100,7 +129,7 @@ function currentWorker(v: StatsView, slotId: number): WorkerRecord | undefined {
   return best;
 }
 
-function collectSlot(v: StatsView, slot: SlotRecord, now: number): StatsWorker {
+function collectSlot(v: StatsView, slot: SlotView, now: number): StatsWorker {
   const inSlot = v.workers.filter((w) => w.slot === slot.id);
   const cur = currentWorker(v, slot.id);
   const c = cur?.counters;
@@ -159,7 +188,7 @@ function collectSlot(v: StatsView, slot: SlotRecord, now: number): StatsWorker {
   };
 }
 
-function collectCores(v: StatsView, slot: SlotRecord, inSlot: WorkerRecord[], cur: WorkerRecord | undefined): StatsCore[] {
+function collectCores(v: StatsView, slot: SlotView, inSlot: WorkerView[], cur: WorkerView | undefined): StatsCore[] {
   const n = Math.max(1, v.threads);
   const cores: StatsCore[] = [];
   for (let i = 0; i < n; i++) {

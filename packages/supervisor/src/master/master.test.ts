@@ -1,0 +1,309 @@
+/**
+ * The master's sequencing with a fake clock, fake child processes and fake
+ * sockets: no process is started, so orderings that e2e runs cannot pin down
+ * (who is retired when, what a reload waits for) are checked turn by turn.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type TsgiConfig } from '@tsgi/config';
+import { memoryLogger } from '../log/logger.js';
+import { EXIT, type MasterMessage } from '../protocol.js';
+import { Master } from './master.js';
+import type { SocketBinder } from './setup.js';
+import type { BoundSocket } from './sockets.js';
+import type { SpawnOptions } from './spawn.js';
+import { legalMove, StateMachine } from './state.js';
+
+const APP = fileURLToPath(new URL('../../../../test/fixtures/node-listener.mjs', import.meta.url));
+
+/** A worker process that records what the master sends it and dies when told to. */
+class FakeChild extends EventEmitter {
+  static nextPid = 1000;
+  readonly pid = FakeChild.nextPid++;
+  connected = true;
+  readonly sent: MasterMessage[] = [];
+  readonly signals: NodeJS.Signals[] = [];
+  constructor(readonly opts: SpawnOptions) {
+    super();
+  }
+  send(msg: MasterMessage, cb?: (err: Error | null) => void): boolean {
+    this.sent.push(msg);
+    cb?.(null);
+    return true;
+  }
+  kill(signal: NodeJS.Signals): boolean {
+    this.signals.push(signal);
+    return true;
+  }
+  /** the worker's side: ready, then exit */
+  ready(): void {
+    this.emit('message', { t: 'ready', startupMs: 5 });
+  }
+  exit(code: number | null, signal: NodeJS.Signals | null = null): void {
+    this.connected = false;
+    this.emit('exit', code, signal);
+  }
+  get drained(): boolean {
+    return this.sent.some((m) => m.t === 'drain');
+  }
+}
+
+const fakeBinder: SocketBinder = {
+  bind: async (name, proto, backlog) => ({ name, proto, kind: 'tcp', fd: -1, port: 1, host: '127.0.0.1', path: '', backlog, close: () => undefined }) satisfies BoundSocket,
+  listen: () => undefined,
+};
+
+function config(extra: string[] = []): TsgiConfig {
+  const r = loadConfig({ argv: ['--app', APP, '--http-socket', '127.0.0.1:0', ...extra], env: {}, cwd: process.cwd() });
+  assert.deepEqual(r.errors, []);
+  return r.config!;
+}
+
+/** A master on a fake clock; `turn` advances the clock and runs one tick. */
+async function harness(extra: string[] = [], o: { start?: boolean; next?: () => TsgiConfig } = {}) {
+  let now = 1_000_000;
+  const children: FakeChild[] = [];
+  const logger = memoryLogger();
+  const cfg = config(extra);
+  const master = new Master({
+    config: cfg,
+    logger,
+    readConfig: () => ({ config: o.next ? o.next() : cfg, errors: [], warnings: [] }),
+    spawner: (opts) => {
+      const c = new FakeChild(opts);
+      children.push(c);
+      return c as unknown as ChildProcess;
+    },
+    clock: { now: () => now },
+    binder: fakeBinder,
+    readings: false,
+    env: {},
+  });
+  if (o.start !== false) await master.start();
+  const turn = (ms = 0): void => {
+    now += ms;
+    master.tick(now);
+  };
+  const live = () => children.filter((c) => c.connected);
+  const phase = () => master.view().state.phase;
+  return { master, children, logger, turn, live, phase, advance: (ms: number) => (now += ms) };
+}
+
+test('boot: one worker per slot, ready once they say so', async () => {
+  const h = await harness(['--processes', '3']);
+  h.turn();
+  assert.equal(h.children.length, 3);
+  assert.deepEqual(h.master.view().workers.map((w) => w.state.kind), ['starting', 'starting', 'starting']);
+  for (const c of h.children) c.ready();
+  h.turn();
+  assert.deepEqual(h.master.view().workers.map((w) => w.state.kind), ['ready', 'ready', 'ready']);
+  assert.equal(h.phase(), 'running');
+});
+
+test('graceful reload: successors first; an old worker is retired only once its slot has a ready successor', async () => {
+  const h = await harness(['--processes', '2']);
+  h.turn();
+  const [a, b] = h.children;
+  a!.ready(), b!.ready();
+  h.turn();
+  h.master.enqueue({ type: 'signal', signal: 'SIGHUP' });
+  h.turn();
+  assert.equal(h.phase(), 'reloading');
+  // the new config's sockets are bound in the background: its workers wait for the `bound` event
+  assert.equal(h.children.length, 2);
+  await new Promise((r) => setImmediate(r));
+  h.turn();
+  assert.equal(h.children.length, 4, 'one successor per slot');
+  assert.ok(!a!.drained && !b!.drained, 'nobody retired before a successor is ready');
+  const [a2, b2] = h.children.slice(2);
+  a2!.ready();
+  h.turn();
+  assert.ok(a!.drained, 'slot 1 retired once its successor is ready');
+  assert.ok(!b!.drained, 'slot 2 still waits for its successor');
+  b2!.ready();
+  h.turn();
+  assert.ok(b!.drained);
+  assert.equal(h.phase(), 'reloading', 'complete only when the old workers are gone');
+  a!.exit(EXIT.RELOAD), b!.exit(EXIT.RELOAD);
+  h.turn();
+  assert.equal(h.phase(), 'running');
+  assert.ok(h.logger.lines.some((l) => l.includes('reload complete: generation 2, 2 workers ready')));
+});
+
+test('brutal reload (SIGTERM without die-on-term): old workers get SIGTERM at once, new ones start', async () => {
+  const h = await harness(['--processes', '2']);
+  h.turn();
+  for (const c of h.children) c.ready();
+  h.turn();
+  h.master.enqueue({ type: 'fifo', letter: 'W' });
+  h.turn();
+  assert.deepEqual(h.children.slice(0, 2).map((c) => c.signals), [['SIGTERM'], ['SIGTERM']]);
+  assert.equal(h.children.length, 4);
+});
+
+test('chain reload: one slot at a time, the next only once the previous successor is ready', async () => {
+  const h = await harness(['--processes', '3']);
+  h.turn();
+  for (const c of h.children) c.ready();
+  h.turn();
+  h.master.enqueue({ type: 'fifo', letter: 'c' });
+  h.turn();
+  assert.equal(h.children.length, 4, 'one successor, for slot 1');
+  assert.equal(h.children[3]!.opts.boot.id, 1);
+  h.turn(100);
+  assert.equal(h.children.length, 4, 'slot 2 waits');
+  h.children[3]!.ready();
+  h.turn();
+  assert.ok(h.children[0]!.drained, 'slot 1 retired');
+  assert.equal(h.children.length, 4, 'the chain moves on at the next turn, once it sees the retirement');
+  h.turn();
+  assert.equal(h.children.length, 5);
+  assert.equal(h.children[4]!.opts.boot.id, 2);
+  assert.ok(!h.children[1]!.drained);
+  h.children[4]!.ready();
+  h.turn();
+  h.turn();
+  assert.equal(h.children[5]!.opts.boot.id, 3);
+  h.children[5]!.ready();
+  h.turn();
+  h.turn();
+  assert.ok(h.children.slice(0, 3).every((c) => c.drained));
+  assert.ok(h.logger.lines.some((l) => l.includes('chain reloading complete')));
+  assert.equal(h.children.length, 6);
+});
+
+test('need-app: an app that never loads ends the master with status 22', async () => {
+  const h = await harness(['--processes', '2', '--need-app'], { start: false });
+  const done = h.master.run();
+  await waitFor(() => h.children.length === 2);
+  h.children[0]!.exit(EXIT.FAILED_APP);
+  await waitFor(() => h.children[1]!.signals.length > 0);
+  assert.deepEqual(h.children[1]!.signals, ['SIGTERM'], 'the other worker is told to end');
+  h.children[1]!.exit(EXIT.END);
+  assert.equal(await done, EXIT.FAILED_APP);
+  assert.ok(h.logger.lines.includes('need-app is set and the app could not be loaded: giving up'));
+});
+
+test('pause and resume: SIGSTOP / SIGCONT to every worker; no harakiri while paused', async () => {
+  const h = await harness(['--processes', '2', '--harakiri', '1']);
+  h.turn();
+  for (const c of h.children) c.ready();
+  h.turn();
+  h.master.enqueue({ type: 'signal', signal: 'SIGTSTP' });
+  h.turn();
+  assert.deepEqual(h.children.map((c) => c.signals), [['SIGSTOP'], ['SIGSTOP']]);
+  h.turn(60_000);
+  assert.deepEqual(h.children.map((c) => c.signals), [['SIGSTOP'], ['SIGSTOP']], 'silence while paused is no harakiri');
+  h.master.enqueue({ type: 'fifo', letter: 'p' });
+  h.turn();
+  assert.deepEqual(h.children.map((c) => c.signals), [['SIGSTOP', 'SIGCONT'], ['SIGSTOP', 'SIGCONT']]);
+  h.turn(500);
+  assert.equal(h.children.flatMap((c) => c.signals).filter((s) => s === 'SIGKILL').length, 0, 'resumed workers get a fresh report window');
+});
+
+test('cheap mode: every worker retired, and the first connection brings them back', async () => {
+  const h = await harness(['--processes', '2']);
+  h.turn();
+  for (const c of h.children) c.ready();
+  h.turn();
+  h.master.enqueue({ type: 'fifo', letter: 'C' });
+  h.turn();
+  assert.ok(h.children.every((c) => c.drained));
+  const s = h.master.view().state;
+  assert.ok(s.phase === 'running' && s.cheap);
+  assert.ok(h.master.view().slots.every((s) => !s.active && s.lastReason === 'cheap'));
+  // the retired workers are gone by the time a connection rings (the waker only starts then)
+  for (const c of h.children.slice(0, 2)) c.exit(EXIT.RELOAD);
+  h.master.enqueue({ type: 'doorbell' });
+  h.turn();
+  assert.equal(h.children.length, 4, 'woken: a worker per slot again');
+  assert.ok(h.logger.lines.some((l) => l.includes('cheap mode ended by a connection: spawning 2 worker(s)')));
+});
+
+test('crash loop: fast deaths back off 2, 4 s; a worker that served is respawned at once', async () => {
+  const h = await harness(['--processes', '1', '--forkbomb-delay', '2']);
+  h.turn();
+  h.children.at(-1)!.exit(1);
+  h.turn();
+  assert.equal(h.children.length, 2, 'the first fast death respawns at once');
+  h.children.at(-1)!.exit(1);
+  h.turn();
+  assert.equal(h.children.length, 2, 'the second waits');
+  h.turn(1900);
+  assert.equal(h.children.length, 2);
+  h.turn(200);
+  assert.equal(h.children.length, 3, 'after forkbomb-delay');
+  h.children.at(-1)!.exit(1);
+  h.turn();
+  h.turn(3900);
+  assert.equal(h.children.length, 3, 'the delay doubles');
+  h.turn(200);
+  assert.equal(h.children.length, 4);
+  h.children.at(-1)!.ready();
+  h.turn(5000);
+  h.children.at(-1)!.exit(null, 'SIGKILL');
+  h.turn();
+  assert.equal(h.children.length, 5, 'a worker that was ready and lived past the fast-death window respawns at once');
+});
+
+test('graceful shutdown: workers drain, one that does not exit is killed after the mercy, then the master stops', async () => {
+  const h = await harness(['--processes', '2', '--worker-reload-mercy', '5']);
+  h.turn();
+  for (const c of h.children) c.ready();
+  h.turn();
+  h.master.enqueue({ type: 'fifo', letter: 'q' });
+  h.turn();
+  assert.equal(h.phase(), 'stopping');
+  assert.ok(h.children.every((c) => c.drained));
+  h.children[0]!.exit(EXIT.RELOAD);
+  h.turn(4000);
+  assert.deepEqual(h.children[1]!.signals, []);
+  h.turn(1500);
+  assert.deepEqual(h.children[1]!.signals, ['SIGKILL'], 'no mercy past worker-reload-mercy');
+  assert.ok(h.logger.lines.some((l) => l.includes('is taking too much time to die...NO MERCY !!!')));
+  h.children[1]!.exit(null, 'SIGKILL');
+  h.turn();
+  assert.equal(h.phase(), 'stopped');
+  assert.equal(h.children.length, 2, 'nothing respawned while stopping');
+});
+
+test('a worker dying while its successor starts in a brutal reload is not respawned twice', async () => {
+  const h = await harness(['--processes', '1']);
+  h.turn();
+  h.children[0]!.ready();
+  h.turn();
+  h.master.enqueue({ type: 'fifo', letter: 'W' });
+  h.turn();
+  assert.equal(h.children.length, 2);
+  h.children[0]!.exit(EXIT.END);
+  h.turn();
+  h.turn(10);
+  assert.equal(h.children.length, 2, 'the successor already serves the slot');
+  h.children[1]!.ready();
+  h.turn();
+  assert.equal(h.phase(), 'running');
+});
+
+test('the phase machine refuses illegal moves and says why', () => {
+  const lines: string[] = [];
+  const m = new StateMachine((l) => lines.push(l));
+  assert.equal(m.move({ phase: 'reloading', brutal: false, binding: false, cheap: false }, 'too early'), false);
+  assert.equal(m.phase, 'starting');
+  assert.match(lines[0]!, /refused to go from starting to reloading \(too early\)/);
+  assert.ok(m.move({ phase: 'running', paused: false, cheap: false }, 'booted'));
+  assert.ok(m.move({ phase: 'stopping', graceful: true }, 'q'));
+  assert.equal(m.move({ phase: 'running', paused: false, cheap: false }, 'back?'), false);
+  assert.ok(m.move({ phase: 'stopped' }, 'done'));
+  assert.equal(legalMove('stopped', 'stopped'), false);
+});
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,53 @@
+import type { TsgiConfig } from '@tsgi/config';
+import type { Logger } from '../log/logger.js';
+import type { ProcessSample } from '../stats/collect.js';
+import type { CheapMode } from './cheap-mode.js';
+import type { MasterEvent } from './events.js';
+import type { Readings, StartReadings } from './readings.js';
+import type { HttpRouter } from './router.js';
+import type { Scaling } from './scaling.js';
+import type { SocketBinder } from './setup.js';
+import type { BoundSocket } from './sockets.js';
+import type { SpoolerPool } from './spoolers.js';
+import type { StateMachine } from './state.js';
+import type { MasterView, StatsSink } from './view.js';
+import type { Clock, WorkerPool } from './worker-pool.js';
+
+/** Re-reads the configuration (SIGHUP); errors are logged and the old config kept. */
+export type ConfigReader = () => { config?: TsgiConfig; errors: string[]; warnings: string[] };
+
+/**
+ * The master's parts, as its policy modules (setup, controls, reload, scaling)
+ * see them. Only the loop's steps call into those modules, so every change
+ * to these parts still happens inside a turn of the one loop.
+ */
+export interface MasterParts {
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly cwd: string;
+  readonly readConfig: ConfigReader;
+  readonly binder: SocketBinder;
+  readonly stats: StatsSink | undefined;
+  readonly readings: StartReadings | false;
+  readonly reopenLogFile: (() => number) | undefined;
+  readonly state: StateMachine;
+  readonly pool: WorkerPool;
+  readonly scaling: Scaling;
+  readonly spoolers: SpoolerPool;
+  readonly cheap: CheapMode;
+  /** bound sockets by configured name; kept across reloads */
+  readonly sockets: Map<string, BoundSocket>;
+  /** what set-up opened and tear-down closes */
+  readonly opened: { close(): void }[];
+  cfg: TsgiConfig;
+  logFd: number | undefined;
+  router: HttpRouter | undefined;
+  /** the once-a-second readings, once started */
+  reader: Readings | undefined;
+  samples: Map<number, ProcessSample>;
+  queues: Map<string, number>;
+  reloads: number;
+  exitCode: number;
+  enqueue(ev: MasterEvent): void;
+  view(): MasterView;
+}

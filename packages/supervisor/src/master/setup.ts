@@ -1,0 +1,138 @@
+import os from 'node:os';
+import { unlinkSync } from 'node:fs';
+import type { TsgiConfig } from '@tsgi/config';
+import type { Logger } from '../log/logger.js';
+import { SupervisorError } from '../errors.js';
+import { bannerLines, modeLines } from './banner.js';
+import { openMasterFifo } from './fifo.js';
+import type { MasterParts } from './parts.js';
+import { HttpRouter } from './router.js';
+import { clearSamples } from './sampler.js';
+import { enterCheap } from './scaling.js';
+import { TouchWatcher } from './touch.js';
+import { removePidfile, writePidfile } from './pidfile.js';
+import { configuredSockets } from './reload.js';
+import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
+import { resolvePath } from './worker-boot.js';
+
+/** How the master binds and listens; tests pass fakes that touch no socket. */
+export interface SocketBinder {
+  bind(name: string, proto: 'http' | 'uwsgi', backlog: number, mode: number | undefined): Promise<BoundSocket>;
+  listen(sockets: BoundSocket[]): void;
+}
+
+export const osBinder: SocketBinder = { bind: bindSocket, listen: listenSockets };
+
+/**
+ * Binds every configured socket the master does not hold yet, then puts the
+ * new ones in the LISTEN state; returns them by configured name. A relative
+ * unix path is relative to the master's directory.
+ */
+export async function bindConfigured(
+  c: TsgiConfig,
+  have: ReadonlyMap<string, BoundSocket>,
+  cwd: string,
+  binder: SocketBinder,
+  logger: Logger,
+): Promise<[string, BoundSocket][]> {
+  const fresh: [string, BoundSocket][] = [];
+  for (const [name, proto] of configuredSockets(c)) {
+    if (have.has(name)) continue;
+    const s = await binder.bind(name.startsWith('/') || name.includes(':') ? name : resolvePath(cwd, name), proto, c.listen, c.chmodSocket);
+    fresh.push([name, s]);
+    const where = s.kind === 'tcp' ? `TCP address ${s.host}:${s.port}` : `UNIX address ${s.path}`;
+    logger.log(`tsgi ${proto} socket ${have.size + fresh.length - 1} bound to ${where} fd ${s.fd}`);
+  }
+  binder.listen(fresh.map(([, s]) => s));
+  return fresh;
+}
+
+/**
+ * `prio`: the master's nice value, which every process it starts inherits. Set before
+ * uid/gid give up root, so that a negative one can work (uWSGI sets it after).
+ */
+export function setPriority(logger: Logger, prio: number | undefined): void {
+  if (prio === undefined) return;
+  try {
+    os.setPriority(prio);
+    logger.log(`scheduler priority set to ${prio}`);
+  } catch (err) {
+    logger.log(`*** cannot set the scheduler priority to ${prio}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (only root can lower a nice value) ***`);
+  }
+}
+
+/** `uid`/`gid`: drop privileges after binding, as uWSGI does; workers inherit them. */
+function dropPrivileges(logger: Logger, c: TsgiConfig): void {
+  const apply = (what: 'gid' | 'uid', value: string | undefined, fn: ((id: number | string) => void) | undefined): void => {
+    if (!value) return;
+    try {
+      fn!(/^\d+$/.test(value) ? Number(value) : value);
+    } catch (err) {
+      throw new SupervisorError('TSGI_PRIVILEGES', `cannot set ${what} to ${value}: ${(err as Error).message}`);
+    }
+    logger.log(`set${what}() to ${value}`);
+  };
+  apply('gid', c.gid, process.setgid);
+  apply('uid', c.uid, process.setuid);
+}
+
+/** `pidfile`, then `prio` and `uid`/`gid`, in the order uWSGI's users expect. */
+function becomeMaster(logger: Logger, c: TsgiConfig, cwd: string): void {
+  if (c.pidfile) writePidfile(resolvePath(cwd, c.pidfile), process.pid);
+  setPriority(logger, c.prio);
+  dropPrivileges(logger, c);
+}
+
+/** On exit, with `vacuum`: remove the pidfile and the unix sockets. */
+function vacuum(c: TsgiConfig, cwd: string, sockets: Iterable<BoundSocket>): void {
+  if (!c.vacuum) return;
+  if (c.pidfile) removePidfile(resolvePath(cwd, c.pidfile), process.pid);
+  for (const s of sockets) {
+    if (s.kind !== 'unix') continue;
+    try {
+      unlinkSync(s.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+/**
+ * Everything before the loop, in uWSGI's order: banner, sockets, router,
+ * pidfile, priority, privileges, slots, spoolers, cheaper, then the fifos,
+ * touch files, readings and the stats server.
+ */
+export async function setUp(p: MasterParts): Promise<void> {
+  const c = p.cfg;
+  for (const line of bannerLines(c, p.cwd)) p.log.log(line);
+  for (const [name, s] of await bindConfigured(c, p.sockets, p.cwd, p.binder, p.log)) p.sockets.set(name, s);
+  if (c.http.length > 0) {
+    p.router = new HttpRouter(p.log, () => p.pool.ready(), () => p.state.cheap && p.enqueue({ type: 'doorbell' }));
+    await p.router.listen(c.http, c.listen, c.chmodSocket);
+  }
+  becomeMaster(p.log, c, p.cwd);
+  for (const line of modeLines(c)) p.log.log(line);
+  p.pool.ensureSlots(c.processes);
+  p.spoolers.configure(c);
+  p.scaling.configure(c);
+  p.scaling.boot(c);
+  p.state.move({ phase: 'running', paused: false, cheap: false }, 'workers may start');
+  if (c.cheap) enterCheap(p, 'cheap = true: waiting for the first connection');
+  const touches = new TouchWatcher(c.touchReload.map((f) => resolvePath(p.cwd, f)));
+  for (const f of touches.missing()) p.log.log(`unable to stat() ${f}, events will be triggered as soon as the file is created`);
+  p.opened.push(...c.masterFifo.map((f) => openMasterFifo(resolvePath(p.cwd, f), (letter) => p.enqueue({ type: 'fifo', letter }))));
+  const sources = { pids: () => p.pool.workers.map((w) => w.pid).filter((pid) => pid > 0), sockets: () => p.sockets, touches };
+  if (p.readings) p.opened.push((p.reader = p.readings(sources, (ev) => p.enqueue(ev))));
+  if (c.stats && p.stats) p.opened.push(await p.stats.serve(c, () => p.view(), p.log));
+}
+
+/** On exit: close what the master holds; with `vacuum`, remove the pidfile and unix sockets. */
+export function tearDown(p: MasterParts): void {
+  for (const r of p.opened) r.close();
+  p.cheap.close();
+  p.router?.close();
+  p.spoolers.killAll();
+  clearSamples();
+  for (const s of p.sockets.values()) s.close();
+  vacuum(p.cfg, p.cwd, p.sockets.values());
+}

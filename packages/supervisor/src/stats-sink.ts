@@ -1,0 +1,62 @@
+import type { TsgiConfig } from '@tsgi/config';
+import type { StatsDocument } from '@tsgi/stats-protocol';
+import type { Logger } from './log/logger.js';
+import type { MasterView, StatsSink } from './master/view.js';
+import type { WorkerRecord } from './master/worker-table.js';
+import { collectStats, type WorkerView } from './stats/collect.js';
+import { startStatsServer } from './stats/servers.js';
+import { statsSummary } from './stats/summary.js';
+
+/**
+ * The stats document from the master's view: the one place that knows both
+ * the master's records and the stats' inputs, so that neither imports the other.
+ */
+export function statsDocument(v: MasterView, now: number): StatsDocument {
+  const c = v.config;
+  const s = v.state;
+  return collectStats(
+    {
+      pid: v.pid,
+      uid: v.uid,
+      gid: v.gid,
+      cwd: v.cwd,
+      phase: s.phase === 'running' && s.cheap ? 'cheap' : s.phase,
+      paused: s.phase === 'running' && s.paused,
+      startedAt: v.startedAt,
+      reloads: v.reloads,
+      threads: c.threads,
+      chdir: c.chdir ?? '',
+      noCores: c.statsNoCores,
+      memoryReport: c.memoryReport || c.reloadOnRss > 0 || c.reloadOnAs > 0 || c.evilReloadOnRss > 0 || c.evilReloadOnAs > 0,
+      slots: v.slots,
+      workers: v.workers.map(workerView),
+      sockets: v.sockets,
+      samples: v.samples,
+      spoolers: v.spoolers,
+    },
+    now,
+  );
+}
+
+/** A worker killed by a policy shows as it was until it is reaped, as uWSGI's does. */
+function workerView(w: WorkerRecord): WorkerView {
+  const s = w.state;
+  const state = s.kind === 'killed' ? 'ready' : s.kind;
+  const leaving = s.kind === 'draining' || s.kind === 'ending';
+  return { slot: w.slot, pid: w.pid, generation: w.generation, state, reason: leaving ? s.reason : '', since: leaving ? s.since : 0, counters: w.counters };
+}
+
+/** The stats the `supervise` command gives its master: uWSGI's document, summary and servers. */
+export const statsSink: StatsSink = {
+  summary: (v) => statsSummary(statsDocument(v, Date.now())),
+  serve: (c: TsgiConfig, view: () => MasterView, logger: Logger) =>
+    startStatsServer({
+      address: c.stats!,
+      http: c.statsHttp,
+      minified: c.statsMinified,
+      pushSeconds: c.statsPush,
+      chmod: c.chmodSocket,
+      logger,
+      snapshot: () => statsDocument(view(), Date.now()),
+    }),
+};
