@@ -6,7 +6,8 @@ import { EXIT, isWorkerMessage, type MasterMessage, type RecycleReason, type Wor
 import type { Logger } from '../log/logger.js';
 import { SupervisorError } from '../errors.js';
 import { checkIdle, cheaperSettings, createCheaper, initialIdleState, type Cheaper, type CheaperState, type IdleState } from '../cheaper/index.js';
-import { collectStats, type ProcessSample } from '../stats/collect.js';
+import { collectStats } from '../stats/collect.js';
+import type { ProcessSample } from '../os/proc.js';
 import { startStatsServer, type StatsServer } from '../stats/servers.js';
 import { statsSummary } from '../stats/summary.js';
 import { cheaperInput } from './adapt.js';
@@ -24,7 +25,8 @@ import { clearSamples, sampleProcesses, socketQueues } from './sampler.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
 import { spawnWorker, type Spawner } from './spawn.js';
 import { TouchWatcher } from './touch.js';
-import { procname, resolvePath, workerBoot, workerEnv } from './worker-boot.js';
+import { procname, workerBoot, workerEnv } from './worker-boot.js';
+import { resolvePath } from '../os/paths.js';
 import { buryCounters, newSlot, slotRequests, type SlotRecord, type WorkerRecord } from './worker-table.js';
 
 /** The master's phase (STYLE 7). Cheap mode is a sub-state of `running`. */

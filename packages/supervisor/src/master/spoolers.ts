@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { EXIT } from '../protocol.js';
 import { ENV_SPOOLER, ENV_SPOOLER_BOOT, SPOOLER_MAIN, isSpoolerReport, type SpoolerBoot, type SpoolerCommand, type SpoolerReport } from '../spooler/index.js';
 import { isFastDeath, respawnDelay } from './backoff.js';
-import { resolvePath } from './worker-boot.js';
+import { resolvePath } from '../os/paths.js';
 
 /** One spooler process slot: `spooler-processes` of them per `spooler` directory. */
 interface SpoolerSlot {

@@ -1,14 +1,7 @@
 import type { StatsCore, StatsDocument, StatsSocket, StatsSpooler, StatsWorker, TsgiDrainingWorker } from '@tsgi/stats-protocol';
 import type { SlotRecord, WorkerRecord } from '../master/worker-table.js';
+import type { ProcessSample } from '../os/proc.js';
 import { STATS_VERSION, VERSION } from '../version.js';
-
-/** A process reading taken by the master about once a second. */
-export interface ProcessSample {
-  rss: number;
-  vsz: number;
-  /** percent of one core */
-  cpu: number;
-}
 
 /** Everything the stats document is made from; the master fills it, collectStats reads it. */
 export interface StatsView {
