@@ -1,8 +1,9 @@
 import net from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { chmodSync, unlinkSync, lstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { SupervisorError } from '../errors.js';
+import { bindHost, chmodSocket, parseSocketAddress, removeStaleSocket } from '../net/address.js';
 
 /** A socket the master has bound and put in the LISTEN state, shared by every worker. */
 export interface BoundSocket {
@@ -47,13 +48,6 @@ function createServerHandle(): CreateServerHandle {
   return fn;
 }
 
-/** Splits `host:port`, `:port`, `[v6]:port`; anything without a port is a unix socket path. */
-export function parseSocketAddress(address: string): { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
-  if (!m) return { kind: 'unix', path: address };
-  return { kind: 'tcp', host: m[1] ?? m[2] ?? '', port: Number(m[3]) };
-}
-
 /** Binds one configured address (TCP or unix) and returns its descriptor; not listening yet. */
 export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog: number, mode: number | undefined): Promise<BoundSocket> {
   const create = createServerHandle();
@@ -62,11 +56,10 @@ export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog:
     removeStaleSocket(addr.path);
     const handle = create(addr.path, -1, -1, undefined, 0);
     if (typeof handle === 'number') throw bindError(name, handle);
-    // never world-writable unless asked (SPEC §3)
-    chmodSync(addr.path, mode ?? 0o600);
+    chmodSocket(addr.path, mode);
     return { name, proto, kind: 'unix', fd: handle.fd, port: 0, host: '', path: addr.path, backlog, close: () => handle.close() };
   }
-  const host = addr.host === '' ? '0.0.0.0' : addr.host;
+  const host = bindHost(addr.host);
   const resolved = net.isIP(host) ? { address: host, family: net.isIP(host) } : await lookup(host);
   const handle = create(resolved.address, addr.port, resolved.family, undefined, 0);
   if (typeof handle === 'number') throw bindError(name, handle);
@@ -115,14 +108,6 @@ export function somaxconn(): number | undefined {
     return Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
   } catch {
     return undefined;
-  }
-}
-
-function removeStaleSocket(path: string): void {
-  try {
-    if (lstatSync(path).isSocket()) unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 
