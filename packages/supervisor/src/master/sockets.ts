@@ -2,8 +2,11 @@ import net from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { SupervisorError } from '../errors.js';
 import { bindHost, chmodSocket, parseSocketAddress, removeStaleSocket } from '../net/address.js';
+
+const LISTEN_MAIN = fileURLToPath(new URL('../net/listen-main.js', import.meta.url));
 
 /** A socket the master has bound and put in the LISTEN state, shared by every worker. */
 export interface BoundSocket {
@@ -87,13 +90,8 @@ export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog:
  */
 export function listenSockets(sockets: BoundSocket[]): void {
   if (sockets.length === 0) return;
-  const fds = sockets.map((_, i) => 3 + i);
-  const code =
-    `const net = require('node:net');` +
-    `const fds = ${JSON.stringify(fds)}; const backlogs = ${JSON.stringify(sockets.map((s) => s.backlog))};` +
-    `fds.forEach((fd, i) => net.createServer().listen({ fd, backlog: backlogs[i] }));` +
-    `process.exit(0);`;
-  const r = spawnSync(process.execPath, ['-e', code], {
+  // the helper sees the sockets as descriptors 3, 4, … (after stdin, stdout, stderr)
+  const r = spawnSync(process.execPath, [LISTEN_MAIN, ...sockets.map((s, i) => `${3 + i}:${s.backlog}`)], {
     stdio: ['ignore', 'ignore', 'pipe', ...sockets.map((s) => s.fd)],
     timeout: 10000,
   });
