@@ -19,7 +19,7 @@ import { COLD_ELU, planShedding } from './rebalance.js';
 import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue, memoryRecycleDue } from './health.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { planWorkers } from './reconcile.js';
-import { HttpRouter } from './router.js';
+import { HttpRouter } from '../router/router.js';
 import { SpoolerPool, type SpoolerEvent } from './spoolers.js';
 import { clearSamples, sampleProcesses, socketQueues } from './sampler.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';

@@ -3,7 +3,7 @@ import type { MasterMessage } from '../protocol.js';
 import type { Logger } from '../log/logger.js';
 import { SupervisorError } from '../errors.js';
 import { listenOn, parseSocketAddress } from '../net/address.js';
-import type { WorkerRecord } from './worker-table.js';
+import type { WorkerRecord } from '../master/worker-table.js';
 
 /**
  * uWSGI's HTTP router (`http = host:port`), in the master: it accepts each
