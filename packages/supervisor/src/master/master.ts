@@ -13,7 +13,7 @@ import { statsSummary } from '../stats/summary.js';
 import { cheaperInput } from './adapt.js';
 import { isFastDeath, respawnDelay } from './backoff.js';
 import { bannerLines, modeLines } from './banner.js';
-import { CheapMode } from './cheap-mode.js';
+import { CheapMode } from '../cheap/cheap-mode.js';
 import { openMasterFifo } from './fifo.js';
 import { COLD_ELU, planShedding } from './rebalance.js';
 import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue, memoryRecycleDue } from './health.js';

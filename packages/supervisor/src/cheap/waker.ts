@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
-import type { BoundSocket } from './sockets.js';
+import type { BoundSocket } from '../master/sockets.js';
 
 /**
  * Cheap mode's doorbell (SPEC §6 `idle`, `cheap`). With no worker running, a

@@ -1,8 +1,8 @@
 import type net from 'node:net';
 import type { MasterMessage } from '../protocol.js';
-import type { BoundSocket } from './sockets.js';
+import type { BoundSocket } from '../master/sockets.js';
 import { startWaker, type Waker } from './waker.js';
-import type { WorkerRecord } from './worker-table.js';
+import type { WorkerRecord } from '../master/worker-table.js';
 
 /**
  * Cheap mode (`idle`, `cheap`, fifo `C`): every worker stopped, a waker
