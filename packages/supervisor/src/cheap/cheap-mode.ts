@@ -23,15 +23,23 @@ export class CheapMode {
   /** Once no worker serves, start the waker (one at a time). */
   tend(sockets: BoundSocket[], liveWorkers: number): void {
     // with only an http router there is nothing to watch: the router itself rings
-    if (!this.active || this.waker || liveWorkers > 0 || sockets.length === 0) return;
-    const waker = startWaker(sockets, (socket) => {
+    if (!this.active || this.runningWaker() || liveWorkers > 0 || sockets.length === 0) return;
+    this.waker = startWaker(sockets, (socket) => {
       this.pending.push(socket);
       if (this.active) this.onRing();
     });
-    waker.child.on('exit', () => {
-      if (this.waker === waker) this.waker = undefined;
-    });
-    this.waker = waker;
+  }
+
+  /**
+   * The waker's mercy, enforced by the master's murder step: a waker told to
+   * stop that still runs at its deadline is SIGKILLed, since the workers
+   * accept from the same sockets now.
+   */
+  murder(now: number): void {
+    const waker = this.runningWaker();
+    if (!waker || waker.killAt === 0 || now < waker.killAt) return;
+    waker.killAt = 0;
+    waker.child.kill('SIGKILL');
   }
 
   /** The doorbell rang: cheap mode is over (the caller wants workers again). */
@@ -44,15 +52,22 @@ export class CheapMode {
   /** A worker is ready: it gets what the waker accepted, and the waker goes. */
   handOver(w: WorkerRecord): void {
     if (this.active) return;
-    this.waker?.stop();
+    this.runningWaker()?.stop(Date.now());
     for (const socket of this.pending.splice(0)) {
       if (w.child.connected) w.child.send({ t: 'conn' } satisfies MasterMessage, socket, { keepOpen: false });
       else socket.destroy();
     }
   }
 
+  /** The master is exiting: the waker goes at once, and what it handed over is closed. */
   close(): void {
     this.waker?.child.kill('SIGKILL');
     for (const socket of this.pending.splice(0)) socket.destroy();
+  }
+
+  /** The current waker, forgotten once its process has exited (read in the loop, not in an exit listener). */
+  private runningWaker(): Waker | undefined {
+    if (this.waker && (this.waker.child.exitCode !== null || this.waker.child.signalCode !== null)) this.waker = undefined;
+    return this.waker;
   }
 }

@@ -321,6 +321,7 @@ export class Master {
     const now = Date.now();
     const c = this.cfg;
     this.spoolers.murder(now);
+    this.cheap.murder(now);
     let soft: ReturnType<typeof memoryRecycleDue>;
     for (const w of this.workers) {
       if (w.state === 'draining' && now - w.cursedAt > c.workerReloadMercy * 1000) {
