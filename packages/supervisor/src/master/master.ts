@@ -20,7 +20,7 @@ import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue, memoryRecycleD
 import { removePidfile, writePidfile } from './pidfile.js';
 import { planWorkers } from './reconcile.js';
 import { HttpRouter } from '../router/router.js';
-import { SpoolerPool, type SpoolerEvent } from './spoolers.js';
+import { SpoolerPool, type SpoolerEvent } from '../spooler/pool.js';
 import { clearSamples, sampleProcesses, socketQueues } from './sampler.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
 import { spawnWorker, type Spawner } from './spawn.js';

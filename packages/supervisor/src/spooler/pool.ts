@@ -4,8 +4,8 @@ import type { TsgiConfig } from '@tsgi/config';
 import type { StatsSpooler } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
 import { EXIT } from '../protocol.js';
-import { ENV_SPOOLER, ENV_SPOOLER_BOOT, SPOOLER_MAIN, isSpoolerReport, type SpoolerBoot, type SpoolerCommand, type SpoolerReport } from '../spooler/index.js';
-import { isFastDeath, respawnDelay } from './backoff.js';
+import { isFastDeath, respawnDelay } from '../master/backoff.js';
+import { ENV_SPOOLER, ENV_SPOOLER_BOOT, SPOOLER_MAIN, isSpoolerReport, type SpoolerBoot, type SpoolerCommand, type SpoolerReport } from './protocol.js';
 import { resolvePath } from '../os/paths.js';
 
 /** One spooler process slot: `spooler-processes` of them per `spooler` directory. */
