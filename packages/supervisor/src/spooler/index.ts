@@ -1,5 +1,5 @@
 /**
- * The spooler (SPEC §10): a durable task queue in a directory, served by
+ * The spooler: a durable task queue in a directory, served by
  * spooler processes the master supervises. This barrel is the app side: apps
  * need `spool` (and `setTaskHandlers` for inline mode); the master's pool
  * (pool.ts) imports only the protocol, which holds SPOOLER_MAIN.
