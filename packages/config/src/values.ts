@@ -83,6 +83,12 @@ function looksLikePath(text: string): boolean {
 }
 
 /**
+ * The one reading of a socket address on the server side: the supervisor binds
+ * with it too (its net/address.ts delegates here, this package being the lower
+ * one), so what the config accepts is exactly what gets bound. The stats
+ * client's parseAddress in @tsgi/stats-protocol differs on purpose: it follows
+ * uwsgitop's rules for what a user types on its command line.
+ *
  * Read `host:port`, `:port`, `[::1]:port` or a unix socket path (one containing `/`,
  * ending in `.sock`, or an abstract `@name`). Returns the reason as a string when the
  * text is neither; a bare word or number is refused because uWSGI would silently create

@@ -1,7 +1,7 @@
 import type { WorkerMessage } from '../protocol.js';
-import type { ProcessSample } from '../stats/collect.js';
+import type { ProcessSample } from '../os/proc.js';
 import type { BoundSocket } from './sockets.js';
-import type { SpoolerEvent } from './spoolers.js';
+import type { SpoolerEvent } from '../spooler/pool.js';
 import type { WorkerRecord } from './worker-table.js';
 
 /**

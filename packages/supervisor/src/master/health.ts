@@ -1,5 +1,5 @@
 import type { TsgiConfig } from '@tsgi/config';
-import type { ProcessSample } from '../stats/collect.js';
+import type { ProcessSample } from '../os/proc.js';
 import { QUIET_REPORT_MS } from '../protocol.js';
 import { replaceReason, type WorkerRecord } from './worker-table.js';
 

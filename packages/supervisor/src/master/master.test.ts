@@ -66,6 +66,7 @@ function config(extra: string[] = []): TsgiConfig {
 async function harness(extra: string[] = [], o: { start?: boolean; next?: () => TsgiConfig } = {}) {
   let now = 1_000_000;
   const children: FakeChild[] = [];
+  const wakers: { stopped: number }[] = [];
   const logger = memoryLogger();
   const cfg = config(extra);
   const master = new Master({
@@ -80,6 +81,11 @@ async function harness(extra: string[] = [], o: { start?: boolean; next?: () => 
     clock: { now: () => now },
     binder: fakeBinder,
     readings: false,
+    startWaker: () => {
+      const w = { stopped: 0 };
+      wakers.push(w);
+      return { child: { exitCode: null, signalCode: null, kill: () => true } as unknown as ChildProcess, killAt: 0, stop: () => void w.stopped++ };
+    },
     env: {},
   });
   if (o.start !== false) await master.start();
@@ -89,7 +95,7 @@ async function harness(extra: string[] = [], o: { start?: boolean; next?: () => 
   };
   const live = () => children.filter((c) => c.connected);
   const phase = () => master.view().state.phase;
-  return { master, children, logger, turn, live, phase, advance: (ms: number) => (now += ms) };
+  return { master, children, wakers, logger, turn, live, phase, advance: (ms: number) => (now += ms) };
 }
 
 test('boot: one worker per slot, ready once they say so', async () => {
@@ -215,12 +221,20 @@ test('cheap mode: every worker retired, and the first connection brings them bac
   const s = h.master.view().state;
   assert.ok(s.phase === 'running' && s.cheap);
   assert.ok(h.master.view().slots.every((s) => !s.active && s.lastReason === 'cheap'));
-  // the retired workers are gone by the time a connection rings (the waker only starts then)
+  assert.equal(h.wakers.length, 0, 'no waker while workers still run');
   for (const c of h.children.slice(0, 2)) c.exit(EXIT.RELOAD);
+  h.turn();
+  assert.equal(h.wakers.length, 1, 'the waker holds the sockets once every worker is gone');
+  h.turn(5000);
+  assert.equal(h.children.length, 2, 'cheap: nothing spawns');
   h.master.enqueue({ type: 'doorbell' });
   h.turn();
   assert.equal(h.children.length, 4, 'woken: a worker per slot again');
   assert.ok(h.logger.lines.some((l) => l.includes('cheap mode ended by a connection: spawning 2 worker(s)')));
+  assert.equal(h.wakers[0]!.stopped, 0, 'the waker keeps the connection until a worker is ready');
+  h.children[2]!.ready();
+  h.turn();
+  assert.equal(h.wakers[0]!.stopped, 1, 'the first ready worker takes over from the waker');
 });
 
 test('crash loop: fast deaths back off 2, 4 s; a worker that served is respawned at once', async () => {

@@ -1,7 +1,8 @@
 import type { TsgiConfig } from '@tsgi/config';
 import type { Logger } from '../log/logger.js';
 import { EXIT, type WorkerMessage } from '../protocol.js';
-import { CheapMode } from './cheap-mode.js';
+import { CheapMode } from '../cheap/cheap-mode.js';
+import type { startWaker } from '../cheap/waker.js';
 import { fifoControl, MASTER_SIGNALS, perform, signalControl } from './controls.js';
 import { EventQueue, type MasterEvent } from './events.js';
 import { shutdown } from './lifecycle.js';
@@ -15,10 +16,10 @@ import { Scaling, enterCheap, wakeUp } from './scaling.js';
 import { osBinder, setUp, tearDown, type SocketBinder } from './setup.js';
 import type { BoundSocket } from './sockets.js';
 import { spawnWorker, type Spawner } from './spawn.js';
-import { SpoolerPool } from './spoolers.js';
+import { SpoolerPool } from '../spooler/pool.js';
 import { StateMachine } from './state.js';
 import type { MasterView, StatsSink } from './view.js';
-import { resolvePath } from './worker-boot.js';
+import { resolvePath } from '../os/paths.js';
 import { WorkerPool, type Clock } from './worker-pool.js';
 import type { WorkerRecord } from './worker-table.js';
 
@@ -34,6 +35,8 @@ export interface MasterOptions {
   /** the stats document, summary and servers; none: no stats server and no summary */
   stats?: StatsSink;
   binder?: SocketBinder;
+  /** cheap mode's waker process */
+  startWaker?: typeof startWaker;
   /** the once-a-second readings; false: none (tests enqueue readings themselves) */
   readings?: StartReadings | false;
   /** descriptor workers write their stdout/stderr to; undefined: inherit */
@@ -77,7 +80,7 @@ export class Master {
       pool,
       scaling: new Scaling(log, pool),
       spoolers: new SpoolerPool(log, cwd, (event) => enqueue({ type: 'spooler', event }), () => env, o.logFd),
-      cheap: new CheapMode(() => enqueue({ type: 'doorbell' })),
+      cheap: new CheapMode(() => enqueue({ type: 'doorbell' }), o.startWaker),
       sockets: new Map(),
       opened: [],
       cfg: o.config,
@@ -182,6 +185,7 @@ export class Master {
   private murderWorkers(now: number): void {
     const p = this.p;
     p.spoolers.murder(now);
+    p.cheap.murder(now);
     for (const m of planMurder(p.pool.workers, p.samples, p.cfg, now, p.state.paused)) {
       const w = m.worker;
       if (m.kind === 'harakiri') {
@@ -256,7 +260,7 @@ export class Master {
   private onMessage(w: WorkerRecord, msg: WorkerMessage): void {
     const p = this.p;
     if (p.pool.onMessage(w, msg)) {
-      p.cheap.handOver(w);
+      if (!p.state.cheap) p.cheap.handOver(w, p.clock.now());
       p.router?.flush();
       if (p.state.paused) p.pool.kill(w, 'SIGSTOP');
     }

@@ -1,6 +1,6 @@
 import type { TsgiConfig } from '@tsgi/config';
 import type { RecycleReason } from '../protocol.js';
-import type { ProcessSample } from '../stats/collect.js';
+import type { ProcessSample } from '../os/proc.js';
 import { evilReloadDue, harakiriDue, lifetimeDue, memoryRecycleDue } from './health.js';
 import { END_MERCY_MS } from './worker-pool.js';
 import type { WorkerRecord } from './worker-table.js';

@@ -1,14 +1,14 @@
 import type { TsgiConfig } from '@tsgi/config';
 import type { Logger } from '../log/logger.js';
-import type { ProcessSample } from '../stats/collect.js';
-import type { CheapMode } from './cheap-mode.js';
+import type { ProcessSample } from '../os/proc.js';
+import type { CheapMode } from '../cheap/cheap-mode.js';
 import type { MasterEvent } from './events.js';
 import type { Readings, StartReadings } from './readings.js';
-import type { HttpRouter } from './router.js';
+import type { HttpRouter } from '../router/router.js';
 import type { Scaling } from './scaling.js';
 import type { SocketBinder } from './setup.js';
 import type { BoundSocket } from './sockets.js';
-import type { SpoolerPool } from './spoolers.js';
+import type { SpoolerPool } from '../spooler/pool.js';
 import type { StateMachine } from './state.js';
 import type { MasterView, StatsSink } from './view.js';
 import type { Clock, WorkerPool } from './worker-pool.js';

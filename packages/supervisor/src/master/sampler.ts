@@ -1,6 +1,5 @@
 import pidusage from 'pidusage';
-import type { ProcessSample } from '../stats/collect.js';
-import { listenQueues, readMemory, socketInode } from './proc.js';
+import { listenQueues, readMemory, socketInode, type ProcessSample } from '../os/proc.js';
 import type { BoundSocket } from './sockets.js';
 
 /**

@@ -139,7 +139,6 @@ export function enterCheap(p: MasterParts, why: string): void {
   if (!run) return;
   p.log.log(why);
   p.state.move({ ...run, cheap: true }, why);
-  p.cheap.enter();
   p.scaling.sleepAll();
 }
 
@@ -147,8 +146,7 @@ export function enterCheap(p: MasterParts, why: string): void {
 export function leaveCheap(p: MasterParts, why: string): boolean {
   const s = p.state.state;
   if ((s.phase !== 'running' && s.phase !== 'reloading') || !s.cheap) return false;
-  p.state.move({ ...s, cheap: false }, `cheap mode ends: ${why}`);
-  return p.cheap.leave();
+  return p.state.move({ ...s, cheap: false }, `cheap mode ends: ${why}`);
 }
 
 /** The doorbell rang: the first connection after an idle period wakes the workers. */

@@ -6,14 +6,14 @@ import { SupervisorError } from '../errors.js';
 import { bannerLines, modeLines } from './banner.js';
 import { openMasterFifo } from './fifo.js';
 import type { MasterParts } from './parts.js';
-import { HttpRouter } from './router.js';
+import { HttpRouter } from '../router/router.js';
 import { clearSamples } from './sampler.js';
 import { enterCheap } from './scaling.js';
 import { TouchWatcher } from './touch.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { configuredSockets } from './reload.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
-import { resolvePath } from './worker-boot.js';
+import { resolvePath } from '../os/paths.js';
 
 /** How the master binds and listens; tests pass fakes that touch no socket. */
 export interface SocketBinder {

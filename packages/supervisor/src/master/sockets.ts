@@ -1,8 +1,12 @@
 import net from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { chmodSync, unlinkSync, lstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { SupervisorError } from '../errors.js';
+import { bindHost, chmodSocket, parseSocketAddress, removeStaleSocket } from '../net/address.js';
+
+const LISTEN_MAIN = fileURLToPath(new URL('../net/listen-main.js', import.meta.url));
 
 /** A socket the master has bound and put in the LISTEN state, shared by every worker. */
 export interface BoundSocket {
@@ -47,13 +51,6 @@ function createServerHandle(): CreateServerHandle {
   return fn;
 }
 
-/** Splits `host:port`, `:port`, `[v6]:port`; anything without a port is a unix socket path. */
-export function parseSocketAddress(address: string): { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
-  if (!m) return { kind: 'unix', path: address };
-  return { kind: 'tcp', host: m[1] ?? m[2] ?? '', port: Number(m[3]) };
-}
-
 /** Binds one configured address (TCP or unix) and returns its descriptor; not listening yet. */
 export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog: number, mode: number | undefined): Promise<BoundSocket> {
   const create = createServerHandle();
@@ -62,11 +59,10 @@ export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog:
     removeStaleSocket(addr.path);
     const handle = create(addr.path, -1, -1, undefined, 0);
     if (typeof handle === 'number') throw bindError(name, handle);
-    // never world-writable unless asked (SPEC §3)
-    chmodSync(addr.path, mode ?? 0o600);
+    chmodSocket(addr.path, mode);
     return { name, proto, kind: 'unix', fd: handle.fd, port: 0, host: '', path: addr.path, backlog, close: () => handle.close() };
   }
-  const host = addr.host === '' ? '0.0.0.0' : addr.host;
+  const host = bindHost(addr.host);
   const resolved = net.isIP(host) ? { address: host, family: net.isIP(host) } : await lookup(host);
   const handle = create(resolved.address, addr.port, resolved.family, undefined, 0);
   if (typeof handle === 'number') throw bindError(name, handle);
@@ -94,13 +90,8 @@ export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog:
  */
 export function listenSockets(sockets: BoundSocket[]): void {
   if (sockets.length === 0) return;
-  const fds = sockets.map((_, i) => 3 + i);
-  const code =
-    `const net = require('node:net');` +
-    `const fds = ${JSON.stringify(fds)}; const backlogs = ${JSON.stringify(sockets.map((s) => s.backlog))};` +
-    `fds.forEach((fd, i) => net.createServer().listen({ fd, backlog: backlogs[i] }));` +
-    `process.exit(0);`;
-  const r = spawnSync(process.execPath, ['-e', code], {
+  // the helper sees the sockets as descriptors 3, 4, … (after stdin, stdout, stderr)
+  const r = spawnSync(process.execPath, [LISTEN_MAIN, ...sockets.map((s, i) => `${3 + i}:${s.backlog}`)], {
     stdio: ['ignore', 'ignore', 'pipe', ...sockets.map((s) => s.fd)],
     timeout: 10000,
   });
@@ -115,14 +106,6 @@ export function somaxconn(): number | undefined {
     return Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
   } catch {
     return undefined;
-  }
-}
-
-function removeStaleSocket(path: string): void {
-  try {
-    if (lstatSync(path).isSocket()) unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 

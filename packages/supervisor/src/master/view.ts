@@ -1,7 +1,7 @@
 import type { TsgiConfig } from '@tsgi/config';
 import type { StatsSpooler } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
-import type { ProcessSample } from '../stats/collect.js';
+import type { ProcessSample } from '../os/proc.js';
 import type { MasterState } from './state.js';
 import type { SlotRecord, WorkerRecord } from './worker-table.js';
 

@@ -1,4 +1,3 @@
-import { isAbsolute, resolve } from 'node:path';
 import type { TsgiConfig } from '@tsgi/config';
 import { resolveAppSpec } from '@tsgi/config';
 import type { WorkerBoot } from '../protocol.js';
@@ -59,9 +58,4 @@ export function procname(c: TsgiConfig, role: string): string | undefined {
   if (!c.autoProcname && !c.procnamePrefix && !c.procnamePrefixSpaced) return undefined;
   const prefix = c.procnamePrefix ?? (c.procnamePrefixSpaced ? `${c.procnamePrefixSpaced} ` : '');
   return `${prefix}tsgi ${role}`;
-}
-
-/** A configured path, relative to the master's directory. */
-export function resolvePath(cwd: string, p: string): string {
-  return isAbsolute(p) ? p : resolve(cwd, p);
 }

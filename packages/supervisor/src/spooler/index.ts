@@ -1,13 +1,9 @@
 /**
- * The spooler (SPEC §10): a durable task queue in a directory, served by
- * spooler processes the master supervises. The master needs SPOOLER_MAIN and
- * the protocol; apps need `spool` (and `setTaskHandlers` for inline mode).
+ * The spooler: a durable task queue in a directory, served by
+ * spooler processes the master supervises. This barrel is the app side: apps
+ * need `spool` (and `setTaskHandlers` for inline mode); the master's pool
+ * (pool.ts) imports only the protocol, which holds SPOOLER_MAIN.
  */
-import { fileURLToPath } from 'node:url';
-
-/** The script a spooler process runs (spawn it with an IPC channel and TSGI_SPOOLER_BOOT). */
-export const SPOOLER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-
 export * from './protocol.js';
 export { SpoolerError, type SpoolerErrorCode } from './errors.js';
 export { spool, setTaskHandlers, type SpoolOptions } from './spool.js';

@@ -1,8 +1,12 @@
 /**
  * The contract between the master, its workers and its spooler processes:
- * environment variables, the boot record and the IPC messages. The master
- * imports only this file (and the entry path) from the spooler.
+ * environment variables, the boot record and the IPC messages. The master's
+ * side, pool.ts, imports only this file from the rest of the spooler.
  */
+import { fileURLToPath } from 'node:url';
+
+/** The script a spooler process runs (spawn it with an IPC channel and TSGI_SPOOLER_BOOT). */
+export const SPOOLER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
 /** Set by the master in workers (and spoolers): the spool directory `spool()` writes to. */
 export const ENV_SPOOLER = 'TSGI_SPOOLER';

@@ -1,14 +1,7 @@
 import type { StatsCore, StatsDocument, StatsSocket, StatsSpooler, StatsWorker, TsgiDrainingWorker } from '@tsgi/stats-protocol';
 import type { WorkerCounters } from '../protocol.js';
+import type { ProcessSample } from '../os/proc.js';
 import { STATS_VERSION, VERSION } from '../version.js';
-
-/** A process reading taken by the master about once a second. */
-export interface ProcessSample {
-  rss: number;
-  vsz: number;
-  /** percent of one core */
-  cpu: number;
-}
 
 /** What the stats read of a slot (uWSGI's per-slot figures, across the slot's processes). */
 export interface SlotView {

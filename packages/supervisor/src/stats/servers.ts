@@ -1,10 +1,9 @@
 import http from 'node:http';
 import net from 'node:net';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeStats, type StatsDocument } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
-import { parseSocketAddress } from '../master/sockets.js';
+import { bindHost, listenOn, parseSocketAddress, removeStaleSocket } from '../net/address.js';
 import { renderMetrics } from './metrics.js';
 
 export interface StatsServerOptions {
@@ -39,25 +38,18 @@ const UWSGI_HTTP_HEAD =
 export async function startStatsServer(o: StatsServerOptions): Promise<StatsServer> {
   const addr = parseSocketAddress(o.address);
   const server = o.http ? httpStatsServer(o) : dumpStatsServer(o);
-  if (addr.kind === 'unix') {
-    removeStale(addr.path);
-    await listen(server, { path: addr.path });
-    chmodSync(addr.path, o.chmod ?? 0o600);
-  } else {
-    const host = addr.host === '' ? '0.0.0.0' : addr.host;
-    if (!isLoopback(host)) {
-      o.logger.log(`*** WARNING: the stats server on ${o.address} is reachable beyond this machine: stats reveal paths and pids ***`);
-    }
-    await listen(server, { host, port: addr.port });
+  if (addr.kind === 'tcp' && !isLoopback(bindHost(addr.host))) {
+    o.logger.log(`*** WARNING: the stats server on ${o.address} is reachable beyond this machine: stats reveal paths and pids ***`);
   }
+  await listenOn(server, addr, { mode: o.chmod });
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : 0;
-  o.logger.log(`*** Stats server enabled on ${addr.kind === 'tcp' ? `${addr.host || '0.0.0.0'}:${port}` : o.address}${o.http ? ' (http)' : ''} ***`);
+  o.logger.log(`*** Stats server enabled on ${addr.kind === 'tcp' ? `${bindHost(addr.host)}:${port}` : o.address}${o.http ? ' (http)' : ''} ***`);
   return {
     port,
     close: () => {
       server.close();
-      if (addr.kind === 'unix') removeStale(addr.path);
+      if (addr.kind === 'unix') removeStaleSocket(addr.path);
     },
   };
 }
@@ -111,24 +103,6 @@ function httpStatsServer(o: StatsServerOptions): http.Server {
   return server;
 }
 
-function listen(server: net.Server, where: net.ListenOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(where, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-function removeStale(path: string): void {
-  try {
-    if (lstatSync(path).isSocket()) unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
 }

@@ -15,7 +15,7 @@ import { nextRate, successorDue } from './succession.js';
 import { RequestLog, logsAnything } from './request-log.js';
 import { WorkerServer } from './serve.js';
 import { startOrphanWatchdog } from './watchdog.js';
-import { readMemory } from '../master/proc.js';
+import { readMemory } from '../os/proc.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const boot = JSON.parse(process.env['TSGI_WORKER'] ?? 'null') as WorkerBoot | null;

@@ -1,4 +1,8 @@
 import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { WatchdogData } from './watchdog-thread.js';
+
+const WATCHDOG_THREAD = fileURLToPath(new URL('./watchdog-thread.js', import.meta.url));
 
 /**
  * Kills this worker when its master goes away, even by SIGKILL, even while the
@@ -7,19 +11,8 @@ import { Worker } from 'node:worker_threads';
  * since it runs beside the main thread and polls the parent pid.
  */
 export function startOrphanWatchdog(masterPid: number, intervalMs = 200): void {
-  // Atomics.wait sleeps in a futex, with no event loop or timer to run: an idle worker's
-  // watchdog costs a wake-up and a getppid() per interval (a setInterval cost ~6x more CPU).
-  const code = `
-    const { workerData } = require('node:worker_threads');
-    const sleeper = new Int32Array(new SharedArrayBuffer(4));
-    for (;;) {
-      Atomics.wait(sleeper, 0, 0, workerData.intervalMs);
-      if (process.ppid !== workerData.masterPid) process.kill(process.pid, 'SIGKILL');
-    }
-  `;
-  const thread = new Worker(code, {
-    eval: true,
-    workerData: { masterPid, intervalMs },
+  const thread = new Worker(WATCHDOG_THREAD, {
+    workerData: { masterPid, intervalMs } satisfies WatchdogData,
     stdout: false,
     stderr: false,
   });

@@ -1,10 +1,9 @@
 import net from 'node:net';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import type { MasterMessage } from '../protocol.js';
 import type { Logger } from '../log/logger.js';
 import { SupervisorError } from '../errors.js';
-import { parseSocketAddress } from './sockets.js';
-import type { WorkerRecord } from './worker-table.js';
+import { listenOn, parseSocketAddress } from '../net/address.js';
+import type { WorkerRecord } from '../master/worker-table.js';
 
 /**
  * uWSGI's HTTP router (`http = host:port`), in the master: it accepts each
@@ -33,19 +32,11 @@ export class HttpRouter {
   async listen(addresses: string[], backlog: number, mode: number | undefined): Promise<void> {
     for (const address of addresses) {
       const server = net.createServer({ pauseOnConnect: true }, (socket) => this.route(socket));
-      const addr = parseSocketAddress(address);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) =>
-          reject(new SupervisorError('TSGI_BIND_FAILED', `cannot bind the http router on ${address}: ${err.code ?? err.message}`)),
-        );
-        if (addr.kind === 'unix') {
-          removeStale(addr.path);
-          server.listen({ path: addr.path, backlog }, resolve);
-        } else {
-          server.listen({ host: addr.host === '' ? '0.0.0.0' : addr.host, port: addr.port, backlog }, resolve);
-        }
+      await listenOn(server, parseSocketAddress(address), { backlog, mode }).catch((err: NodeJS.ErrnoException) => {
+        throw new SupervisorError('TSGI_BIND_FAILED', `cannot bind the http router on ${address}: ${err.code ?? err.message}`);
       });
-      if (addr.kind === 'unix') chmodSync(addr.path, mode ?? 0o600);
+      // accept() can fail once listening (EMFILE): an 'error' with no listener would end the master
+      server.on('error', (err: NodeJS.ErrnoException) => this.logger.log(`http router on ${address}: ${err.code ?? err.message}`));
       this.servers.push(server);
       const bound = server.address();
       this.logger.log(`tsgi http router bound on ${typeof bound === 'object' && bound ? `${bound.address}:${bound.port}` : address}`);
@@ -104,13 +95,5 @@ export class HttpRouter {
   close(): void {
     for (const s of this.servers) s.close();
     for (const socket of this.pending.splice(0)) socket.destroy();
-  }
-}
-
-function removeStale(path: string): void {
-  try {
-    if (lstatSync(path).isSocket()) unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }

@@ -4,9 +4,9 @@ import type { TsgiConfig } from '@tsgi/config';
 import type { StatsSpooler } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
 import { EXIT } from '../protocol.js';
-import { ENV_SPOOLER, ENV_SPOOLER_BOOT, SPOOLER_MAIN, isSpoolerReport, type SpoolerBoot, type SpoolerCommand, type SpoolerReport } from '../spooler/index.js';
-import { isFastDeath, respawnDelay } from './backoff.js';
-import { resolvePath } from './worker-boot.js';
+import { isFastDeath, respawnDelay } from '../master/backoff.js';
+import { ENV_SPOOLER, ENV_SPOOLER_BOOT, SPOOLER_MAIN, isSpooledMessage, isSpoolerReport, type SpoolerBoot, type SpoolerCommand, type SpoolerReport } from './protocol.js';
+import { resolvePath } from '../os/paths.js';
 
 /** One spooler process slot: `spooler-processes` of them per `spooler` directory. */
 interface SpoolerSlot {
@@ -25,9 +25,21 @@ interface SpoolerSlot {
   nextSpawnAt: number;
 }
 
+/**
+ * A spooler process, from its spawn until the loop handles its exit; it
+ * outlives its slot when a reload or shutdown drops the slot while the
+ * process finishes its task.
+ */
+interface SpoolerProcess {
+  child: ChildProcess;
+  /** epoch ms at which a process told to stop is SIGKILLed (murder); 0 while not stopping */
+  killAt: number;
+}
+
 /** What the master's loop hears from its spoolers (they only enqueue these). */
 export type SpoolerEvent =
   | { kind: 'report'; slot: SpoolerSlot; report: SpoolerReport }
+  | { kind: 'spooled'; dir: string }
   | { kind: 'exit'; slot: SpoolerSlot; child: ChildProcess; code: number | null; signal: NodeJS.Signals | null };
 
 /**
@@ -84,8 +96,18 @@ export class SpoolerPool {
     for (const s of this.slots) if (!s.child && now >= s.nextSpawnAt) this.spawn(s, now);
   }
 
-  /** `spooler-harakiri`: a task running too long gets its spooler SIGKILLed (the task runs again). */
+  /**
+   * The master's murder step for spoolers: one told to stop (reload, shutdown)
+   * that is still running at its deadline is SIGKILLed, and with
+   * `spooler-harakiri` a task running too long gets its spooler SIGKILLed
+   * (in both cases the task runs again).
+   */
   murder(now: number): void {
+    for (const p of this.processes) {
+      if (p.killAt === 0 || now < p.killAt) continue;
+      p.killAt = 0;
+      p.child.kill('SIGKILL');
+    }
     const limit = (this.cfg?.spoolerHarakiri ?? 0) * 1000;
     if (limit <= 0) return;
     for (const s of this.slots) {
@@ -98,12 +120,16 @@ export class SpoolerPool {
     }
   }
 
+  /** Acts on what a spooler process said or did, in the master's loop. */
   handle(ev: SpoolerEvent): void {
+    if (ev.kind === 'spooled') return this.wake(ev.dir);
     if (ev.kind === 'report') {
       ev.slot.report = ev.report;
       if (ev.slot.readyAt === 0) ev.slot.readyAt = Date.now();
       return;
     }
+    const i = this.processes.findIndex((p) => p.child === ev.child);
+    if (i !== -1) this.processes.splice(i, 1);
     const s = ev.slot;
     if (s.child !== ev.child) return;
     s.baseTasks += s.report?.tasks ?? 0;
@@ -137,12 +163,12 @@ export class SpoolerPool {
 
   /** Processes still running (shutdown waits for them). */
   get running(): number {
-    return this.all.filter((c) => c.exitCode === null && c.signalCode === null).length;
+    return this.processes.filter(({ child: c }) => c.exitCode === null && c.signalCode === null).length;
   }
 
   /** Kills what is left (the master is exiting). */
   killAll(): void {
-    for (const c of this.all) c.kill('SIGKILL');
+    for (const p of this.processes) p.child.kill('SIGKILL');
   }
 
   /** The stats' `spoolers` list: uWSGI's keys. */
@@ -156,7 +182,7 @@ export class SpoolerPool {
     return dirs.length > 0 ? { [ENV_SPOOLER]: dirs.join(':') } : {};
   }
 
-  private readonly all: ChildProcess[] = [];
+  private readonly processes: SpoolerProcess[] = [];
 
   private spawn(s: SpoolerSlot, now: number): void {
     const c = this.cfg!;
@@ -178,14 +204,11 @@ export class SpoolerPool {
       detached: true,
       serialization: 'json',
     });
-    this.all.push(child);
-    child.on('exit', (code, signal) => {
-      this.all.splice(this.all.indexOf(child), 1);
-      this.enqueue({ kind: 'exit', slot: s, child, code, signal });
-    });
+    this.processes.push({ child, killAt: 0 });
+    child.on('exit', (code, signal) => this.enqueue({ kind: 'exit', slot: s, child, code, signal }));
     child.on('message', (m) => {
       if (isSpoolerReport(m)) this.enqueue({ kind: 'report', slot: s, report: m });
-      else if ((m as { t?: string })?.t === 'spooled') this.wake((m as { dir: string }).dir);
+      else if (isSpooledMessage(m)) this.enqueue({ kind: 'spooled', dir: m.dir });
     });
     child.on('error', (err) => this.logger.log(`cannot spawn the spooler of ${s.dir}: ${err.message}`));
     s.child = child;
@@ -199,9 +222,9 @@ export class SpoolerPool {
     if (!s.child) return;
     s.stopping = true;
     this.send(s, { t: 'stop' });
-    const child = s.child;
+    const p = this.processes.find((x) => x.child === s.child);
     // the current task gets the workers' mercy, then the spooler is killed (the task will run again)
-    setTimeout(() => child.kill('SIGKILL'), (this.cfg?.workerReloadMercy ?? 60) * 1000).unref();
+    if (p && p.killAt === 0) p.killAt = Date.now() + (this.cfg?.workerReloadMercy ?? 60) * 1000;
   }
 
   private send(s: SpoolerSlot, msg: SpoolerCommand): void {

@@ -1,6 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
-import type { BoundSocket } from './sockets.js';
+import { fileURLToPath } from 'node:url';
+import type { BoundSocket } from '../master/sockets.js';
+
+const WAKER_MAIN = fileURLToPath(new URL('./waker-main.js', import.meta.url));
+
+/** How long a waker told to stop may take to hand over what it holds before it is SIGKILLed. */
+export const WAKER_MERCY_MS = 3000;
+
+/** The waker to the master: a connection, its socket passed as the IPC handle. */
+export type WakerMessage = { t: 'conn' };
+/** The master to the waker: stop accepting, hand over what is in transit, exit. */
+export type WakerCommand = { t: 'stop' };
 
 /**
  * Cheap mode's doorbell (SPEC §6 `idle`, `cheap`). With no worker running, a
@@ -13,33 +24,20 @@ import type { BoundSocket } from './sockets.js';
  */
 export interface Waker {
   child: ChildProcess;
-  /** stop accepting, hand over what is in transit, and exit */
-  stop(): void;
+  /** epoch ms after which a waker told to stop is SIGKILLed (CheapMode.murder); 0 until stop */
+  killAt: number;
+  /** stop accepting, hand over what is in transit, and exit by killAt */
+  stop(now: number): void;
 }
 
-const WAKER_SOURCE = `
-const net = require('node:net');
-const fds = JSON.parse(process.env.TSGI_WAKER_FDS);
-let pending = 0, stopping = false;
-const servers = fds.map((fd) => net.createServer({ pauseOnConnect: true }, (socket) => {
-  pending++;
-  process.send({ t: 'conn' }, socket, { keepOpen: false }, () => { pending--; maybeExit(); });
-}).listen({ fd }));
-function maybeExit() { if (stopping && pending === 0) process.exit(0); }
-process.on('message', (m) => { if (m && m.t === 'stop') { stopping = true; for (const s of servers) s.close(); maybeExit(); } });
-process.on('disconnect', () => process.exit(0));
-const master = Number(process.env.TSGI_MASTER_PID);
-if (process.ppid !== master || !process.connected) process.exit(0);
-setInterval(() => { if (process.ppid !== master) process.exit(0); }, 500).unref();
-`;
-
+/** Starts the waker process (waker-main.ts) on `sockets`; each connection it hands over goes to `onConnection`. */
 export function startWaker(sockets: BoundSocket[], onConnection: (socket: net.Socket) => void): Waker {
-  const child = spawn(process.execPath, ['-e', WAKER_SOURCE], {
+  const child = spawn(process.execPath, [WAKER_MAIN], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.fd)],
     env: { ...process.env, TSGI_WAKER_FDS: JSON.stringify(sockets.map((_, i) => 4 + i)), TSGI_MASTER_PID: String(process.pid) },
     detached: true,
   });
-  child.on('message', (m: { t?: string }, handle: unknown) => {
+  child.on('message', (m: WakerMessage | undefined, handle: unknown) => {
     if (m?.t !== 'conn' || !handle) return;
     const socket = handle as net.Socket;
     // Node starts reading a received socket at once; the request bytes must stay in the
@@ -48,12 +46,14 @@ export function startWaker(sockets: BoundSocket[], onConnection: (socket: net.So
     socket.pause();
     onConnection(socket);
   });
-  return {
+  const waker: Waker = {
     child,
-    stop: () => {
-      if (child.connected) child.send({ t: 'stop' });
+    killAt: 0,
+    stop: (now) => {
+      if (child.connected) child.send({ t: 'stop' } satisfies WakerCommand);
       // it must not linger: the workers accept from now on
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      if (waker.killAt === 0) waker.killAt = now + WAKER_MERCY_MS;
     },
   };
+  return waker;
 }

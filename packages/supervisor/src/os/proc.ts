@@ -10,6 +10,18 @@ import { open, type FileHandle } from 'node:fs/promises';
 
 const PAGE = 4096;
 
+/**
+ * A process reading the master takes about once a second (master/sampler.ts:
+ * CPU and rss from pidusage, vsz from readMemory), read by the memory limits
+ * and shown in the stats.
+ */
+export interface ProcessSample {
+  rss: number;
+  vsz: number;
+  /** percent of one core */
+  cpu: number;
+}
+
 /** rss and vsz in bytes from /proc/<pid>/stat, or undefined when the process is gone. */
 export function readMemory(pid: number): { rss: number; vsz: number } | undefined {
   let stat: string;
