@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const SPOOLER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
 export * from './protocol.js';
-export { SpoolerError, type SpoolerErrorCode } from './errors.js';
+export { SpoolerError, SPOOLER_ERROR_CODES, type SpoolerErrorCode } from './errors.js';
 export { spool, setTaskHandlers, type SpoolOptions } from './spool.js';
 export { SPOOL_OK, SPOOL_RETRY, SPOOL_IGNORE, loadHandlers, type TaskResult, type TaskHandler, type TaskHandlers, type TaskContext } from './handlers.js';
 export { runSpooler, type RunSpoolerOptions, type Spooler, type SpoolerStats, type SpoolerEnd, type TaskEvent, type TaskVerdict } from './runner.js';
