@@ -1,6 +1,7 @@
 /**
  * The `m` view: requests per second averaged since start instead of over the last
- * interval (SPEC §9's "averages since start vs. per interval"; uwsgitop has no such view).
+ * interval, for a steady figure when the per-interval rate jumps about (uwsgitop has no such
+ * view).
  * A worker's average runs since its last spawn (`delta_requests` restarts there); the
  * server's since the master started (tsgi's `started_at`, else the earliest spawn).
  */

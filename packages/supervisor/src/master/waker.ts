@@ -3,7 +3,7 @@ import type net from 'node:net';
 import type { BoundSocket } from './sockets.js';
 
 /**
- * Cheap mode's doorbell (SPEC §6 `idle`, `cheap`). With no worker running, a
+ * Cheap mode's doorbell (`idle`, `cheap`). With no worker running, a
  * small process inherits the listening sockets and accepts, with
  * `pauseOnConnect`, whatever arrives; each connection, unread, is handed to
  * the master, which wakes the workers and passes it on to the first one

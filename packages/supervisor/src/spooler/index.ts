@@ -1,5 +1,5 @@
 /**
- * The spooler (SPEC §10): a durable task queue in a directory, served by
+ * The spooler (README, "Background tasks"): a durable task queue in a directory, served by
  * spooler processes the master supervises. The master needs SPOOLER_MAIN and
  * the protocol; apps need `spool` (and `setTaskHandlers` for inline mode).
  */
