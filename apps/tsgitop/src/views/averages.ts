@@ -7,7 +7,7 @@
  */
 import type { StatsDocument } from '@tsgi/stats-protocol';
 import type { Snapshot } from '../model.js';
-import { sumOf } from '../model.js';
+import { sumOf } from './format.js';
 import type { TableRow } from './rows.js';
 
 /** Average requests/s of a worker row since the worker's spawn; core rows have none. */

@@ -12,9 +12,8 @@
  */
 import type { StatsDocument } from '@tsgi/stats-protocol';
 import type { Snapshot } from '../model.js';
-import { sumOf } from '../model.js';
 import { averageTotalRate } from './averages.js';
-import { clip, clock, ctime, formatRate, humanSize } from './format.js';
+import { clip, clock, ctime, formatRate, humanSize, sumOf } from './format.js';
 
 export interface HeaderContext {
   /** `node:` as uwsgitop shows it: the host of a tcp/http address, else this machine's name. */
