@@ -20,10 +20,10 @@
 // worker's pid. On demand only (never in CI):  node bench/cheaper.mjs [--reps 5] ...
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { readStats } from '../packages/stats-protocol/dist/index.js';
 import {
   LogTail,
   oddLines,
@@ -129,21 +129,8 @@ function request(port, urlPath, { agent = false, timeoutMs = 10_000 } = {}) {
   });
 }
 
-/** The stats document (dump-and-close socket), parsed; throws when unreachable. */
-function readDoc(port, timeoutMs = 5000) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`stats 127.0.0.1:${port}: no EOF in ${timeoutMs} ms`)); }, timeoutMs);
-    socket.on('data', (d) => chunks.push(d));
-    socket.once('end', () => {
-      clearTimeout(timer);
-      socket.destroy();
-      try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch (e) { reject(new Error(`stats: bad JSON: ${e.message}`)); }
-    });
-    socket.once('error', (e) => { clearTimeout(timer); reject(new Error(`stats 127.0.0.1:${port}: ${e.code ?? e.message}`)); });
-  });
-}
+/** The stats document; throws when unreachable or not a document. */
+const readDoc = (port) => readStats(`127.0.0.1:${port}`, { timeoutMs: 5000 });
 
 const running = (doc) => doc.workers.filter((w) => w.pid > 0);
 const draining = (doc) => doc.tsgi?.draining?.length ?? 0;

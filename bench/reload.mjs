@@ -17,7 +17,7 @@ import {
   fmtCodes,
   runMain,
   writeResults,
-  APPS_DIR, BENCH_DIR, RESULTS_DIR, fmtInt, machineInfo, mdTable, onCleanup, parseArgs,
+  APPS_DIR, BENCH_DIR, RESULTS_DIR, fmtInt, machineInfo, mdTable, median, onCleanup, parseArgs,
   runCleanups, sleep, startCluster, startPm2, startTsgi, textTable, tmpDir,
 } from './lib/common.mjs';
 
@@ -212,8 +212,6 @@ async function runOne(c, dir) {
   }
   return rec;
 }
-
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[s.length >> 1] : NaN; };
 
 async function main() {
   const info = machineInfo();

@@ -5,6 +5,7 @@
 // medians over interleaved rounds, and the ratio. Build first (npx tsc -b).
 import fs from 'node:fs';
 import { RequestLog } from '../packages/supervisor/dist/worker/request-log.js';
+import { median } from './lib/common.mjs';
 
 const ROUNDS = 7;
 const LINES = 300_000;
@@ -44,7 +45,6 @@ for (let round = 0; round < ROUNDS; round++) {
 // a line is ~180 bytes: a run that wrote much less measured nothing
 const expected = ROUNDS * LINES * 2 * 150;
 if (written < expected) throw new Error(`only ${written} bytes were written (expected more than ${expected}): the log wrote nothing`);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = median(results['one write per line']);
 console.log(`request log: ns per line, ${ROUNDS} interleaved rounds of ${LINES.toLocaleString('en')} lines to /dev/null; node ${process.version}`);
 for (const [name, xs] of Object.entries(results)) {

@@ -18,6 +18,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { readStats } from '../packages/stats-protocol/dist/index.js';
 import {
   oddLines,
   pct,
@@ -117,12 +118,12 @@ function dumpOnce(port, { timeoutMs = 5000, keepText = true } = {}) {
   });
 }
 
-/** The stats document, parsed (throws when unreachable or not JSON). */
-async function readDoc(port) {
-  const r = await dumpOnce(port);
-  if (!r.ok) throw new Error(`stats 127.0.0.1:${port}: ${r.error}`);
-  return JSON.parse(r.text);
-}
+/**
+ * The stats document, untimed, for setup and checks (throws when unreachable or not a
+ * document). The timed dumps above keep their own socket: readStats does not expose when
+ * the connection opened or the first byte came.
+ */
+const readDoc = (port) => readStats(`127.0.0.1:${port}`, { timeoutMs: 5000 });
 
 /**
  * Dump rounds, `rate` a second (a round that overruns its slot delays the next one; the

@@ -340,6 +340,12 @@ function collectPm2Pids(pm2Home) {
 }
 
 // ---------------------------------------------------------------- reporting
+/**
+ * The one median of bench/: the middle value of the sorted numbers, or the mean of the two
+ * middle values when their count is even; NaN for none. (reload.mjs and request-log.mjs used
+ * to take the upper of the two middle values, so their even-count medians read a little
+ * lower or the same now.)
+ */
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   if (s.length === 0) return NaN;

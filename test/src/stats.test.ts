@@ -5,7 +5,8 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { WebSocket } from 'ws';
-import { compareShape, decodeStats, readStats, type StatsDocument } from '@tsgi/stats-protocol';
+import { decodeStats, readStats, type StatsDocument } from '@tsgi/stats-protocol';
+import { compareShape } from '../../packages/stats-protocol/dist/testing/compare.js';
 import { FIXTURES, ROOT, Supervise, freePort, request, sleep, tmp, writeIni , killAll, startApp } from './harness.js';
 
 after(killAll);

@@ -1,6 +1,7 @@
 /**
  * `supervise`: argv → config → master. The only place that prints to the
- * terminal on its own and calls process.exit (STYLE 11).
+ * terminal on its own and calls process.exit (docs/conventions.md, "No console, no
+ * process.exit in library code").
  */
 import { openSync, writeSync } from 'node:fs';
 import { spawn } from 'node:child_process';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { actionForKey, applyAction, INITIAL_UI, KEY_MAP, keyName, type UiState } from './keys.js';
+import { actionForKey, KEY_MAP, keyName } from './keys.js';
+import { applyAction, INITIAL_UI, type UiState } from './ui-state.js';
 
 const CONTEXT = { servers: 3, pageRows: 10, totalRows: 64 };
 

@@ -116,7 +116,7 @@ export class ServerModel {
     const rates = deriveRates(base, doc, clock);
     this.snapshots.push({ doc, at, clock, rates });
     if (this.snapshots.length > this.snapshotsKept) this.snapshots.shift();
-    this.history.push({ at, rps: rates.total, rss: sumOf(doc.workers, (w) => w.rss) });
+    this.history.push({ at, rps: rates.total, rss: doc.workers.reduce((sum, w) => sum + w.rss, 0) });
     if (this.history.length > this.historySize) this.history.shift();
   }
 
@@ -191,10 +191,4 @@ export function describeRestart(before: StatsDocument, after: StatsDocument): st
   }
   if (before.pid && after.pid && before.pid !== after.pid) return `server restarted (master pid ${before.pid} -> ${after.pid})`;
   return undefined;
-}
-
-export function sumOf<T>(items: readonly T[], pick: (item: T) => number): number {
-  let sum = 0;
-  for (const item of items) sum += pick(item);
-  return sum;
 }

@@ -10,10 +10,11 @@ import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import { displayHost } from './address.js';
 import type { Options } from './args.js';
-import { actionForKey, applyAction, INITIAL_UI, keyName, type Action, type UiState } from './keys.js';
+import { actionForKey, keyName } from './keys.js';
 import { Layout } from './layout.js';
 import { ServerModel } from './model.js';
 import { Poller } from './poller.js';
+import { applyAction, INITIAL_UI, type Action, type UiState } from './ui-state.js';
 import { buildFrame } from './views/frame.js';
 
 /** uwsgitop's fast screen refreshes every 100 ms. */

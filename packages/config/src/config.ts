@@ -1,7 +1,7 @@
 /**
  * The typed configuration record, one field per option of the table (options.ts), and its
  * defaults. The interface is written out by hand: a mapped type over the table would be
- * unreadable in editors, and a test (config.test.ts) checks the two stay in step.
+ * unreadable in editors, and a test (options.test.ts) checks the two stay in step.
  */
 import { OPTIONS, fieldName, type OptionSpec } from './options.js';
 import { availableCpus } from './placeholders.js';

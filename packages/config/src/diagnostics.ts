@@ -1,7 +1,7 @@
 /**
  * Diagnostics: the stable codes, their one-line meaning (rendered into docs/options.md),
  * the record returned by loadConfig, and the "did you mean" suggestion.
- * Codes are never reused for a different meaning (STYLE.md item 10).
+ * Codes are never reused for a different meaning (docs/conventions.md, "Coded errors").
  */
 
 /** Every diagnostic code, whether it is an error or a warning, and what it means. */

@@ -1,7 +1,8 @@
 /**
  * Reading and writing ini files with uWSGI's semantics.
  *
- * The reader is line-based rather than `ini.parse` because SPEC §2 asks for three things
+ * The reader is line-based rather than `ini.parse` because uWSGI's rules (docs/options.md,
+ * "How ini files are read") need three things
  * the `ini` package cannot give: it keeps only the last of duplicate keys (repeatable
  * options such as `env` and `http-socket` need every occurrence, in order), it strips
  * quotes and treats `;`/`#` inside values as comments (uWSGI keeps both), and it loses line

@@ -1,7 +1,8 @@
 /**
  * loadConfig: command line → ini files → settings → typed config → rules. Parse, then
  * normalise, then check cross-field rules; every user mistake becomes a located
- * diagnostic and nothing is thrown (STYLE.md item 9). Only the CLI prints and exits.
+ * diagnostic and nothing is thrown (docs/conventions.md, "Parse, normalise, check; never
+ * throw halfway"). Only the CLI prints and exits.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The option table: the one declaration of every tsgi option. The ini reader, the command
  * line, `--help`, `--show-config` and docs/options.md are all driven from it, so an option
- * exists in exactly one place (STYLE.md item 8).
+ * exists in exactly one place (docs/conventions.md, "One option table").
  *
  * Names, defaults and units follow uWSGI 2.0 unless the doc line says otherwise.
  */
@@ -174,7 +174,8 @@ export const OPTIONS: readonly OptionSpec[] = [
 
 /**
  * uWSGI options that exist only for its Python plugin, each with what to do instead.
- * They are errors, not unknown options, so a uWSGI user learns why (SPEC §2).
+ * They are errors, not unknown options and never silently ignored, so a uWSGI user learns
+ * why (docs/options.md, "How ini files are read").
  */
 export const PYTHON_OPTIONS: Readonly<Record<string, string>> = {
   plugin: 'tsgi has no plugins; remove it',

@@ -6,7 +6,6 @@
 export type * from './types.js';
 export { decodeStats, type DecodeResult } from './decode.js';
 export { encodeStats, type EncodeOptions } from './encode.js';
-export { compareShape, keyPaths } from './compare.js';
 export { parseAddress, formatAddress, type StatsAddress } from './address.js';
 export { readStats, fetchStats, fetchStatsText, type ReadOptions } from './read.js';
 export { StatsError, type StatsErrorCode } from './errors.js';

@@ -53,7 +53,7 @@ export async function readStats(address: string, options: ReadOptions = {}): Pro
   return result.doc;
 }
 
-/** The name SPEC.md uses for `readStats`. */
+/** `readStats` under the name the typed client was first announced with; scripts may use either. */
 export const fetchStats = readStats;
 
 interface Limits {

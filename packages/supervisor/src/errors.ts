@@ -1,17 +1,21 @@
 /**
- * Coded errors of the supervisor (STYLE 10). Codes are stable and documented
- * in docs/errors.md; a code is never reused for another meaning.
+ * Coded errors of the supervisor. Each code is stable, listed in docs/errors.md
+ * and never reused for another meaning (docs/conventions.md, "Coded errors");
+ * errors.test.ts fails when this list and the doc disagree in either direction.
  */
-export type SupervisorErrorCode =
-  | 'TSGI_NODE_UNSUPPORTED'
-  | 'TSGI_BIND_FAILED'
-  | 'TSGI_LISTEN_FAILED'
-  | 'TSGI_PIDFILE_MISSING'
-  | 'TSGI_PIDFILE_INVALID'
-  | 'TSGI_NO_SUCH_PROCESS'
-  | 'TSGI_PRIVILEGES'
-  | 'TSGI_LOGTO'
-  | 'TSGI_FIFO_FAILED';
+export const SUPERVISOR_ERROR_CODES = [
+  'TSGI_NODE_UNSUPPORTED',
+  'TSGI_BIND_FAILED',
+  'TSGI_LISTEN_FAILED',
+  'TSGI_PIDFILE_MISSING',
+  'TSGI_PIDFILE_INVALID',
+  'TSGI_NO_SUCH_PROCESS',
+  'TSGI_PRIVILEGES',
+  'TSGI_LOGTO',
+  'TSGI_FIFO_FAILED',
+] as const;
+
+export type SupervisorErrorCode = (typeof SUPERVISOR_ERROR_CODES)[number];
 
 export class SupervisorError extends Error {
   constructor(

@@ -5,6 +5,6 @@ export type { MasterView, StatsSink } from './master/view.js';
 export { statsSink, statsDocument } from './stats-sink.js';
 export { signalPidfile } from './master/pidfile.js';
 export { fdLogger, memoryLogger, type Logger } from './log/logger.js';
-export { SupervisorError, type SupervisorErrorCode } from './errors.js';
+export { SupervisorError, SUPERVISOR_ERROR_CODES, type SupervisorErrorCode } from './errors.js';
 export { VERSION, STATS_VERSION } from './version.js';
 export { EXIT } from './protocol.js';

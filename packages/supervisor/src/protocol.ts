@@ -1,7 +1,8 @@
 /**
  * The contract between the master and its workers: what the master hands a
  * worker at spawn, the messages they exchange over the IPC channel, and the
- * reserved exit codes (STYLE 5). Both sides import only this file from each
+ * reserved exit codes (docs/conventions.md, "Reserved worker exit codes").
+ * Both sides import only this file from each
  * other, so the worker stays small.
  */
 
@@ -23,7 +24,6 @@ export interface InheritedSocket {
   proto: 'http' | 'uwsgi';
 }
 
-/** Everything a worker needs, passed in the TSGI_WORKER environment variable. */
 /**
  * A quiet worker (nothing in flight, no counter moved, event-loop use unchanged) skips
  * reports and sends one this often, as a heartbeat: 16 idle workers reporting every
@@ -50,6 +50,7 @@ export interface RequestLogRules {
   xForwardedFor: boolean;
 }
 
+/** Everything a worker needs, passed in the TSGI_WORKER environment variable. */
 export interface WorkerBoot {
   id: number;
   /** the master's pid: a worker whose parent is not this process is an orphan and exits */

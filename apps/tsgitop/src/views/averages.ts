@@ -1,12 +1,13 @@
 /**
  * The `m` view: requests per second averaged since start instead of over the last
- * interval (SPEC §9's "averages since start vs. per interval"; uwsgitop has no such view).
+ * interval, for a steady figure when the per-interval rate jumps about (uwsgitop has no such
+ * view).
  * A worker's average runs since its last spawn (`delta_requests` restarts there); the
  * server's since the master started (tsgi's `started_at`, else the earliest spawn).
  */
 import type { StatsDocument } from '@tsgi/stats-protocol';
 import type { Snapshot } from '../model.js';
-import { sumOf } from '../model.js';
+import { sumOf } from './format.js';
 import type { TableRow } from './rows.js';
 
 /** Average requests/s of a worker row since the worker's spawn; core rows have none. */

@@ -1,7 +1,8 @@
 /**
  * Cell formats, copied from uwsgitop 0.12 so its users read the same figures: the same
  * units, the same rounding, even Python's quirks (`%.1f` and `round()` round exact ties
- * to even, `str(float)` prints `0.0`). Everything here is pure.
+ * to even, `str(float)` prints `0.0`), and the totals the views share. Everything here is
+ * pure.
  */
 
 const KIB = 1024;
@@ -113,4 +114,11 @@ export function clock(date: Date): string {
 export function clip(text: string, width: number): string {
   if (text.length <= width) return text;
   return width <= 1 ? text.slice(0, width) : `${text.slice(0, width - 1)}~`;
+}
+
+/** The sum of `pick` over `items`: totals for the header, the table and the averages. */
+export function sumOf<T>(items: readonly T[], pick: (item: T) => number): number {
+  let sum = 0;
+  for (const item of items) sum += pick(item);
+  return sum;
 }

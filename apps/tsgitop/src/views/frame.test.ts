@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { INITIAL_UI, type UiState } from '../keys.js';
+import { INITIAL_UI, type UiState } from '../ui-state.js';
 import { ServerModel } from '../model.js';
 import { fakeDocument } from '../testing/fake-server.js';
 import { answer, downResult, modelWith, sampleDoc } from '../testing/docs.js';

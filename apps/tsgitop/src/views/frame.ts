@@ -4,7 +4,7 @@
  * can be tested here without a terminal.
  */
 import type { ServerModel } from '../model.js';
-import { clampScroll, type UiState } from '../keys.js';
+import { clampScroll, type UiState } from '../ui-state.js';
 import { averageRateOf } from './averages.js';
 import { chartSeries, type Charts } from './charts.js';
 import { clip, ctime } from './format.js';

@@ -5,16 +5,15 @@
  *     node: 127.0.0.1 - cwd: /srv/app - uid: 0 - gid: 0 - masterpid: 19636
  *
  * (a tsgi server shows `tsgi-<its version>` where uWSGI shows `uwsgi-<version>`); the third
- * adds what SPEC §9 asks beyond uwsgitop: the workers by status, tsgi's phase, reloads and
+ * adds what tsgi knows beyond uwsgitop: the workers by status, tsgi's phase, reloads and
  * draining workers, and the stats address. On a narrow screen the first line shows the
  * clock without the date, uwsgitop's lines break between their ` - ` parts rather than
  * lose their end, and the third line leaves out the parts that do not fit. Pure.
  */
 import type { StatsDocument } from '@tsgi/stats-protocol';
 import type { Snapshot } from '../model.js';
-import { sumOf } from '../model.js';
 import { averageTotalRate } from './averages.js';
-import { clip, clock, ctime, formatRate, humanSize } from './format.js';
+import { clip, clock, ctime, formatRate, humanSize, sumOf } from './format.js';
 
 export interface HeaderContext {
   /** `node:` as uwsgitop shows it: the host of a tcp/http address, else this machine's name. */

@@ -4,7 +4,7 @@
  * a server is down, that is the one thing a narrow screen must still say. Pure.
  */
 import type { Connection, Notice, ServerModel } from '../model.js';
-import type { UiState } from '../keys.js';
+import type { UiState } from '../ui-state.js';
 import { columnById, type ColumnId } from './columns.js';
 import { clip, clock } from './format.js';
 

@@ -5,8 +5,7 @@
  * like uwsgitop's, after uwsgitop's leading space. Pure.
  */
 import type { Snapshot } from '../model.js';
-import { sumOf } from '../model.js';
-import { clip } from './format.js';
+import { clip, sumOf } from './format.js';
 import { COLUMNS, type CellContext, type Column, type ColumnId } from './columns.js';
 import { mergedCoreRows, nestedCoreRows, workerRows, type CoreView, type RowColour, type TableRow } from './rows.js';
 

@@ -14,7 +14,7 @@ export type WakerMessage = { t: 'conn' };
 export type WakerCommand = { t: 'stop' };
 
 /**
- * Cheap mode's doorbell (SPEC §6 `idle`, `cheap`). With no worker running, a
+ * Cheap mode's doorbell (`idle`, `cheap`). With no worker running, a
  * small process inherits the listening sockets and accepts, with
  * `pauseOnConnect`, whatever arrives; each connection, unread, is handed to
  * the master, which wakes the workers and passes it on to the first one

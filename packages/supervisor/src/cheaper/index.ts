@@ -1,5 +1,6 @@
 /**
- * Cheaper mode and idle (SPEC §6): uWSGI 2.0's algorithms as pure functions.
+ * Cheaper mode and idle (README, "Workers that follow the load"): uWSGI 2.0's
+ * algorithms as pure functions.
  * The master calls `step` and `checkIdle` once per loop cycle and applies the
  * decisions; see each module for the uWSGI rule it implements.
  */

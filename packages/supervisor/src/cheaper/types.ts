@@ -1,5 +1,5 @@
 /**
- * The cheaper subsystem's vocabulary (SPEC §6, uWSGI's `cheaper-*` options).
+ * The cheaper subsystem's vocabulary (uWSGI's `cheaper-*` options, `idle`, `cheap`).
  *
  * Every algorithm is a pure function of (state, input, settings): the master
  * builds a {@link CheaperInput} from its worker table once per loop cycle,
@@ -77,7 +77,10 @@ export interface CheaperSettings {
   idle: number;
 }
 
-/** What the master should do now. It changes the target; the manage step acts on it (STYLE 3). */
+/**
+ * What the master should do now. It changes the target; the manage step acts on it, so that
+ * one place spawns and retires (docs/conventions.md, "Desired state vs actual state").
+ */
 export interface CheaperDecision {
   /** inactive slots to activate (lowest free slot first, as uWSGI does) */
   spawn: number;

@@ -1,5 +1,6 @@
 /**
- * The crash-loop throttle (SPEC §5), a pure function. uWSGI sleeps
+ * The crash-loop throttle (`forkbomb-delay`, `respawn-backoff-max`), a pure
+ * function (docs/conventions.md, "Pure decisions, thin effects"). uWSGI sleeps
  * `forkbomb-delay` after too many fast respawns; PM2 and supervisord give up
  * and need a human. tsgi grows the delay and never gives up: the first fast
  * death respawns at once, then base, 2·base, 4·base … capped at `max`, and

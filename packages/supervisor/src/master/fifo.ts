@@ -4,7 +4,7 @@ import net from 'node:net';
 import { SupervisorError } from '../errors.js';
 
 /**
- * `master-fifo` (uWSGI's §5.2): a named pipe, mode 0600, where every byte
+ * `master-fifo` (uWSGI's `core/fifo.c`): a named pipe, mode 0600, where every byte
  * written is one command (`r`, `R`, `q`, `Q`, `s`, `+`, `-` …). It is opened
  * read-write so that it never reaches end-of-file when writers come and go.
  */

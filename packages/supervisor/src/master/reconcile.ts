@@ -36,7 +36,8 @@ function current(workers: readonly WorkerRecord[], slot: number, generation: num
 }
 
 /**
- * The reconcile step, pure: wanted state in, actions out.
+ * The reconcile step, pure: wanted state in, actions out (docs/conventions.md,
+ * "Desired state vs actual state" and "Pure decisions, thin effects").
  * Every active slot gets a worker of the current generation once its
  * crash-loop delay has passed. A worker of an older generation, or one the
  * master wants replaced, is retired only when its slot's successor is ready

@@ -59,6 +59,7 @@ export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog:
     removeStaleSocket(addr.path);
     const handle = create(addr.path, -1, -1, undefined, 0);
     if (typeof handle === 'number') throw bindError(name, handle);
+    // 0600 unless `chmod-socket` asks for more: a socket anyone may connect to is a choice, not a default
     chmodSocket(addr.path, mode);
     return { name, proto, kind: 'unix', fd: handle.fd, port: 0, host: '', path: addr.path, backlog, close: () => handle.close() };
   }
@@ -100,7 +101,7 @@ export function listenSockets(sockets: BoundSocket[]): void {
   }
 }
 
-/** The kernel's listen limit: a backlog above it is silently capped (SPEC §3 wants a warning). */
+/** The kernel's listen limit: it silently caps a larger backlog, so config warns (TSGI_CONFIG_LISTEN_ABOVE_SOMAXCONN). */
 export function somaxconn(): number | undefined {
   try {
     return Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());

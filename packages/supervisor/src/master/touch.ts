@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 
 /**
- * `touch-reload` (uWSGI's rules, §5.3): a file triggers when its mtime grows,
+ * `touch-reload` (uWSGI's `uwsgi_check_touches()`): a file triggers when its mtime grows,
  * when it appears after being missing, and when it is deleted.
  */
 export class TouchWatcher {

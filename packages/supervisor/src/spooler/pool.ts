@@ -43,7 +43,7 @@ export type SpoolerEvent =
   | { kind: 'exit'; slot: SpoolerSlot; child: ChildProcess; code: number | null; signal: NodeJS.Signals | null };
 
 /**
- * The spooler processes (SPEC §10), supervised like workers: spawned for
+ * The spooler processes (README, "Background tasks"), supervised like workers: spawned for
  * each `spooler` directory, respawned when they die (with the crash-loop
  * backoff), recycled after `spooler-max-tasks`, killed on `spooler-harakiri`,
  * woken when a worker spools a task, stopped gracefully (current task

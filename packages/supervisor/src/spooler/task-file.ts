@@ -1,6 +1,7 @@
 /**
  * The spool directory: one JSON file per task, and the queue operations that
- * several spooler processes may run on it at once (SPEC §10).
+ * several spooler processes may run on it at once; a task runs at least once, even when
+ * a spooler or the master is killed at any moment.
  *
  *     <dir>/0000-1795303766000-sendMail-2105-1-9f3a1c.task   queued: <priority>-<due ms>-<id>.task
  *     <dir>/.tmp-2105-2-77ab01                               being written (never read as a task)

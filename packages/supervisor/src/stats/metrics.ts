@@ -10,7 +10,8 @@ interface Family {
 /**
  * The stats document in Prometheus' text exposition format (version 0.0.4):
  * counters and gauges with a `worker` label per slot, so each host's
- * `/metrics` can be scraped as it is (SPEC §11: existing engines, nothing home-made).
+ * `/metrics` can be scraped as it is: beyond one machine, Prometheus collects and
+ * alerts (examples/multi-host), so tsgi aggregates nothing itself.
  */
 export function renderMetrics(doc: StatsDocument): string {
   const w = doc.workers;

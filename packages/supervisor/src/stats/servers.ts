@@ -29,7 +29,7 @@ const UWSGI_HTTP_HEAD =
   'HTTP/1.0 200 OK\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nContent-Type: application/json\r\n\r\n';
 
 /**
- * Starts the stats server (SPEC §8). Plain mode writes the whole document to
+ * Starts the stats server (`stats`, `stats-http`). Plain mode writes the whole document to
  * each connection and closes it, the client sending nothing, as uWSGI does,
  * so `nc`, uwsgitop and existing scripts work. HTTP mode answers `GET /` with
  * uWSGI's own HTTP/1.0 headers, `GET /metrics` in Prometheus format, and

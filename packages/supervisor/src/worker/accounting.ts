@@ -29,7 +29,8 @@ export interface Finished {
 /**
  * Per-request accounting in the worker: exact counters kept in plain fields
  * and read by the periodic report, so the hot path sends no message per
- * request (SPEC §8). Units are uWSGI's: µs for times, bytes for tx.
+ * request: stats may lag by one report (at most about a second), never cost
+ * a request anything. Units are uWSGI's: µs for times, bytes for tx.
  */
 export class Accounting {
   requests = 0;

@@ -6,7 +6,8 @@ const WATCHDOG_THREAD = fileURLToPath(new URL('./watchdog-thread.js', import.met
 
 /**
  * Kills this worker when its master goes away, even by SIGKILL, even while the
- * app blocks the event loop (SPEC §4: no orphans). The IPC `disconnect` event
+ * app blocks the event loop, so a dead master never leaves orphans holding the
+ * sockets (README, "Keeping workers healthy"). The IPC `disconnect` event
  * covers the common case; this thread covers a worker stuck in a busy loop,
  * since it runs beside the main thread and polls the parent pid.
  */

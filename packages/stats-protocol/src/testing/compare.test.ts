@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compareShape, keyPaths } from './compare.js';
-import { decodeStats } from './decode.js';
-import { encodeStats } from './encode.js';
-import { tsgiDocument, uwsgiSample } from './fixtures.js';
+import { decodeStats } from '../decode.js';
+import { encodeStats } from '../encode.js';
+import { tsgiDocument, uwsgiSample } from '../fixtures.js';
 
 test('a tsgi document has every key of the uWSGI sample, same types, same order', () => {
   const candidate = JSON.parse(encodeStats(tsgiDocument())) as unknown;

@@ -1,6 +1,7 @@
 /**
  * Shape comparison between a reference document (uWSGI's sample) and a candidate (tsgi's
- * live document), for e2e tests: every reference key must exist in the candidate with the
+ * live document), for tests only, so not exported from the package: tests import it by path
+ * (`dist/testing/compare.js`). Every reference key must exist in the candidate with the
  * same JSON type, and the reference's key order must be a subsequence of the candidate's
  * (new keys may be inserted, old ones never reordered).
  *
