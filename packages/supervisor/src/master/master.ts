@@ -9,7 +9,7 @@ import { shutdown } from './lifecycle.js';
 import { planMurder, planRecycle } from './murder.js';
 import type { ConfigReader, MasterParts } from './parts.js';
 import { startReadings, type StartReadings } from './readings.js';
-import { COLD_ELU, planShedding } from './rebalance.js';
+import { rebalance } from './rebalance.js';
 import { planWorkers } from './reconcile.js';
 import { advanceChain, configuredSockets, finishReload, socketsBound } from './reload.js';
 import { Scaling, enterCheap, wakeUp } from './scaling.js';
@@ -18,7 +18,7 @@ import type { BoundSocket } from './sockets.js';
 import { spawnWorker, type Spawner } from './spawn.js';
 import { SpoolerPool } from '../spooler/pool.js';
 import { StateMachine } from './state.js';
-import type { MasterView, StatsSink } from './view.js';
+import { masterView, type MasterView, type StatsSink } from './view.js';
 import { resolvePath } from '../os/paths.js';
 import { WorkerPool, type Clock } from './worker-pool.js';
 import type { WorkerRecord } from './worker-table.js';
@@ -135,28 +135,7 @@ export class Master {
 
   /** A read-only snapshot of the master's tables (stats, summary, tests). */
   view(): MasterView {
-    const p = this.p;
-    const c = p.cfg;
-    return {
-      pid: process.pid,
-      uid: process.getuid?.() ?? 0,
-      gid: process.getgid?.() ?? 0,
-      cwd: p.cwd,
-      state: p.state.state,
-      generation: p.pool.generation,
-      startedAt: this.startedAt,
-      reloads: p.reloads,
-      config: c,
-      slots: p.pool.slots,
-      workers: p.pool.workers,
-      sockets: [
-        ...[...p.sockets].map(([name, s]) => ({ name, proto: s.proto, queue: p.queues.get(name) ?? 0, maxQueue: s.backlog })),
-        // the router accepts at once: its queue is what waits for a worker
-        ...c.http.map((name) => ({ name, proto: 'http-router', queue: p.router?.waiting ?? 0, maxQueue: c.listen })),
-      ],
-      samples: p.samples,
-      spoolers: p.spoolers.stats(),
-    };
+    return masterView(this.p, this.startedAt);
   }
 
   // ---- the loop's steps ---------------------------------------------------------
@@ -289,25 +268,7 @@ export class Master {
       p.log.verbose(`*** ${f} has been touched... grace them all !!! ***`);
       perform(p, 'reload');
     }
-    if (p.cfg.rebalance) this.rebalance(now);
-  }
-
-  /** `rebalance`: hot workers beside cold ones hand over some keep-alive connections (rebalance.ts). */
-  private rebalance(now: number): void {
-    const { pool, state, log } = this.p;
-    if (!state.when('running') || state.paused) return;
-    const ready = pool.workers.filter((w) => w.state.kind === 'ready' && !w.state.replace && w.generation === pool.generation && w.counters);
-    const views = ready.map((w) => ({ slot: w.slot, pid: w.pid, elu: w.counters!.elu, connections: w.counters!.connections ?? 0, lastShedAt: w.lastShedAt ?? 0 }));
-    const cold = views.filter((v) => v.elu <= COLD_ELU).map((v) => `${v.slot} (elu ${v.elu.toFixed(2)})`).join(', ');
-    for (const s of planShedding(views, now)) {
-      const w = ready.find((x) => x.pid === s.pid)!;
-      w.lastShedAt = now;
-      log.verbose(
-        `rebalancing: worker ${w.slot} (pid: ${w.pid}, elu ${w.counters!.elu.toFixed(2)}, ${w.counters!.connections} connections) ` +
-          `closes ${s.count} keep-alive connection(s) after their next response, for worker(s) ${cold}`,
-      );
-      pool.send(w, { t: 'shed', count: s.count });
-    }
+    if (p.cfg.rebalance) rebalance(p, now);
   }
 
   // ---- plumbing -------------------------------------------------------------------

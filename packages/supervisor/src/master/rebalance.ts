@@ -1,3 +1,4 @@
+import type { MasterParts } from './parts.js';
 /**
  * Keep-alive connections stay with the worker that accepted them: a worker spawned
  * for the load (cheaper mode, a respawn, SIGTTIN) gets nothing from clients that keep
@@ -45,4 +46,22 @@ export function planShedding(workers: readonly RebalanceView[], now: number): Sh
     out.push({ slot: w.slot, pid: w.pid, count: Math.max(1, Math.floor((w.connections * cold) / workers.length / 2)) });
   }
   return out;
+}
+
+/** `rebalance`, once a second: hot workers beside cold ones hand over some keep-alive connections (planShedding). */
+export function rebalance(p: MasterParts, now: number): void {
+  const { pool, state, log } = p;
+  if (!state.when('running') || state.paused) return;
+  const ready = pool.workers.filter((w) => w.state.kind === 'ready' && !w.state.replace && w.generation === pool.generation && w.counters);
+  const views = ready.map((w) => ({ slot: w.slot, pid: w.pid, elu: w.counters!.elu, connections: w.counters!.connections ?? 0, lastShedAt: w.lastShedAt ?? 0 }));
+  const cold = views.filter((v) => v.elu <= COLD_ELU).map((v) => `${v.slot} (elu ${v.elu.toFixed(2)})`).join(', ');
+  for (const s of planShedding(views, now)) {
+    const w = ready.find((x) => x.pid === s.pid)!;
+    w.lastShedAt = now;
+    log.verbose(
+      `rebalancing: worker ${w.slot} (pid: ${w.pid}, elu ${w.counters!.elu.toFixed(2)}, ${w.counters!.connections} connections) ` +
+        `closes ${s.count} keep-alive connection(s) after their next response, for worker(s) ${cold}`,
+    );
+    pool.send(w, { t: 'shed', count: s.count });
+  }
 }

@@ -2,6 +2,7 @@ import type { TsgiConfig } from '@tsgi/config';
 import type { StatsSpooler } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
 import type { ProcessSample } from '../os/proc.js';
+import type { MasterParts } from './parts.js';
 import type { MasterState } from './state.js';
 import type { SlotRecord, WorkerRecord } from './worker-table.js';
 
@@ -43,4 +44,29 @@ export interface StatsSink {
   summary(view: MasterView): string[];
   /** `stats`: starts the stats server(s), which read `view()` per request */
   serve(c: TsgiConfig, view: () => MasterView, logger: Logger): Promise<{ close(): void }>;
+}
+
+/** The master's view from its parts: every socket with its accept queue, the router's waiting connections as its queue. */
+export function masterView(p: MasterParts, startedAt: number): MasterView {
+  const c = p.cfg;
+  return {
+    pid: process.pid,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    cwd: p.cwd,
+    state: p.state.state,
+    generation: p.pool.generation,
+    startedAt,
+    reloads: p.reloads,
+    config: c,
+    slots: p.pool.slots,
+    workers: p.pool.workers,
+    sockets: [
+      ...[...p.sockets].map(([name, s]) => ({ name, proto: s.proto, queue: p.queues.get(name) ?? 0, maxQueue: s.backlog })),
+      // the router accepts at once: its queue is what waits for a worker
+      ...c.http.map((name) => ({ name, proto: 'http-router', queue: p.router?.waiting ?? 0, maxQueue: c.listen })),
+    ],
+    samples: p.samples,
+    spoolers: p.spoolers.stats(),
+  };
 }
