@@ -82,6 +82,8 @@ export interface TsgiConfig {
   reloadOnAs: number;
   evilReloadOnRss: number;
   evilReloadOnAs: number;
+  /** seconds a worker may take to load the app and get ready; 0: no limit */
+  workerStartTimeout: number;
   forkbombDelay: number;
   respawnBackoffMax: number;
   /** hot workers hand keep-alive connections over to cold ones */

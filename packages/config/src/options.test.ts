@@ -14,7 +14,7 @@ const CONFIG_FIELDS = {
   daemonize: true, logto: true, disableLogging: true, dieOnTerm: true, touchReload: true, masterFifo: true,
   workerReloadMercy: true, harakiri: true, harakiriVerbose: true, maxRequests: true, maxRequestsDelta: true,
   minWorkerLifetime: true, maxWorkerLifetime: true, maxWorkerLifetimeDelta: true, reloadOnRss: true,
-  reloadOnAs: true, evilReloadOnRss: true, evilReloadOnAs: true, forkbombDelay: true, respawnBackoffMax: true,
+  reloadOnAs: true, evilReloadOnRss: true, evilReloadOnAs: true, workerStartTimeout: true, forkbombDelay: true, respawnBackoffMax: true,
   memoryReport: true, rebalance: true, cheaper: true, cheaperInitial: true, cheaperStep: true, cheaperOverload: true,
   cheaperAlgo: true, cheaperBusynessMax: true, cheaperBusynessMin: true, cheaperBusynessMultiplier: true,
   cheaperBusynessPenalty: true, cheaperBusynessBacklogAlert: true, cheaperBusynessBacklogStep: true,

@@ -134,6 +134,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'reload-on-as', type: 'megabytes', default: 0, unit: 'MiB', status: A, group: 'health', doc: 'gracefully recycle a worker whose address space (VSZ) exceeds this (0: off)' },
   { name: 'evil-reload-on-rss', type: 'megabytes', default: 0, unit: 'MiB', status: A, group: 'health', doc: 'SIGKILL a worker whose resident memory exceeds this, without waiting (0: off)' },
   { name: 'evil-reload-on-as', type: 'megabytes', default: 0, unit: 'MiB', status: A, group: 'health', doc: 'SIGKILL a worker whose address space exceeds this, without waiting (0: off)' },
+  { name: 'worker-start-timeout', type: 'number', default: 60, unit: 'seconds', status: A, group: 'health', doc: 'a worker not ready this long after its spawn is killed and counted as a boot failure (0: wait forever)' },
   { name: 'forkbomb-delay', type: 'number', default: 2, unit: 'seconds', status: A, group: 'health', doc: 'first delay before respawning a worker that keeps dying at start (0: no backoff)' },
   { name: 'respawn-backoff-max', type: 'number', default: 30, unit: 'seconds', status: A, group: 'health', doc: 'longest delay of the crash-loop backoff; respawns keep probing at this pace' },
   { name: 'rebalance', type: 'bool', default: true, status: A, group: 'health', doc: 'a busy worker beside an idle one closes some keep-alive connections after a response, so the clients reconnect to the idle one (tsgi)' },

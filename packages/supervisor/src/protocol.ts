@@ -102,18 +102,24 @@ export interface WorkerCounters {
   connections?: number;
 }
 
-export type RecycleReason =
-  | 'max-requests'
-  | 'rss'
-  | 'as'
-  | 'lifetime'
-  | 'harakiri'
-  | 'reload'
-  | 'brutal-reload'
-  | 'chain-reload'
-  | 'scale-down'
-  | 'shutdown'
-  | 'cheap';
+/** Why a worker left, in logs and stats (`recycle_reason`). */
+export const RECYCLE_REASONS = [
+  'max-requests',
+  'rss',
+  'as',
+  'lifetime',
+  'harakiri',
+  // never got ready within worker-start-timeout
+  'start-timeout',
+  'reload',
+  'brutal-reload',
+  'chain-reload',
+  'scale-down',
+  'shutdown',
+  'cheap',
+] as const;
+
+export type RecycleReason = (typeof RECYCLE_REASONS)[number];
 
 export type WorkerMessage =
   | { t: 'ready'; startupMs: number }
@@ -133,6 +139,74 @@ export type MasterMessage =
   /** a connection accepted in cheap mode, passed as the message's handle */
   | { t: 'conn' };
 
-export function isWorkerMessage(m: unknown): m is WorkerMessage {
-  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+/** Longest text a worker may send in one message (a status report, a spool directory). */
+const MAX_TEXT = 65536;
+/** At most this many per-core entries in a report, and vars per core. */
+const MAX_CORES = 1024;
+const MAX_VARS = 256;
+
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+const isText = (x: unknown, max = MAX_TEXT): x is string => typeof x === 'string' && x.length <= max;
+const isReason = (x: unknown): x is RecycleReason => typeof x === 'string' && (RECYCLE_REASONS as readonly string[]).includes(x);
+
+function isCore(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const c = x as Record<string, unknown>;
+  return (
+    isCount(c['requests']) &&
+    (c['inRequest'] === 0 || c['inRequest'] === 1) &&
+    isCount(c['start']) &&
+    Array.isArray(c['vars']) &&
+    c['vars'].length <= MAX_VARS &&
+    c['vars'].every((v) => isText(v, 8192))
+  );
+}
+
+function isCounters(x: unknown): x is WorkerCounters {
+  if (typeof x !== 'object' || x === null) return false;
+  const c = x as Record<string, unknown>;
+  return (
+    ['requests', 'exceptions', 'tx', 'runningTime', 'avgRt', 'inFlight', 'oldestStart'].every((k) => isCount(c[k])) &&
+    isCount(c['elu']) &&
+    (c['elu'] as number) <= 1 &&
+    typeof c['accepting'] === 'boolean' &&
+    typeof c['draining'] === 'boolean' &&
+    (c['connections'] === undefined || isCount(c['connections'])) &&
+    Array.isArray(c['cores']) &&
+    c['cores'].length <= MAX_CORES &&
+    c['cores'].every(isCore)
+  );
+}
+
+const WORKER_MESSAGE_TYPES: readonly string[] = ['ready', 'report', 'recycle', 'successor', 'status', 'spooled'];
+
+/** Whether a message claims to be one of the worker's own (its `t` is one of ours). */
+export function isTsgiMessageType(m: unknown): boolean {
+  return typeof m === 'object' && m !== null && WORKER_MESSAGE_TYPES.includes((m as { t?: unknown }).t as string);
+}
+
+/**
+ * A worker's IPC message checked field by field, or undefined. Workers run the
+ * app's code with the IPC channel open, so anything may arrive there (a library
+ * using process.send for its own ends): the master acts only on messages whose
+ * every field it will read has the type and range it expects.
+ */
+export function parseWorkerMessage(m: unknown): WorkerMessage | undefined {
+  if (typeof m !== 'object' || m === null) return undefined;
+  const o = m as Record<string, unknown>;
+  switch (o['t']) {
+    case 'ready':
+      return isCount(o['startupMs']) ? { t: 'ready', startupMs: o['startupMs'] } : undefined;
+    case 'report':
+      return isCounters(o['c']) ? { t: 'report', c: o['c'] } : undefined;
+    case 'recycle':
+    case 'successor':
+      return isReason(o['reason']) && isText(o['detail'], 1000) ? { t: o['t'], reason: o['reason'], detail: o['detail'] } : undefined;
+    case 'status':
+      return isText(o['text']) ? { t: 'status', text: o['text'] } : undefined;
+    case 'spooled':
+      return isText(o['dir'], 4096) ? { t: 'spooled', dir: o['dir'] } : undefined;
+    default:
+      return undefined;
+  }
 }

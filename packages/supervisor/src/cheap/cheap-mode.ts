@@ -4,6 +4,9 @@ import type { BoundSocket } from '../master/sockets.js';
 import { startWaker, type Waker } from './waker.js';
 import type { WorkerRecord } from '../master/worker-table.js';
 
+/** How long a connection accepted in cheap mode may wait for the first worker. */
+export const CHEAP_WAIT_MS = 30000;
+
 /**
  * Cheap mode's doorbell (`idle`, `cheap`, fifo `C`): while the master is
  * cheap and no worker runs, a waker process holds the sockets. Each connection
@@ -13,11 +16,13 @@ import type { WorkerRecord } from '../master/worker-table.js';
  */
 export class CheapMode {
   private waker: Waker | undefined;
-  private pending: net.Socket[] = [];
+  private pending: { socket: net.Socket; at: number }[] = [];
 
   constructor(
     private readonly onRing: () => void,
     private readonly start: typeof startWaker = startWaker,
+    /** how many connections may wait for the first worker (`listen`); past it the newest is closed */
+    private readonly maxWaiting = 100,
   ) {}
 
   /** While cheap: once no worker serves, start the waker (one at a time). */
@@ -25,7 +30,8 @@ export class CheapMode {
     // with only an http router there is nothing to watch: the router itself rings
     if (this.runningWaker() || liveWorkers > 0 || sockets.length === 0) return;
     this.waker = this.start(sockets, (socket) => {
-      this.pending.push(socket);
+      if (this.pending.length >= this.maxWaiting) return void socket.destroy();
+      this.pending.push({ socket, at: Date.now() });
       this.onRing();
     });
   }
@@ -36,6 +42,8 @@ export class CheapMode {
    * accept from the same sockets now.
    */
   murder(now: number): void {
+    // a connection that waited too long for a worker (an app that never loads) is closed, not kept as a descriptor
+    while (this.pending.length > 0 && now - this.pending[0]!.at > CHEAP_WAIT_MS) this.pending.shift()!.socket.destroy();
     const waker = this.runningWaker();
     if (!waker || waker.killAt === 0 || now < waker.killAt) return;
     waker.killAt = 0;
@@ -45,7 +53,7 @@ export class CheapMode {
   /** No longer cheap, a worker is ready: it gets what the waker accepted, and the waker goes. */
   handOver(w: WorkerRecord, now: number): void {
     this.runningWaker()?.stop(now);
-    for (const socket of this.pending.splice(0)) {
+    for (const { socket } of this.pending.splice(0)) {
       if (w.child.connected) w.child.send({ t: 'conn' } satisfies MasterMessage, socket, { keepOpen: false });
       else socket.destroy();
     }
@@ -54,7 +62,7 @@ export class CheapMode {
   /** The master is exiting: the waker goes at once, and what it handed over is closed. */
   close(): void {
     this.waker?.child.kill('SIGKILL');
-    for (const socket of this.pending.splice(0)) socket.destroy();
+    for (const { socket } of this.pending.splice(0)) socket.destroy();
   }
 
   /** The current waker, forgotten once its process has exited (read in the loop, not in an exit listener). */

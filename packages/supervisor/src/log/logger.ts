@@ -19,9 +19,9 @@ export function fdLogger(fd: number | (() => number)): Logger {
   const write = (text: string): void => {
     try {
       writeSync(target(), text + '\n');
-    } catch (err) {
-      // EAGAIN on a full non-blocking pipe: the line is lost rather than the master blocked.
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    } catch {
+      // EAGAIN on a full non-blocking pipe, EPIPE when the reader went away (`| tee`, a log shipper
+      // restarting), EIO on a closed terminal: the line is lost, never the master, as with uWSGI.
     }
   };
   return {

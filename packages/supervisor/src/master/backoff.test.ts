@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFastDeath, respawnDelay } from './backoff.js';
+import { isBootFailure, respawnDelay, spawnRateCap } from './backoff.js';
 
 test('respawn delay grows from the second fast death and is capped', () => {
   const table: [number, number][] = [
@@ -20,8 +20,12 @@ test('forkbomb-delay 0 disables the throttle', () => {
   assert.equal(respawnDelay(9, 0, 30), 0);
 });
 
-test('a death before ready or within 2 s is fast', () => {
-  assert.equal(isFastDeath(1000, 0, 60000), true);
-  assert.equal(isFastDeath(1000, 1100, 2500), true);
-  assert.equal(isFastDeath(1000, 1100, 3500), false);
+test('only a death before ready is a boot failure; a ready worker dying soon after is not', () => {
+  assert.equal(isBootFailure(0), true);
+  assert.equal(isBootFailure(1100), false);
+});
+
+test('the spawn-rate cap never holds back a reload of every slot', () => {
+  assert.equal(spawnRateCap(1), 4);
+  assert.equal(spawnRateCap(16), 32);
 });

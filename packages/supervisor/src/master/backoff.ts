@@ -11,10 +11,20 @@ export function respawnDelay(fastFailures: number, baseSeconds: number, maxSecon
   return Math.min(maxSeconds, baseSeconds * 2 ** (fastFailures - 2));
 }
 
-/** A death counts as "too fast" when the worker never got ready or lived less than this. */
-export const FAST_DEATH_MS = 2000;
+/**
+ * Whether a death feeds the crash-loop counter: only a boot failure, a worker
+ * that never got ready (the app throws at import, a port it needs is taken;
+ * the caller leaves out a SIGKILL the master did not send).
+ * A worker that was ready and serving is respawned at once however soon it
+ * dies: the OOM killer or a query of death must cost one worker's requests,
+ * not the slot's capacity for seconds (the master's spawn-rate cap bounds a
+ * worker that dies right after every start).
+ */
+export function isBootFailure(readyAt: number): boolean {
+  return readyAt === 0;
+}
 
-/** Whether a death feeds the crash-loop counter. */
-export function isFastDeath(spawnedAt: number, readyAt: number, diedAt: number): boolean {
-  return readyAt === 0 || diedAt - spawnedAt < FAST_DEATH_MS;
+/** At most this many worker spawns per second (and at least `processes`, so a reload is never held back). */
+export function spawnRateCap(processes: number): number {
+  return Math.max(4, 2 * processes);
 }

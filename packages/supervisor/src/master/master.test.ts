@@ -63,7 +63,7 @@ function config(extra: string[] = []): TsgiConfig {
 }
 
 /** A master on a fake clock; `turn` advances the clock and runs one tick. */
-async function harness(extra: string[] = [], o: { start?: boolean; next?: () => TsgiConfig } = {}) {
+async function harness(extra: string[] = [], o: { start?: boolean; next?: () => TsgiConfig; spawner?: (opts: SpawnOptions) => ChildProcess } = {}) {
   let now = 1_000_000;
   const children: FakeChild[] = [];
   const wakers: { stopped: number }[] = [];
@@ -74,6 +74,7 @@ async function harness(extra: string[] = [], o: { start?: boolean; next?: () => 
     logger,
     readConfig: () => ({ config: o.next ? o.next() : cfg, errors: [], warnings: [] }),
     spawner: (opts) => {
+      if (o.spawner) return o.spawner(opts);
       const c = new FakeChild(opts);
       children.push(c);
       return c as unknown as ChildProcess;
@@ -299,6 +300,144 @@ test('a worker dying while its successor starts in a brutal reload is not respaw
   h.children[1]!.ready();
   h.turn();
   assert.equal(h.phase(), 'running');
+});
+
+test('a spawn that throws (EAGAIN) leaves no phantom worker: the slot backs off like a boot failure, and stop still stops', async () => {
+  let fail = true;
+  const made: FakeChild[] = [];
+  const h = await harness(['--processes', '1', '--forkbomb-delay', '2'], {
+    spawner: (opts) => {
+      if (fail) throw Object.assign(new Error('spawn EAGAIN'), { code: 'EAGAIN' });
+      const c = new FakeChild(opts);
+      made.push(c);
+      return c as unknown as ChildProcess;
+    },
+  });
+  h.turn();
+  assert.equal(h.master.view().workers.length, 0, 'no record without a process');
+  assert.ok(h.logger.lines.includes('cannot spawn worker 1: spawn EAGAIN'));
+  h.turn();
+  assert.ok(h.logger.lines.some((l) => l.includes('respawning too fast !!! i have to sleep a bit (2 seconds)')), 'the second failure backs off');
+  fail = false;
+  h.turn(1000);
+  assert.equal(made.length, 0, 'not before the delay');
+  h.turn(1100);
+  assert.equal(made.length, 1);
+  h.master.enqueue({ type: 'signal', signal: 'SIGINT' });
+  h.turn();
+  made[0]!.exit(EXIT.END);
+  h.turn();
+  assert.equal(h.phase(), 'stopped');
+});
+
+test('a spawn that fails later (an error event, no pid) is reaped as a death, never a worker stuck in starting', async () => {
+  const h = await harness(['--processes', '1'], {
+    spawner: (opts) => {
+      const c = new FakeChild(opts);
+      Object.defineProperty(c, 'pid', { value: undefined });
+      process.nextTick(() => c.emit('error', new Error('spawn /usr/bin/node EMFILE')));
+      return c as unknown as ChildProcess;
+    },
+  });
+  h.turn();
+  assert.equal(h.master.view().workers.length, 1);
+  await new Promise((r) => setImmediate(r));
+  h.turn();
+  assert.ok(h.logger.lines.includes('cannot spawn worker 1: spawn /usr/bin/node EMFILE'));
+  assert.equal(h.master.view().workers.filter((w) => w.pid === 0 && w.state.kind === 'starting').length <= 1, true);
+  h.master.enqueue({ type: 'signal', signal: 'SIGQUIT' });
+  h.turn();
+  await new Promise((r) => setImmediate(r));
+  h.turn();
+  assert.equal(h.phase(), 'stopped', 'SIGQUIT stops a master whose spawns fail');
+});
+
+test('worker-start-timeout: a worker never ready is killed and counted as a boot failure', async () => {
+  const h = await harness(['--processes', '1', '--worker-start-timeout', '5', '--forkbomb-delay', '2']);
+  h.turn();
+  h.turn(4000);
+  assert.deepEqual(h.children[0]!.signals, []);
+  h.turn(1500);
+  assert.deepEqual(h.children[0]!.signals, ['SIGKILL']);
+  assert.ok(h.logger.lines.some((l) => l.includes('not ready after 5 seconds (worker-start-timeout): killing it')));
+  h.children[0]!.exit(null, 'SIGKILL');
+  h.turn();
+  assert.equal(h.children.length, 2, 'the first boot failure respawns at once');
+  assert.equal(h.master.view().slots[0]!.lastReason, 'start-timeout');
+  h.turn(5500);
+  h.children[1]!.exit(null, 'SIGKILL');
+  h.turn();
+  assert.equal(h.children.length, 2, 'the second waits out forkbomb-delay');
+});
+
+test('a reload whose config cannot be read or applied keeps the old one, and the master lives', async () => {
+  let throws = false;
+  const h = await harness(['--processes', '1'], {
+    next: () => {
+      if (throws) throw new RangeError('Invalid string length');
+      return config(['--processes', '1']);
+    },
+  });
+  h.turn();
+  h.children[0]!.ready();
+  h.turn();
+  throws = true;
+  h.master.enqueue({ type: 'signal', signal: 'SIGHUP' });
+  h.turn();
+  assert.ok(h.logger.lines.some((l) => l.includes('cannot apply the new configuration: Invalid string length; reloading the workers with the previous one')));
+  assert.equal(h.phase(), 'reloading');
+  assert.equal(h.children.length, 2, 'the workers reload with the config in force');
+  h.children[1]!.ready();
+  h.turn();
+  h.children[0]!.exit(EXIT.RELOAD);
+  h.turn();
+  assert.equal(h.phase(), 'running');
+});
+
+test('malformed worker messages are ignored: a bogus report never reaches the tables', async () => {
+  const h = await harness(['--processes', '1']);
+  h.turn();
+  const c = h.children[0]!;
+  c.ready();
+  c.emit('message', { t: 'report', c: { note: 'x' } });
+  c.emit('message', { t: 'ready', startupMs: 'soon' });
+  c.emit('message', { t: 'successor', reason: 'because', detail: '' });
+  c.emit('message', { cmd: 'the app’s own' });
+  h.turn();
+  const w = h.master.view().workers[0]!;
+  assert.equal(w.state.kind, 'ready');
+  assert.equal(w.counters, undefined);
+  assert.equal(h.logger.lines.filter((l) => l.includes("sent a malformed 'report' message: ignored")).length, 1);
+  c.exit(1);
+  h.turn();
+  assert.equal(h.children.length, 2, 'reaped and respawned as usual');
+});
+
+test('a ready worker that dies is respawned at once however young; only boot failures back off', async () => {
+  const h = await harness(['--processes', '1', '--forkbomb-delay', '2']);
+  for (let i = 0; i < 5; i++) {
+    h.turn(300);
+    h.children.at(-1)!.ready();
+    h.turn(300);
+    h.children.at(-1)!.exit(null, 'SIGKILL');
+  }
+  h.turn();
+  assert.equal(h.children.length, 6);
+  assert.ok(!h.logger.lines.some((l) => l.includes('respawning too fast')));
+});
+
+test('the spawn-rate cap: a worker dying right after each start is respawned at most 4 times a second (processes = 1)', async () => {
+  const h = await harness(['--processes', '1']);
+  h.turn();
+  for (let i = 0; i < 6; i++) {
+    h.children.at(-1)!.ready();
+    h.turn(10);
+    h.children.at(-1)!.exit(null, 'SIGKILL');
+    h.turn(10);
+  }
+  assert.equal(h.children.length, 4, 'held by the cap');
+  h.turn(1000);
+  assert.equal(h.children.length, 5, 'the next once the window moves on');
 });
 
 test('the phase machine refuses illegal moves and says why', () => {

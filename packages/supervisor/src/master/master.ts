@@ -80,7 +80,7 @@ export class Master {
       pool,
       scaling: new Scaling(log, pool),
       spoolers: new SpoolerPool(log, cwd, (event) => enqueue({ type: 'spooler', event }), () => env, o.logFd),
-      cheap: new CheapMode(() => enqueue({ type: 'doorbell' }), o.startWaker),
+      cheap: new CheapMode(() => enqueue({ type: 'doorbell' }), o.startWaker, o.config.listen),
       sockets: new Map(),
       opened: [],
       cfg: o.config,
@@ -159,16 +159,21 @@ export class Master {
   /**
    * Step 2 (`worker-reload-mercy`, `harakiri`, `evil-reload-on-rss/as`): SIGKILL
    * workers that outlived their mercy, are stuck or over the hard memory limit;
-   * spoolers past their own deadlines too.
+   * spoolers and the waker past their own deadlines too, and connections that
+   * waited too long in the router.
    */
   private murderWorkers(now: number): void {
     const p = this.p;
     p.spoolers.murder(now);
     p.cheap.murder(now);
+    p.router?.expire(now);
     for (const m of planMurder(p.pool.workers, p.samples, p.cfg, now, p.state.paused)) {
       const w = m.worker;
       if (m.kind === 'harakiri') {
         p.pool.harakiri(w, p.cfg.harakiriVerbose);
+      } else if (m.kind === 'start-timeout') {
+        p.log.log(`worker ${w.slot} (pid: ${w.pid}) not ready after ${p.cfg.workerStartTimeout} seconds (worker-start-timeout): killing it`);
+        p.pool.killFor(w, 'start-timeout');
       } else if (m.kind === 'evil') {
         p.log.verbose(`*** EVIL RELOAD ON WORKER ${w.slot} ${m.what} (pid: ${w.pid}) ***`);
         p.pool.killFor(w, m.reason);
@@ -217,8 +222,8 @@ export class Master {
     const plan = planWorkers({ slots: pool.slots, workers: pool.workers, generation: pool.generation, brutal, now });
     const sockets = [...configuredSockets(cfg).keys()].map((n) => this.p.sockets.get(n)).filter((x): x is BoundSocket => x !== undefined);
     const cwd = cfg.chdir ? resolvePath(this.p.cwd, cfg.chdir) : this.p.cwd;
-    const extraEnv = this.p.spoolers.envFor(cfg);
-    for (const slot of plan.spawn) pool.spawn(slot, { cfg, sockets, cwd, extraEnv, logFd: this.p.logFd });
+    const extraEnv = this.p.spoolers.env();
+    for (const slot of plan.spawn.slice(0, pool.spawnBudget(now, cfg.processes))) pool.spawn(slot, { cfg, sockets, cwd, extraEnv, logFd: this.p.logFd });
     // new workers' figures in the stats at once, not up to a second later
     if (plan.spawn.length > 0) this.p.reader?.soon();
     for (const w of plan.end) pool.end(w, 'brutal-reload');
@@ -274,7 +279,7 @@ export class Master {
   // ---- plumbing -------------------------------------------------------------------
 
   private nextWakeMs(): number {
-    return Math.max(10, this.p.pool.nextSpawnIn(this.p.clock.now(), 1000));
+    return Math.max(10, this.p.pool.nextSpawnIn(this.p.clock.now(), 1000, this.p.cfg.processes));
   }
 
   private installSignals(): void {

@@ -11,6 +11,8 @@ export type Murder =
   | { kind: 'no-mercy'; worker: WorkerRecord }
   /** a worker told to end at once is still there after END_MERCY_MS */
   | { kind: 'end-mercy'; worker: WorkerRecord }
+  /** `worker-start-timeout`: never got ready (a hung import, a top-level await that never settles) */
+  | { kind: 'start-timeout'; worker: WorkerRecord }
   /** `harakiri`: stuck in a request, or its event loop is blocked */
   | { kind: 'harakiri'; worker: WorkerRecord }
   /** `evil-reload-on-rss/as`: over the hard memory limit */
@@ -23,11 +25,11 @@ export interface Recycle {
   line: string;
 }
 
-type MurderConfig = Pick<TsgiConfig, 'workerReloadMercy' | 'harakiri' | 'evilReloadOnRss' | 'evilReloadOnAs'>;
+type MurderConfig = Pick<TsgiConfig, 'workerReloadMercy' | 'workerStartTimeout' | 'harakiri' | 'evilReloadOnRss' | 'evilReloadOnAs'>;
 
 /**
  * The murder step's decisions, pure: which workers get SIGKILL now. At most one
- * per worker, in this order: mercy expired, harakiri, evil memory. Nothing is
+ * per worker, in this order: mercy expired, start timeout, harakiri, evil memory. Nothing is
  * decided for a paused master's harakiri (a stopped worker cannot report).
  */
 export function planMurder(
@@ -42,6 +44,7 @@ export function planMurder(
     const s = w.state;
     if (s.kind === 'draining' && now - s.since > c.workerReloadMercy * 1000) out.push({ kind: 'no-mercy', worker: w });
     else if (s.kind === 'ending' && now - s.since > END_MERCY_MS) out.push({ kind: 'end-mercy', worker: w });
+    else if (s.kind === 'starting' && c.workerStartTimeout > 0 && now - w.spawnedAt > c.workerStartTimeout * 1000) out.push({ kind: 'start-timeout', worker: w });
     else if (!paused && harakiriDue(w, c.harakiri, now)) out.push({ kind: 'harakiri', worker: w });
     else if (s.kind === 'ready' || s.kind === 'draining') {
       const evil = evilReloadDue(samples.get(w.pid), c);

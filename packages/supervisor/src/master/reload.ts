@@ -57,12 +57,19 @@ export function reload(p: MasterParts, brutal: boolean, fromFile: boolean): void
   if (p.state.paused) togglePause(p);
   p.log.log(brutal ? '...brutally killing workers...' : '...gracefully reloading workers...');
   const cheap = p.state.cheap;
-  const next = fromFile ? rereadConfig(p) : undefined;
+  let applied = false;
+  try {
+    const next = fromFile ? rereadConfig(p) : undefined;
+    if (next) applyConfig(p, next, cheap);
+    applied = next !== undefined;
+  } catch (err) {
+    // a config that cannot be read or applied must not take the master down: the workers reload with the old one
+    p.log.log(`*** cannot apply the new configuration: ${(err as Error).message}; reloading the workers with the previous one ***`);
+  }
   p.pool.generation++;
   p.reloads++;
   p.pool.forgetFailures();
-  p.state.move({ phase: 'reloading', brutal, binding: next !== undefined, cheap }, brutal ? 'brutal reload' : 'graceful reload');
-  if (next) applyConfig(p, next, cheap);
+  p.state.move({ phase: 'reloading', brutal, binding: applied, cheap }, brutal ? 'brutal reload' : 'graceful reload');
 }
 
 /** The config file read again; undefined (and logged) when it has errors. */
@@ -75,12 +82,16 @@ function rereadConfig(p: MasterParts): TsgiConfig | undefined {
   return undefined;
 }
 
-/** A new config takes over; sockets it adds are bound in the background and come back as a `bound` event. */
+/**
+ * A new config takes over; sockets it adds are bound in the background and come
+ * back as a `bound` event. The spoolers go first: making their directories is
+ * the one step that can fail, and it fails before anything has changed.
+ */
 function applyConfig(p: MasterParts, next: TsgiConfig, cheap: boolean): void {
+  p.spoolers.configure(next);
   p.scaling.reconfigure(next, cheap);
   if (next.prio !== p.cfg.prio) setPriority(p.log, next.prio);
   p.cfg = next;
-  p.spoolers.configure(next);
   bindConfigured(next, p.sockets, p.cwd, p.binder, p.log).then(
     (sockets) => p.enqueue({ type: 'bound', sockets }),
     (err: Error) => p.enqueue({ type: 'bound', sockets: [], error: err.message }),

@@ -107,7 +107,7 @@ export async function setUp(p: MasterParts): Promise<void> {
   for (const line of bannerLines(c, p.cwd)) p.log.log(line);
   for (const [name, s] of await bindConfigured(c, p.sockets, p.cwd, p.binder, p.log)) p.sockets.set(name, s);
   if (c.http.length > 0) {
-    p.router = new HttpRouter(p.log, () => p.pool.ready(), () => p.state.cheap && p.enqueue({ type: 'doorbell' }));
+    p.router = new HttpRouter(p.log, () => p.pool.ready(), () => p.state.cheap && p.enqueue({ type: 'doorbell' }), c.listen);
     await p.router.listen(c.http, c.listen, c.chmodSocket);
   }
   becomeMaster(p.log, c, p.cwd);

@@ -1,9 +1,10 @@
 import os from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { TsgiConfig } from '@tsgi/config';
-import { EXIT, isWorkerMessage, type MasterMessage, type RecycleReason, type WorkerMessage } from '../protocol.js';
+import { EXIT, isTsgiMessageType, parseWorkerMessage, type MasterMessage, type RecycleReason, type WorkerMessage } from '../protocol.js';
 import type { Logger } from '../log/logger.js';
-import { isFastDeath, respawnDelay } from './backoff.js';
+import { isBootFailure, respawnDelay, spawnRateCap } from './backoff.js';
 import type { MasterEvent } from './events.js';
 import { harakiriReport } from './health.js';
 import type { BoundSocket } from './sockets.js';
@@ -35,6 +36,7 @@ export interface SpawnContext {
   cfg: TsgiConfig;
   sockets: BoundSocket[];
   cwd: string;
+  /** the spoolers' variables */
   extraEnv: Record<string, string>;
   logFd: number | undefined;
 }
@@ -51,6 +53,8 @@ export class WorkerPool {
   generation = 1;
   /** some worker has loaded the app since boot (need-app) */
   everReady = false;
+  /** when the last spawns happened, for the spawn-rate cap */
+  private recentSpawns: number[] = [];
 
   constructor(private readonly d: PoolDeps) {}
 
@@ -76,23 +80,35 @@ export class WorkerPool {
     return slotRequests(slot, this.workers);
   }
 
-  /** Starts a worker for `slot` with the current generation. */
+  /**
+   * Starts a worker for `slot` with the current generation. A spawn that fails
+   * (EMFILE, EAGAIN, ENOMEM) is a boot
+   * failure of the slot, throttled like one; it never leaves a record without
+   * a process behind.
+   */
   spawn(slot: SlotRecord, x: SpawnContext): void {
     const c = x.cfg;
-    const child = this.d.spawner({
-      boot: workerBoot(c, {
-        slot: slot.id,
-        generation: this.generation,
-        cwd: this.d.cwd,
-        slotRequests: this.slotRequests(slot),
-        procname: procname(c, `worker ${slot.id}`),
-      }),
-      sockets: x.sockets,
-      cwd: x.cwd,
-      env: { ...workerEnv(this.d.env, c, slot.id), ...x.extraEnv },
-      logFd: x.logFd,
-    });
     const now = this.d.clock.now();
+    this.recentSpawns.push(now);
+    let child: ChildProcess;
+    try {
+      child = this.d.spawner({
+        boot: workerBoot(c, {
+          slot: slot.id,
+          generation: this.generation,
+          cwd: this.d.cwd,
+          slotRequests: this.slotRequests(slot),
+          procname: procname(c, `worker ${slot.id}`),
+        }),
+        sockets: x.sockets,
+        cwd: x.cwd,
+        env: { ...workerEnv(this.d.env, c, slot.id), ...x.extraEnv },
+        logFd: x.logFd,
+      });
+    } catch (err) {
+      this.d.logger.log(`cannot spawn worker ${slot.id}: ${(err as Error).message}`);
+      return this.throttle(slot, true, c, now);
+    }
     const w: WorkerRecord = {
       slot: slot.id,
       pid: child.pid ?? 0,
@@ -105,16 +121,31 @@ export class WorkerPool {
       lastReportAt: now,
     };
     this.workers.push(w);
+    let warned = false;
     child.on('message', (msg) => {
-      if (isWorkerMessage(msg)) this.d.enqueue({ type: 'message', worker: w, msg });
+      const m = parseWorkerMessage(msg);
+      if (m) return this.d.enqueue({ type: 'message', worker: w, msg: m });
+      // the app's own messages are none of the master's business; a malformed one of ours is worth one line
+      if (!warned && isTsgiMessageType(msg)) this.d.logger.log(`worker ${w.slot} (pid: ${w.pid}) sent a malformed '${(msg as { t: string }).t}' message: ignored`);
+      warned ||= isTsgiMessageType(msg);
     });
     child.on('exit', (code, signal) => this.d.enqueue({ type: 'exit', worker: w, code, signal }));
-    child.on('error', (err) => this.d.logger.log(`cannot spawn worker ${slot.id}: ${err.message}`));
+    child.on('error', (err) => {
+      this.d.logger.log(`cannot spawn worker ${slot.id}: ${err.message}`);
+      // a process that never started emits no 'exit': its record goes the way of a death
+      if (child.pid === undefined) this.d.enqueue({ type: 'exit', worker: w, code: null, signal: null });
+    });
     if (slot.everSpawned) this.d.logger.log(`Respawned tsgi worker ${slot.id} (new pid: ${w.pid})`);
     else this.d.logger.log(`spawned tsgi worker ${slot.id} (pid: ${w.pid}, cores: ${c.threads})`);
     slot.everSpawned = true;
     slot.respawnCount++;
     slot.lastSpawn = Math.floor(now / 1000);
+  }
+
+  /** How many spawns the rate cap allows now (a worker dying right after each start cannot fork-bomb the host). */
+  spawnBudget(now: number, processes: number): number {
+    this.recentSpawns = this.recentSpawns.filter((t) => now - t < 1000);
+    return Math.max(0, spawnRateCap(processes) - this.recentSpawns.length);
   }
 
   /** Asks a worker to stop accepting and exit after its requests (graceful). */
@@ -242,11 +273,22 @@ export class WorkerPool {
       this.d.logger.log(`DAMN ! worker ${w.slot} (pid: ${w.pid}) died${how} :( trying respawn ...`);
     }
     slot.lastReason = r?.reason ?? (code === EXIT.FAILED_APP ? 'app-load-failed' : 'crash');
-    slot.fastFailures = isFastDeath(w.spawnedAt, w.readyAt, now) ? slot.fastFailures + 1 : 0;
+    // SIGKILL from outside (the OOM killer, an operator) is no sign of an app that cannot boot
+    const outsideKill = signal === 'SIGKILL' && w.state.kind !== 'killed';
+    this.throttle(slot, isBootFailure(w.readyAt) && !outsideKill, cfg, now);
+    return code === EXIT.FAILED_APP ? 'failed-app' : undefined;
+  }
+
+  /**
+   * The crash-loop throttle: a boot failure grows the slot's respawn delay
+   * (`forkbomb-delay` doubling up to `respawn-backoff-max`); a runtime death
+   * resets it, and the slot is respawned at once.
+   */
+  private throttle(slot: SlotRecord, bootFailure: boolean, cfg: TsgiConfig, now: number): void {
+    slot.fastFailures = bootFailure ? slot.fastFailures + 1 : 0;
     const delay = respawnDelay(slot.fastFailures, cfg.forkbombDelay, cfg.respawnBackoffMax);
     slot.nextSpawnAt = now + delay * 1000;
-    if (delay > 0) this.d.logger.verbose(`worker ${w.slot} respawning too fast !!! i have to sleep a bit (${delay} seconds)...`);
-    return code === EXIT.FAILED_APP ? 'failed-app' : undefined;
+    if (delay > 0) this.d.logger.verbose(`worker ${slot.id} respawning too fast !!! i have to sleep a bit (${delay} seconds)...`);
   }
 
   /** A reload: every slot may respawn at once again. */
@@ -270,10 +312,12 @@ export class WorkerPool {
     }
   }
 
-  /** Milliseconds until the next slot in its crash-loop delay may respawn (at most `max`). */
-  nextSpawnIn(now: number, max: number): number {
+  /** Milliseconds until the next slot in its crash-loop delay, or a spawn held by the rate cap, may go (at most `max`). */
+  nextSpawnIn(now: number, max: number, processes: number): number {
     let next = max;
     for (const s of this.slots) if (s.active && s.nextSpawnAt > now) next = Math.min(next, s.nextSpawnAt - now);
+    const oldest = this.recentSpawns[0];
+    if (oldest !== undefined && this.recentSpawns.length >= spawnRateCap(processes)) next = Math.min(next, oldest + 1000 - now);
     return next;
   }
 }

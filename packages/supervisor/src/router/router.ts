@@ -15,7 +15,7 @@ import type { WorkerRecord } from '../master/worker-table.js';
  */
 export class HttpRouter {
   private readonly servers: net.Server[] = [];
-  private pending: net.Socket[] = [];
+  private pending: { socket: net.Socket; at: number }[] = [];
   /** connections handed to each worker since its last report */
   private readonly handed = new WeakMap<WorkerRecord, number>();
   private turn = 0;
@@ -26,6 +26,8 @@ export class HttpRouter {
     private readonly candidates: () => WorkerRecord[],
     /** a connection arrived while no worker was ready (cheap mode wakes up on it) */
     private readonly onWaiting: () => void,
+    /** how many connections may wait for a worker (`listen`) */
+    private readonly maxWaiting = 100,
   ) {}
 
   /** Binds and listens on every `http` address. */
@@ -57,14 +59,25 @@ export class HttpRouter {
   flush(): void {
     const waiting = this.pending;
     this.pending = [];
-    for (const socket of waiting) this.route(socket);
+    for (const { socket, at } of waiting) this.route(socket, at);
   }
 
-  private route(socket: net.Socket): void {
+  /**
+   * The master's murder step for the queue: a connection that waited longer than
+   * ROUTER_WAIT_MS for a worker (a bad deploy looping in backoff, a hung import)
+   * gets a 503 and is closed, so dead clients do not pile up as descriptors.
+   */
+  expire(now: number): void {
+    while (this.pending.length > 0 && now - this.pending[0]!.at > ROUTER_WAIT_MS) refuse(this.pending.shift()!.socket);
+  }
+
+  private route(socket: net.Socket, at = Date.now()): void {
     if (socket.destroyed) return;
     const w = this.pick();
     if (!w) {
-      this.pending.push(socket);
+      // the queue is as deep as the listen backlog: past it, the newest is refused at once
+      if (this.pending.length >= this.maxWaiting) return refuse(socket);
+      this.pending.push({ socket, at });
       this.onWaiting();
       return;
     }
@@ -94,6 +107,19 @@ export class HttpRouter {
 
   close(): void {
     for (const s of this.servers) s.close();
-    for (const socket of this.pending.splice(0)) socket.destroy();
+    for (const { socket } of this.pending.splice(0)) socket.destroy();
   }
+}
+
+/** How long a connection may wait in the router for a ready worker. */
+export const ROUTER_WAIT_MS = 30000;
+
+/** Answers a connection that cannot be served: 503 with `Connection: close` (the request itself is never read). */
+function refuse(socket: net.Socket): void {
+  if (socket.destroyed) return;
+  socket.on('error', () => socket.destroy());
+  socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nno worker available\n');
+  // read (and drop) the unread request so the client's close is seen and the descriptor freed
+  socket.resume();
+  socket.setTimeout(5000, () => socket.destroy());
 }

@@ -4,7 +4,7 @@ import type { TsgiConfig } from '@tsgi/config';
 import type { StatsSpooler } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
 import { EXIT } from '../protocol.js';
-import { isFastDeath, respawnDelay } from '../master/backoff.js';
+import { isBootFailure, respawnDelay } from '../master/backoff.js';
 import { ENV_SPOOLER, ENV_SPOOLER_BOOT, SPOOLER_MAIN, isSpooledMessage, isSpoolerReport, type SpoolerBoot, type SpoolerCommand, type SpoolerReport } from './protocol.js';
 import { resolvePath } from '../os/paths.js';
 
@@ -75,11 +75,15 @@ export class SpoolerPool {
     });
   }
 
-  /** Applies a config: the slots it wants (stopping the processes of the previous one, which respawn with the new). */
+  /**
+   * Applies a config: the slots it wants (stopping the processes of the previous one, which respawn with the new).
+   * Throws, with nothing changed, when a spool directory cannot be made.
+   */
   configure(c: TsgiConfig): void {
+    const dirs = SpoolerPool.directories(c, this.cwd);
     const first = this.cfg === undefined;
     this.cfg = c;
-    const dirs = SpoolerPool.directories(c, this.cwd);
+    this.dirs = dirs;
     const wanted: { dir: string; id: number }[] = [];
     for (const dir of dirs) for (let i = 0; i < c.spoolerProcesses; i++) wanted.push({ dir, id: wanted.length + 1 });
     const old = this.slots;
@@ -142,7 +146,7 @@ export class SpoolerPool {
     if (!expected) {
       if (ev.code === EXIT.FAILED_APP) this.logger.log(`OOPS ! the spooler of ${s.dir} could not load spooler-import :( trying again...`);
       else this.logger.log(`OOOPS the spooler is no more...trying respawn... (${s.dir}, ${ev.signal ?? `exit ${ev.code}`})`);
-      s.fastFailures = isFastDeath(s.spawnedAt, s.readyAt, now) ? s.fastFailures + 1 : 0;
+      s.fastFailures = isBootFailure(s.readyAt) ? s.fastFailures + 1 : 0;
       const delay = respawnDelay(s.fastFailures, this.cfg?.forkbombDelay ?? 2, this.cfg?.respawnBackoffMax ?? 30);
       s.nextSpawnAt = now + delay * 1000;
     }
@@ -177,10 +181,12 @@ export class SpoolerPool {
   }
 
   /** `TSGI_SPOOLER` for the workers: every spool directory, the first being the default. */
-  envFor(c: TsgiConfig): Record<string, string> {
-    const dirs = SpoolerPool.directories(c, this.cwd);
-    return dirs.length > 0 ? { [ENV_SPOOLER]: dirs.join(':') } : {};
+  env(): Record<string, string> {
+    return this.dirs.length > 0 ? { [ENV_SPOOLER]: this.dirs.join(':') } : {};
   }
+
+  /** the spool directories of the config in force, made and resolved once per config */
+  private dirs: string[] = [];
 
   private readonly processes: SpoolerProcess[] = [];
 
@@ -197,20 +203,33 @@ export class SpoolerPool {
       quiet: c.spoolerQuiet,
     };
     const out = this.logFd ?? 'inherit';
-    const child = spawn(process.execPath, [...process.execArgv, SPOOLER_MAIN], {
-      cwd: c.chdir ? resolvePath(this.cwd, c.chdir) : this.cwd,
-      env: { ...this.spawnEnv(), ...this.envFor(c), [ENV_SPOOLER_BOOT]: JSON.stringify(boot) },
-      stdio: ['ignore', out, out, 'ipc'],
-      detached: true,
-      serialization: 'json',
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [...process.execArgv, SPOOLER_MAIN], {
+        cwd: c.chdir ? resolvePath(this.cwd, c.chdir) : this.cwd,
+        env: { ...this.spawnEnv(), ...this.env(), [ENV_SPOOLER_BOOT]: JSON.stringify(boot) },
+        stdio: ['ignore', out, out, 'ipc'],
+        detached: true,
+        serialization: 'json',
+      });
+    } catch (err) {
+      // EAGAIN, ENOMEM: a boot failure of the slot, retried after its delay
+      this.logger.log(`cannot spawn the spooler of ${s.dir}: ${(err as Error).message}`);
+      s.fastFailures++;
+      s.nextSpawnAt = now + respawnDelay(s.fastFailures, c.forkbombDelay, c.respawnBackoffMax) * 1000;
+      return;
+    }
     this.processes.push({ child, killAt: 0 });
     child.on('exit', (code, signal) => this.enqueue({ kind: 'exit', slot: s, child, code, signal }));
     child.on('message', (m) => {
       if (isSpoolerReport(m)) this.enqueue({ kind: 'report', slot: s, report: m });
       else if (isSpooledMessage(m)) this.enqueue({ kind: 'spooled', dir: m.dir });
     });
-    child.on('error', (err) => this.logger.log(`cannot spawn the spooler of ${s.dir}: ${err.message}`));
+    child.on('error', (err) => {
+      this.logger.log(`cannot spawn the spooler of ${s.dir}: ${err.message}`);
+      // a process that never started emits no 'exit': its slot goes the way of a death
+      if (child.pid === undefined) this.enqueue({ kind: 'exit', slot: s, child, code: null, signal: null });
+    });
     s.child = child;
     s.pid = child.pid ?? 0;
     s.spawnedAt = now;
