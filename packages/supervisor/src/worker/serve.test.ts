@@ -227,6 +227,16 @@ test('uwsgi: a packet slower than socket-timeout is closed; the connection count
   }
 });
 
+test('uwsgi: a packet dripped a byte at a time still has to arrive within socket-timeout', async () => {
+  const s = await serve(hello, { headMs: 400 }, 'uwsgi');
+  try {
+    const r = await exchange(s.port, Buffer.from([0, 0xff, 0xff, 0]), 5000, { every: 50, piece: 'x' });
+    assert.ok(r.closedAfter !== undefined && r.closedAfter < 2500, `closed after ${r.closedAfter} ms`);
+  } finally {
+    s.close();
+  }
+});
+
 test('uwsgi: keys, method and URI outside their grammar get 400, so no header rides in through a var', async () => {
   const seen: string[] = [];
   const s = await serve(

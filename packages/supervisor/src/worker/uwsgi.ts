@@ -173,7 +173,8 @@ export function acceptUwsgi(
   // Without it an ECONNRESET before the packet is complete is an uncaught 'error' event: the worker dies.
   const onSocketError = (): void => void socket.destroy();
   socket.on('error', onSocketError);
-  if (headMs > 0) socket.setTimeout(headMs, () => socket.destroy());
+  // A deadline, not an idle timer: a packet dripped a byte at a time must not hold the connection.
+  const deadline = headMs > 0 ? setTimeout(() => socket.destroy(), headMs) : undefined;
   const chunks: Buffer[] = [];
   let have = 0;
   // Bytes needed before parsing is worth trying: the 4-byte header, then the whole vars block.
@@ -181,8 +182,10 @@ export function acceptUwsgi(
   const stop = (): void => {
     socket.off('data', onData);
     socket.off('error', onSocketError);
-    socket.setTimeout(0);
+    socket.off('close', stop);
+    clearTimeout(deadline);
   };
+  socket.once('close', stop);
   const onData = (d: Buffer): void => {
     chunks.push(d);
     have += d.length;
