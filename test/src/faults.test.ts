@@ -71,7 +71,7 @@ describe('faults', () => {
   });
 
   test('app errors outside the returned promise fail their own request; a neighbour in flight is served', async () => {
-    const { sup, port } = await startApp({ app: 'app-errors.mjs', processes: 1 });
+    const { sup, port } = await startApp({ app: 'app-errors.mjs', processes: 1, ini: 'min-worker-lifetime = 1\n' });
     const neighbour = request(port, '/sleep?ms=1500');
     await sleep(100);
     assert.equal((await request(port, '/timer-throw')).status, 500);

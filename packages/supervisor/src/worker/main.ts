@@ -65,8 +65,8 @@ let rateAt = Date.now();
 let successorAsked = false;
 let lastReportedAt = 0;
 let ready = false;
-/** an app error asked for retirement before the master knew this worker as ready: asked once it is */
-let retireWhenReady: string | undefined;
+/** why an app error wants this worker retired, until the master is asked (once ready and old enough) */
+let retirement: string | undefined;
 /** the request each piece of app code runs for, so an uncaught error fails that one alone */
 const context = new AsyncLocalStorage<ServerResponse>();
 
@@ -81,8 +81,8 @@ const appErrors = new AppErrors({
   },
   count: () => acct.exception(),
   retire: (detail) => {
-    if (ready) askRetirement(detail);
-    else retireWhenReady = detail;
+    retirement = detail;
+    askRetirement();
   },
   exit: () => finish(EXIT.EXCEPTION, 'exception'),
 });
@@ -115,14 +115,23 @@ async function start(): Promise<void> {
   await server.listen(boot!.sockets, 511);
   send({ t: 'ready', startupMs: Math.round(performance.now() - t0) });
   ready = true;
-  if (retireWhenReady !== undefined) askRetirement(retireWhenReady);
+  askRetirement();
   setInterval(report, boot!.reportIntervalMs).unref();
 }
 
-/** on-app-error = retire: a successor first, then the master retires this worker (it drains). */
-function askRetirement(detail: string): void {
-  if (draining) return;
-  send({ t: 'successor', reason: 'exception', detail });
+/**
+ * on-app-error = retire: a successor first, then the master retires this worker (it drains).
+ * Not before min-worker-lifetime, as max-requests: an app that fails on every request would
+ * otherwise keep its slot restarting back to back.
+ */
+function askRetirement(): void {
+  if (retirement === undefined || !ready || draining) return;
+  const wait = startedAt + boot!.minWorkerLifetime * 1000 - Date.now();
+  if (wait > 0) {
+    setTimeout(askRetirement, wait);
+    return;
+  }
+  send({ t: 'successor', reason: 'exception', detail: retirement });
 }
 
 function onFinished(req: IncomingMessage, res: ServerResponse): void {
