@@ -185,8 +185,11 @@ export type MasterMessage =
   /** rebalancing: end this many keep-alive connections after their next response */
   | { t: 'shed'; count: number }
   | { t: 'status' }
-  /** a connection accepted in cheap mode, passed as the message's handle */
-  | { t: 'conn' };
+  /**
+   * a connection accepted by the master (cheap mode, the `http` router), passed as the
+   * message's handle; `proto` is the protocol of the listener that accepted it (absent: http)
+   */
+  | { t: 'conn'; proto?: InheritedSocket['proto'] };
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

@@ -93,7 +93,7 @@ process.on('SIGTERM', () => endNow());
 process.on('SIGINT', () => endNow());
 process.on('SIGHUP', () => void drain('reload'));
 process.on('message', (m: MasterMessage, handle: unknown) => {
-  if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket);
+  if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket, m.proto);
   else if (m.t === 'drain') void drain(m.reason);
   else if (m.t === 'shed') server?.shed(m.count);
   else if (m.t === 'status') send({ t: 'status', text: statusReport() });

@@ -237,6 +237,22 @@ test('uwsgi: a packet dripped a byte at a time still has to arrive within socket
   }
 });
 
+test('an adopted connection (cheap mode, the router) is read with the protocol of its listener', async () => {
+  const s = await serve(hello);
+  const up = net.createServer((c) => {
+    c.pause();
+    s.ws.adopt(c, 'uwsgi');
+  });
+  await new Promise<void>((resolve) => up.listen(0, '127.0.0.1', resolve));
+  try {
+    const r = await exchange((up.address() as net.AddressInfo).port, encodeUwsgiPacket({ REQUEST_METHOD: 'GET', REQUEST_URI: '/' }), 2000);
+    assert.match(r.data, /^HTTP\/1\.1 200 [^]*hello\n$/);
+  } finally {
+    up.close();
+    s.close();
+  }
+});
+
 test('uwsgi: keys, method and URI outside their grammar get 400, so no header rides in through a var', async () => {
   const seen: string[] = [];
   const s = await serve(

@@ -150,9 +150,9 @@ export class WorkerServer {
     this.log(`tsgi worker (pid: ${process.pid}): bad uwsgi request on ${socketName}: ${err.message}`);
   }
 
-  /** Serves a connection accepted elsewhere (cheap mode's waker), paused and unread. */
-  adopt(socket: net.Socket): void {
-    this.accept(socket, 'http', 'adopted');
+  /** Serves a connection accepted elsewhere (cheap mode's waker, the router), paused and unread. */
+  adopt(socket: net.Socket, proto: 'http' | 'uwsgi' = 'http'): void {
+    this.accept(socket, proto, 'adopted');
     socket.resume();
   }
 
