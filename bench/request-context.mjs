@@ -18,13 +18,16 @@ if (process.argv[2] === 'serve') {
   const { Accounting } = await import('../packages/supervisor/dist/worker/accounting.js');
   const withContext = process.argv[3] === 'context';
   const opts = withContext ? { context: new AsyncLocalStorage() } : {};
-  // BENCH_SYNC=1: the app answers at once; else it awaits once, as most do (the context's promise hooks run then)
-  const app = process.env.BENCH_SYNC
-    ? (_req, res) => void res.end('hello world\n')
-    : async (_req, res) => {
-        await null;
-        res.end('hello world\n');
-      };
+  // BENCH_AWAITS=n: the app awaits n times before answering (default 1, as most apps do at
+  // least once: the context's promise hooks run then); 0 answers at once
+  const awaits = Number(process.env.BENCH_AWAITS ?? 1);
+  const app =
+    awaits === 0
+      ? (_req, res) => void res.end('hello world\n')
+      : async (_req, res) => {
+          for (let i = 0; i < awaits; i++) await null;
+          res.end('hello world\n');
+        };
   const ws = new WorkerServer(app, new Accounting(1), () => undefined, () => undefined, opts);
   const listener = net.createServer((s) => ws.accept(s, 'http', 'bench'));
   listener.listen(0, '127.0.0.1', () => process.send({ port: listener.address().port }));
@@ -70,7 +73,7 @@ if (process.argv[2] === 'serve') {
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`worker CPU per hello-world request, ${ROUNDS} interleaved rounds of ${REQUESTS} keep-alive requests; node ${process.version}`);
+  console.log(`worker CPU per hello-world request (${process.env.BENCH_AWAITS ?? 1} awaits), ${ROUNDS} interleaved rounds of ${REQUESTS} keep-alive requests; node ${process.version}`);
   for (const [mode, xs] of Object.entries(results)) {
     console.log(`  ${mode.padEnd(8)} median ${median(xs).toFixed(1)} µs  (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)})`);
   }
