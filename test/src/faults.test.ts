@@ -96,7 +96,7 @@ describe('faults', () => {
   });
 
   test('on-app-error = keep: the worker logs, counts and stays', { todo: 'until the master passes WorkerBoot.limits (workerLimits(c))' }, async () => {
-    const { sup, port } = await startApp({ app: 'app-errors.mjs', processes: 1, ini: 'on-app-error = keep\n' });
+    const { sup, port } = await startApp({ app: 'app-errors.mjs', processes: 1, ini: 'on-app-error = keep\nmin-worker-lifetime = 0\n' });
     const pid = sup.workerPids().get(1);
     assert.equal((await request(port, '/timer-throw')).status, 500);
     await sup.waitFor(/uncaught exception in GET \/timer-throw/);

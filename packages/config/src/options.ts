@@ -88,7 +88,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'protocol', type: 'enum', values: ['uwsgi', 'http'], default: 'uwsgi', status: A, group: 'sockets', doc: 'protocol spoken on `socket` sockets' },
   { name: 'listen', short: 'l', type: 'int', default: 100, min: 1, status: A, group: 'sockets', doc: 'listen backlog of every socket (capped by net.core.somaxconn)' },
   { name: 'chmod-socket', type: 'mode', status: A, group: 'sockets', doc: 'file mode of unix sockets, octal; a bare `chmod-socket` means 666' },
-  { name: 'socket-timeout', short: 'z', type: 'number', default: 4, min: 0.1, unit: 'seconds', status: A, group: 'sockets', doc: 'a request head (HTTP headers, uwsgi vars packet) must arrive within this, or the connection gets 408 (HTTP) or is closed (uwsgi)' },
+  { name: 'socket-timeout', short: 'z', type: 'number', default: 4, min: 0.1, unit: 'seconds', status: A, group: 'sockets', doc: 'a request head (HTTP headers, uwsgi vars packet) must arrive within this (408, or a close for uwsgi), and a body being read must not stall longer (408)' },
   { name: 'body-read-timeout', type: 'number', default: 300, unit: 'seconds', status: A, group: 'sockets', doc: 'the whole request, body included, must arrive within this; else 408 and the connection is closed (tsgi; 0: off)' },
   { name: 'http-keepalive', type: 'number', default: 5, unit: 'seconds', status: A, group: 'sockets', doc: 'an idle keep-alive connection is closed after this (0: no keep-alive, every response closes its connection)' },
   { name: 'max-conn', type: 'int', default: 4096, unit: 'connections', status: A, group: 'sockets', doc: 'open client connections per worker; one more is answered 503 and closed (tsgi; 0: no cap)' },

@@ -106,6 +106,38 @@ test('a body that does not arrive within body-read-timeout gets 408', async () =
   }
 });
 
+const readBody: Handler = (req, res) => {
+  let n = 0;
+  req.on('data', (d: Buffer) => (n += d.length));
+  req.on('end', () => res.end(`got ${n}\n`));
+};
+
+test('a body that stops arriving for socket-timeout while the app reads it gets 408; one that keeps coming is served', async () => {
+  const s = await serve(readBody, { headMs: 400, bodyMs: 0 });
+  try {
+    const stalled = await exchange(s.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc', 5000);
+    assert.ok(stalled.closedAfter !== undefined && stalled.closedAfter < 2000, `closed after ${stalled.closedAfter} ms`);
+    assert.match(stalled.data, /^HTTP\/1\.1 408 /);
+    assert.match(s.lines.join('\n'), /timeout reading the body of POST \/ \(no byte for 0\.4 s\): 408/);
+    const dripped = await exchange(s.port, 'POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 12\r\n\r\n', 5000, { every: 150, piece: 'a' });
+    assert.match(dripped.data, /^HTTP\/1\.1 200 [^]*got 12\n$/);
+  } finally {
+    s.close();
+  }
+});
+
+test('uwsgi: a body that stops arriving for socket-timeout gets 408', async () => {
+  const s = await serve(readBody, { headMs: 400, bodyMs: 0 }, 'uwsgi');
+  try {
+    const packet = encodeUwsgiPacket({ REQUEST_METHOD: 'POST', REQUEST_URI: '/', CONTENT_LENGTH: '10' });
+    const stalled = await exchange(s.port, Buffer.concat([packet, Buffer.from('abc')]), 5000);
+    assert.ok(stalled.closedAfter !== undefined && stalled.closedAfter < 2000, `closed after ${stalled.closedAfter} ms`);
+    assert.match(stalled.data, /^HTTP\/1\.1 408 /);
+  } finally {
+    s.close();
+  }
+});
+
 test('http-keepalive = 0 closes every connection after its response', async () => {
   const s = await serve(hello, { keepAliveMs: 0 });
   try {

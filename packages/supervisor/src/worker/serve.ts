@@ -63,6 +63,8 @@ export class WorkerServer {
   private refusedLoggedAt = 0;
   /** requests this worker ended itself at the harakiri deadline */
   harakiris = 0;
+  /** bytes read on a request's connection when last seen to change, while its body is incomplete */
+  private readonly bodyProgress = new WeakMap<ServerResponse, { bytes: number; since: number }>();
 
   constructor(
     private readonly handler: NodeHandler,
@@ -87,7 +89,8 @@ export class WorkerServer {
       (req, res) => this.onRequest(req, res),
     );
     this.http.emit('listening');
-    if (limits.harakiriMs > 0) setInterval(() => this.expire(), Math.max(50, Math.min(1000, limits.harakiriMs / 4))).unref();
+    const tick = Math.min(1000, limits.headMs / 4, limits.harakiriMs > 0 ? limits.harakiriMs / 4 : Infinity);
+    setInterval(() => this.watch(), Math.max(50, tick)).unref();
     const counts = acct;
     const finished = onFinished;
     this.onResponseClose = function (this: ServerResponse): void {
@@ -193,6 +196,12 @@ export class WorkerServer {
     }
   }
 
+  /** Ends the requests that outlived a limit; runs on a timer, so only while the loop turns. */
+  private watch(): void {
+    if (this.limits.harakiriMs > 0) this.expire();
+    this.checkBodies();
+  }
+
   /**
    * harakiri for a request whose worker is not stuck: the loop turns (this
    * runs), so only that request is old — a slow body, a slow upstream, a
@@ -208,16 +217,33 @@ export class WorkerServer {
       this.log(
         `tsgi worker (pid: ${process.pid}): HARAKIRI ON REQUEST ${req.method} ${req.url} (older than ${limit / 1000} s): ${res.headersSent ? 'connection cut' : '504'}, the worker goes on`,
       );
-      // the app may still write to it; a write after our end must not become an uncaught error
-      res.on('error', noop);
-      if (!res.headersSent && !res.destroyed) {
-        for (const name of res.getHeaderNames()) res.removeHeader(name);
-        res.shouldKeepAlive = false;
-        res.writeHead(504, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '16' });
-        res.end('Gateway Timeout\n');
-      } else {
-        res.destroy();
+      endEarly(res, 504, 'Gateway Timeout\n');
+    }
+  }
+
+  /**
+   * socket-timeout while a body is read, as uWSGI's: the app has taken every
+   * byte that came (nothing buffered, so the client is not held back by us)
+   * and no new one arrived for that long. A total deadline for the body is
+   * Node's requestTimeout (body-read-timeout).
+   */
+  private checkBodies(): void {
+    const now = Date.now();
+    const limit = this.limits.headMs;
+    for (const res of this.acct.inflight) {
+      const req = res.req;
+      if (req.complete || res.writableEnded || res.destroyed) continue;
+      const read = (req.socket as { bytesRead?: number }).bytesRead ?? 0;
+      const seen = this.bodyProgress.get(res);
+      if (!seen || seen.bytes !== read || req.readableLength > 0) {
+        this.bodyProgress.set(res, { bytes: read, since: now });
+        continue;
       }
+      if (now - seen.since < limit) continue;
+      this.log(
+        `tsgi worker (pid: ${process.pid}): timeout reading the body of ${req.method} ${req.url} (no byte for ${limit / 1000} s): ${res.headersSent ? 'connection cut' : '408'}`,
+      );
+      endEarly(res, 408, 'Request Timeout\n');
     }
   }
 
@@ -247,6 +273,23 @@ export class WorkerServer {
     this.acct.exception();
     this.onException(err, req);
     answerError(res);
+  }
+}
+
+/**
+ * Ends a request the worker gives up on: `status` when nothing was sent yet (and the
+ * connection closes after it: its request may be unread), else its connection is cut.
+ */
+function endEarly(res: ServerResponse, status: number, text: string): void {
+  // the app may still write to it; a write after our end must not become an uncaught error
+  res.on('error', noop);
+  if (!res.headersSent && !res.destroyed) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.shouldKeepAlive = false;
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+    res.end(text);
+  } else {
+    res.destroy();
   }
 }
 

@@ -139,6 +139,11 @@ export class UwsgiConnection extends Duplex {
     cb(err);
   }
 
+  /** bytes received on the connection, packet included (the worker's body-read timeout watches it) */
+  get bytesRead(): number {
+    return this.socket.bytesRead;
+  }
+
   setTimeout(ms: number, cb?: () => void): this {
     this.socket.setTimeout(ms, cb);
     return this;
