@@ -107,6 +107,31 @@ describe('faults', () => {
     await sup.kill();
   });
 
+  const UNTIL_LIMITS = { todo: 'until the master passes WorkerBoot.limits (workerLimits(c)) and SIGKILLs for harakiri only a silent worker' };
+
+  test('harakiri with a free loop: the old request gets 504 from its worker, which lives, and its neighbour is served', UNTIL_LIMITS, async () => {
+    const { sup, port } = await startApp({ app: 'app-errors.mjs', processes: 1, ini: 'harakiri = 2\n' });
+    const pid = sup.workerPids().get(1);
+    const hung = request(port, '/sleep?ms=60000', { ms: 8000 });
+    await sleep(1000);
+    const neighbour = await request(port, '/sleep?ms=500');
+    assert.equal(neighbour.status, 200);
+    assert.equal((await hung).status, 504);
+    assert.equal((await request(port, '/')).status, 200);
+    assert.equal(sup.workerPids().get(1), pid);
+    assert.match(sup.log, /HARAKIRI ON REQUEST GET \/sleep\?ms=60000/);
+    assert.equal(countMatches(sup.log, /DAMN/g), 0, sup.log);
+    await sup.kill();
+  });
+
+  test('socket-timeout = 1: a head that never ends gets 408 after about a second', UNTIL_LIMITS, async () => {
+    const { sup, port } = await startApp({ processes: 1, ini: 'socket-timeout = 1\n' });
+    const slow = await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ', 6000);
+    assert.ok(slow.closedAfter !== undefined && slow.closedAfter < 2500, `closed after ${slow.closedAfter} ms`);
+    assert.match(slow.data, /^HTTP\/1\.1 408 /);
+    await sup.kill();
+  });
+
   test('fetch apps: a client that leaves cancels the response stream and aborts Request.signal', async () => {
     const { sup, port } = await startApp({ app: 'endless-stream.mjs', processes: 1 });
     for (const pathname of ['/download', '/download', '/sse']) {
