@@ -42,8 +42,10 @@ export class AppErrors {
     const res = h.current();
     const req = res?.req as IncomingMessage | undefined;
     const where = req ? `in ${req.method} ${req.url}` : 'outside any request';
-    h.log(`tsgi worker ${h.id} (pid: ${process.pid}): ${kind} ${where}: ${describe(err)}`);
-    if (res) answerError(res);
+    // A throw from here would end the process after all (Node exits on an error in its
+    // uncaughtException handler): a full log pipe or a half-torn response is not worth that.
+    attempt(() => h.log(`tsgi worker ${h.id} (pid: ${process.pid}): ${kind} ${where}: ${describe(err)}`));
+    if (res) attempt(() => answerError(res));
     if (h.policy === 'exit') {
       h.log(`tsgi worker ${h.id} (pid: ${process.pid}): on-app-error = exit: exiting`);
       h.exit();
@@ -52,6 +54,14 @@ export class AppErrors {
       h.log(`tsgi worker ${h.id} (pid: ${process.pid}): on-app-error = retire: asking for a successor, then draining`);
       h.retire(`${kind} ${where}`);
     }
+  }
+}
+
+function attempt(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // see handle()
   }
 }
 
