@@ -57,7 +57,7 @@ test('command-line mistakes are reported with the nearest known name', () => {
     [['--stats-mini'], ['command line: unknown option "--stats-mini" (did you mean "--stats-minified"?)']],
     [['--shwo-config'], ['command line: unknown option "--shwo-config" (did you mean "--show-config"?)']],
     [['--frobnicate'], ['command line: unknown option "--frobnicate"']],
-    [['-z'], ['command line: unknown option "-z" (see supervise --help)']],
+    [['-j'], ['command line: unknown option "-j" (see supervise --help)']],
     [['--wsgi-file', 'app.py'], ['command line: "wsgi-file" is a Python option of uWSGI; tsgi runs Node apps: use app = ./server.js']],
     [['app.py'], ['command line: unexpected argument "app.py" (config files end in .ini; options start with --)']],
     [['--ini'], ['command line: --ini needs a config file']],

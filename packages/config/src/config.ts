@@ -30,6 +30,14 @@ export interface TsgiConfig {
   listen: number;
   /** File mode of unix sockets (0o660), or undefined for the default. */
   chmodSocket: number | undefined;
+  /** Seconds, may be fractional: limit for a request head to arrive. */
+  socketTimeout: number;
+  /** Seconds; 0 = off: limit for the whole request, body included. */
+  bodyReadTimeout: number;
+  /** Seconds; 0 = no keep-alive. */
+  httpKeepalive: number;
+  /** Connections per worker; 0 = no cap. */
+  maxConn: number;
 
   // Master and workers
   processes: number;
@@ -89,6 +97,8 @@ export interface TsgiConfig {
   /** hot workers hand keep-alive connections over to cold ones */
   rebalance: boolean;
   memoryReport: boolean;
+  /** What an uncaught app error does to its worker. */
+  onAppError: 'retire' | 'keep' | 'exit';
 
   // Adaptive workers
   cheaper: number;

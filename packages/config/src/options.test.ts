@@ -9,6 +9,7 @@ import { parseValue } from './values.js';
 const CONFIG_FIELDS = {
   app: true, callable: true, chdir: true, env: true, argv: true, needApp: true, lazyApps: true, lazy: true,
   httpSocket: true, socket: true, http: true, protocol: true, listen: true, chmodSocket: true,
+  socketTimeout: true, bodyReadTimeout: true, httpKeepalive: true, maxConn: true, onAppError: true,
   processes: true, master: true, threads: true, autoProcname: true, procnamePrefix: true,
   procnamePrefixSpaced: true, procnameMaster: true, pidfile: true, vacuum: true, prio: true, workerPrio: true, uid: true, gid: true,
   daemonize: true, logto: true, disableLogging: true, dieOnTerm: true, touchReload: true, masterFifo: true,

@@ -56,7 +56,7 @@ export interface OptionSpec {
   /** Inclusive bounds for numeric options, checked after parsing. */
   readonly min?: number;
   readonly max?: number;
-  readonly unit?: 'seconds' | 'milliseconds' | 'bytes' | 'MiB' | 'percent' | 'requests' | 'workers';
+  readonly unit?: 'seconds' | 'milliseconds' | 'bytes' | 'MiB' | 'percent' | 'requests' | 'workers' | 'connections';
   /** Every occurrence is kept, in order (uWSGI's list options). */
   readonly repeatable?: boolean;
   readonly status: OptionStatus;
@@ -88,6 +88,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'protocol', type: 'enum', values: ['uwsgi', 'http'], default: 'uwsgi', status: A, group: 'sockets', doc: 'protocol spoken on `socket` sockets' },
   { name: 'listen', short: 'l', type: 'int', default: 100, min: 1, status: A, group: 'sockets', doc: 'listen backlog of every socket (capped by net.core.somaxconn)' },
   { name: 'chmod-socket', type: 'mode', status: A, group: 'sockets', doc: 'file mode of unix sockets, octal; a bare `chmod-socket` means 666' },
+  { name: 'socket-timeout', short: 'z', type: 'number', default: 4, min: 0.1, unit: 'seconds', status: A, group: 'sockets', doc: 'a request head (HTTP headers, uwsgi vars packet) must arrive within this (408, or a close for uwsgi), and a body being read must not stall longer (408)' },
+  { name: 'body-read-timeout', type: 'number', default: 300, unit: 'seconds', status: A, group: 'sockets', doc: 'the whole request, body included, must arrive within this; else 408 and the connection is closed (tsgi; 0: off)' },
+  { name: 'http-keepalive', type: 'number', default: 5, unit: 'seconds', status: A, group: 'sockets', doc: 'an idle keep-alive connection is closed after this (0: no keep-alive, every response closes its connection)' },
+  { name: 'max-conn', type: 'int', default: 4096, unit: 'connections', status: A, group: 'sockets', doc: 'open client connections per worker; one more is answered 503 and closed (tsgi; 0: no cap)' },
 
   // Master and workers
   { name: 'processes', aliases: ['workers'], short: 'p', type: 'int', dynamicDefault: 'cpus', min: 1, unit: 'workers', status: A, group: 'processes', doc: 'number of workers (the maximum in cheaper mode)' },
@@ -138,6 +142,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'forkbomb-delay', type: 'number', default: 2, unit: 'seconds', status: A, group: 'health', doc: 'first delay before respawning a worker that keeps dying at start (0: no backoff)' },
   { name: 'respawn-backoff-max', type: 'number', default: 30, unit: 'seconds', status: A, group: 'health', doc: 'longest delay of the crash-loop backoff; respawns keep probing at this pace' },
   { name: 'rebalance', type: 'bool', default: true, status: A, group: 'health', doc: 'a busy worker beside an idle one closes some keep-alive connections after a response, so the clients reconnect to the idle one (tsgi)' },
+  { name: 'on-app-error', type: 'enum', values: ['retire', 'keep', 'exit'], default: 'retire', status: A, group: 'health', doc: 'after an uncaught exception or unhandled rejection in app code: retire the worker gracefully once a successor is ready, keep it, or exit at once (tsgi)' },
   { name: 'memory-report', type: 'bool', default: false, status: A, group: 'health', doc: 'sample rss and vsz of every worker (shown in stats)' },
 
   // Adaptive workers

@@ -14,6 +14,8 @@ export const EXIT = {
   FAILED_APP: 22,
   /** asked to end at once (SIGTERM/SIGINT: brutal reload, shutdown) */
   END: 30,
+  /** an uncaught app error with `on-app-error = exit` (uWSGI's reload-on-exception code) */
+  EXCEPTION: 5,
 } as const;
 
 /** One listening socket handed to a worker as an inherited file descriptor. */
@@ -50,6 +52,54 @@ export interface RequestLogRules {
   xForwardedFor: boolean;
 }
 
+/**
+ * How a worker bounds what clients and the app can hold: times in ms, 0 = off.
+ * Built by workerLimits(); a boot without it gets DEFAULT_LIMITS.
+ */
+export interface WorkerLimits {
+  /** `socket-timeout`: a request head (HTTP headers, uwsgi packet) must arrive within this */
+  headMs: number;
+  /** `body-read-timeout`: the whole request, body included, must arrive within this */
+  bodyMs: number;
+  /** `http-keepalive`: an idle keep-alive connection is closed after this; 0 = no keep-alive */
+  keepAliveMs: number;
+  /** `max-conn`: open client connections per worker; 0 = no cap */
+  maxConnections: number;
+  /** `harakiri`: a request older than this is ended by the worker itself (504 if nothing was sent) */
+  harakiriMs: number;
+  /** `on-app-error`: what an uncaught exception or unhandled rejection does to the worker */
+  onAppError: 'retire' | 'keep' | 'exit';
+}
+
+/** The limits of a worker whose boot carries none (the options' defaults, harakiri off). */
+export const DEFAULT_LIMITS: WorkerLimits = {
+  headMs: 4000,
+  bodyMs: 300_000,
+  keepAliveMs: 5000,
+  maxConnections: 4096,
+  harakiriMs: 0,
+  onAppError: 'retire',
+};
+
+/** A worker's limits from the options (for WorkerBoot.limits). */
+export function workerLimits(c: {
+  socketTimeout: number;
+  bodyReadTimeout: number;
+  httpKeepalive: number;
+  maxConn: number;
+  harakiri: number;
+  onAppError: WorkerLimits['onAppError'];
+}): WorkerLimits {
+  return {
+    headMs: Math.round(c.socketTimeout * 1000),
+    bodyMs: Math.round(c.bodyReadTimeout * 1000),
+    keepAliveMs: Math.round(c.httpKeepalive * 1000),
+    maxConnections: c.maxConn,
+    harakiriMs: c.harakiri * 1000,
+    onAppError: c.onAppError,
+  };
+}
+
 /** Everything a worker needs, passed in the TSGI_WORKER environment variable. */
 export interface WorkerBoot {
   id: number;
@@ -77,6 +127,8 @@ export interface WorkerBoot {
   priority?: number;
   /** the slot's cumulative request count at spawn, for the log's `req: a/b` */
   slotRequests: number;
+  /** timeouts and caps (workerLimits()); absent: DEFAULT_LIMITS */
+  limits?: WorkerLimits;
 }
 
 /** Cumulative counters of one worker process since it was spawned. */
@@ -100,6 +152,8 @@ export interface WorkerCounters {
   draining: boolean;
   /** open client connections (keep-alive ones included) */
   connections?: number;
+  /** requests the worker ended itself at the harakiri deadline (its loop was free); absent: 0 */
+  harakiris?: number;
 }
 
 /** Why a worker left, in logs and stats (`recycle_reason`). */
@@ -117,6 +171,8 @@ export const RECYCLE_REASONS = [
   'scale-down',
   'shutdown',
   'cheap',
+  // an uncaught exception or unhandled rejection in app code (on-app-error = retire)
+  'exception',
 ] as const;
 
 export type RecycleReason = (typeof RECYCLE_REASONS)[number];
@@ -136,8 +192,11 @@ export type MasterMessage =
   /** rebalancing: end this many keep-alive connections after their next response */
   | { t: 'shed'; count: number }
   | { t: 'status' }
-  /** a connection accepted in cheap mode, passed as the message's handle */
-  | { t: 'conn' };
+  /**
+   * a connection accepted by the master (cheap mode, the `http` router), passed as the
+   * message's handle; `proto` is the protocol of the listener that accepted it (absent: http)
+   */
+  | { t: 'conn'; proto?: InheritedSocket['proto'] };
 
 /** Longest text a worker may send in one message (a status report, a spool directory). */
 const MAX_TEXT = 65536;
@@ -172,6 +231,7 @@ function isCounters(x: unknown): x is WorkerCounters {
     typeof c['accepting'] === 'boolean' &&
     typeof c['draining'] === 'boolean' &&
     (c['connections'] === undefined || isCount(c['connections'])) &&
+    (c['harakiris'] === undefined || isCount(c['harakiris'])) &&
     Array.isArray(c['cores']) &&
     c['cores'].length <= MAX_CORES &&
     c['cores'].every(isCore)

@@ -16,7 +16,7 @@ export const CHEAP_WAIT_MS = 30000;
  */
 export class CheapMode {
   private waker: Waker | undefined;
-  private pending: { socket: net.Socket; at: number }[] = [];
+  private pending: { socket: net.Socket; proto: BoundSocket['proto']; at: number }[] = [];
 
   constructor(
     private readonly onRing: () => void,
@@ -29,9 +29,10 @@ export class CheapMode {
   tend(sockets: BoundSocket[], liveWorkers: number): void {
     // with only an http router there is nothing to watch: the router itself rings
     if (this.runningWaker() || liveWorkers > 0 || sockets.length === 0) return;
-    this.waker = this.start(sockets, (socket) => {
+    this.waker = this.start(sockets, (socket, proto) => {
       if (this.pending.length >= this.maxWaiting) return void socket.destroy();
-      this.pending.push({ socket, at: Date.now() });
+      // the worker must know: a uwsgi request parsed as HTTP would get a 400
+      this.pending.push({ socket, proto, at: Date.now() });
       this.onRing();
     });
   }
@@ -53,8 +54,8 @@ export class CheapMode {
   /** No longer cheap, a worker is ready: it gets what the waker accepted, and the waker goes. */
   handOver(w: WorkerRecord, now: number): void {
     this.runningWaker()?.stop(now);
-    for (const { socket } of this.pending.splice(0)) {
-      if (w.child.connected) w.child.send({ t: 'conn' } satisfies MasterMessage, socket, { keepOpen: false });
+    for (const { socket, proto } of this.pending.splice(0)) {
+      if (w.child.connected) w.child.send({ t: 'conn', proto } satisfies MasterMessage, socket, { keepOpen: false });
       else socket.destroy();
     }
   }

@@ -14,11 +14,11 @@ if (process.ppid !== master || !process.connected) process.exit(0);
 
 let pending = 0;
 let stopping = false;
-const servers = fds.map((fd) =>
+const servers = fds.map((fd, index) =>
   net
     .createServer({ pauseOnConnect: true }, (socket) => {
       pending++;
-      process.send!({ t: 'conn' } satisfies WakerMessage, socket, { keepOpen: false }, () => {
+      process.send!({ t: 'conn', index } satisfies WakerMessage, socket, { keepOpen: false }, () => {
         pending--;
         maybeExit();
       });

@@ -8,8 +8,8 @@ const WAKER_MAIN = fileURLToPath(new URL('./waker-main.js', import.meta.url));
 /** How long a waker told to stop may take to hand over what it holds before it is SIGKILLed. */
 export const WAKER_MERCY_MS = 3000;
 
-/** The waker to the master: a connection, its socket passed as the IPC handle. */
-export type WakerMessage = { t: 'conn' };
+/** The waker to the master: a connection, its socket passed as the IPC handle; `index` is the listener's, in the order given. */
+export type WakerMessage = { t: 'conn'; index: number };
 /** The master to the waker: stop accepting, hand over what is in transit, exit. */
 export type WakerCommand = { t: 'stop' };
 
@@ -31,7 +31,7 @@ export interface Waker {
 }
 
 /** Starts the waker process (waker-main.ts) on `sockets`; each connection it hands over goes to `onConnection`. */
-export function startWaker(sockets: BoundSocket[], onConnection: (socket: net.Socket) => void): Waker {
+export function startWaker(sockets: BoundSocket[], onConnection: (socket: net.Socket, proto: BoundSocket['proto']) => void): Waker {
   const child = spawn(process.execPath, [WAKER_MAIN], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.fd)],
     env: { ...process.env, TSGI_WAKER_FDS: JSON.stringify(sockets.map((_, i) => 4 + i)), TSGI_MASTER_PID: String(process.pid) },
@@ -44,7 +44,7 @@ export function startWaker(sockets: BoundSocket[], onConnection: (socket: net.So
     // kernel for the worker that will get this socket, so reading stops in this same tick.
     (socket as unknown as { _handle?: { readStop?: () => void } })._handle?.readStop?.();
     socket.pause();
-    onConnection(socket);
+    onConnection(socket, sockets[m.index]?.proto ?? 'http');
   });
   const waker: Waker = {
     child,

@@ -35,9 +35,9 @@ function worker(extra: Partial<WorkerRecord> = {}, counters: Partial<WorkerCount
   };
 }
 
-test('harakiri: a request older than the limit, or a ready worker silent that long', () => {
-  assert.equal(harakiriDue(worker({}, { oldestStart: 8_000 }), 2, 10_001), true);
-  assert.equal(harakiriDue(worker({}, { oldestStart: 8_000 }), 2, 9_999), false);
+test('harakiri: a ready worker silent longer than the limit; a request only past twice the limit (the worker ends it at the limit)', () => {
+  assert.equal(harakiriDue(worker({}, { oldestStart: 8_000 }), 2, 10_001), false, 'old request, loop turning: the worker answers 504 itself');
+  assert.equal(harakiriDue(worker({}, { oldestStart: 6_000 }), 2, 10_001), true, 'still in flight at twice the limit');
   assert.equal(harakiriDue(worker({ lastReportAt: 7_000 }), 2, 10_000), true, 'a blocked loop reports nothing');
   assert.equal(harakiriDue(worker({ state: { kind: 'killed', reason: 'harakiri', since: 0 } }, { oldestStart: 1 }), 2, 10_000), false, 'once');
   assert.equal(harakiriDue(worker({}, { oldestStart: 1 }), 0, 10_000), false, 'off');
@@ -45,7 +45,7 @@ test('harakiri: a request older than the limit, or a ready worker silent that lo
   // a quiet worker reports once a second: silence counts only past two heartbeats
   assert.equal(harakiriDue(worker({ lastReportAt: 8_500 }), 1, 10_000), false, 'harakiri = 1, quiet for 1.5 s');
   assert.equal(harakiriDue(worker({ lastReportAt: 7_900 }), 1, 10_000), true, 'harakiri = 1, silent for 2.1 s');
-  assert.equal(harakiriDue(worker({}, { oldestStart: 8_900 }), 1, 10_000), true, 'a request past 1 s still counts at once');
+  assert.equal(harakiriDue(worker({}, { oldestStart: 7_900 }), 1, 10_000), true, 'a request past 2 s with harakiri = 1');
 });
 
 test('harakiri report names what each busy core was doing', () => {

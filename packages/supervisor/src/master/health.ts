@@ -6,9 +6,11 @@ import { replaceReason, type WorkerRecord } from './worker-table.js';
 const MB = 1024 * 1024;
 
 /**
- * `harakiri`: a request in flight for longer than the limit, or a ready
- * worker silent that long (a blocked event loop cannot report, and every
- * request on it is stuck).
+ * `harakiri`, the master's side: a ready worker silent longer than the limit
+ * (a blocked event loop cannot report, and every request on it is stuck) is
+ * killed. A request that is merely old, on a loop that turns, is the worker's
+ * to end (504) at the limit, alone; only one still in flight at twice the
+ * limit (the worker could not end it) costs its worker.
  */
 export function harakiriDue(w: WorkerRecord, harakiriSeconds: number, now: number): boolean {
   if (harakiriSeconds <= 0 || (w.state.kind !== 'ready' && w.state.kind !== 'draining')) return false;
@@ -17,7 +19,7 @@ export function harakiriDue(w: WorkerRecord, harakiriSeconds: number, now: numbe
   // a quiet worker reports every QUIET_REPORT_MS: silence means a blocked loop only past two of them
   // (harakiri = 1 then fires between 1 and 2 s, as uWSGI's once-a-second check does)
   const silence = Math.max(limit, 2 * QUIET_REPORT_MS);
-  return (oldest > 0 && now - oldest > limit) || (w.readyAt > 0 && now - w.lastReportAt > silence);
+  return (oldest > 0 && now - oldest > 2 * limit) || (w.readyAt > 0 && now - w.lastReportAt > silence);
 }
 
 /** uWSGI's harakiri report: what the worker was doing, one line per busy core. */

@@ -1,6 +1,6 @@
 import type { TsgiConfig } from '@tsgi/config';
 import { resolveAppSpec } from '@tsgi/config';
-import type { WorkerBoot } from '../protocol.js';
+import { workerLimits, type WorkerBoot } from '../protocol.js';
 
 /** Report interval of the workers; stats are never staler than this plus a loop turn. */
 export const REPORT_INTERVAL_MS = 250;
@@ -38,6 +38,7 @@ export function workerBoot(
     ...(o.procname ? { procname: o.procname } : {}),
     ...(c.workerPrio !== undefined ? { priority: c.workerPrio } : {}),
     slotRequests: o.slotRequests,
+    limits: workerLimits(c),
   };
 }
 

@@ -232,7 +232,11 @@ export class WorkerPool {
         // near max-requests: a successor first, then the worker is retired (reconcile.ts)
         if (w.state.kind !== 'ready' || w.state.replace) return false;
         this.replace(w, msg.reason);
-        this.d.logger.verbose(`worker ${w.slot} (pid: ${w.pid}) nears max-requests (${msg.detail}): starting its successor`);
+        this.d.logger.verbose(
+          msg.reason === 'exception'
+            ? `worker ${w.slot} (pid: ${w.pid}) had an app error (${msg.detail}): starting its successor (on-app-error = retire)`
+            : `worker ${w.slot} (pid: ${w.pid}) nears ${msg.reason} (${msg.detail}): starting its successor`,
+        );
         return false;
       case 'recycle':
         // the worker stopped accepting on its own (max-requests, reload-on-rss/as); it drains and exits

@@ -100,6 +100,8 @@ export function buryCounters(slot: SlotRecord, c: WorkerCounters | undefined): v
   slot.base.exceptions += c.exceptions;
   slot.base.tx += c.tx;
   slot.base.runningTime += c.runningTime;
+  // requests the worker ended itself at the harakiri deadline count as uWSGI's harakiri_count
+  slot.harakiriCount += c.harakiris ?? 0;
   c.cores.forEach((core, i) => {
     slot.base.cores[i] = (slot.base.cores[i] ?? 0) + core.requests;
   });

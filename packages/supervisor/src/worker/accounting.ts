@@ -99,6 +99,14 @@ export class Accounting {
     return oldest === Infinity ? 0 : Math.round(performance.timeOrigin + oldest);
   }
 
+  /** The responses in flight that started more than `ms` ago (each once: a later call skips those already ended). */
+  olderThan(ms: number): ServerResponse[] {
+    const since = performance.now() - ms;
+    const old: ServerResponse[] = [];
+    for (const res of this.inflight) if ((res as Tracked)[kStart] < since && !res.writableEnded && !res.destroyed) old.push(res);
+    return old;
+  }
+
   /** A snapshot for the report to the master. */
   snapshot(elu: number, accepting: boolean, draining: boolean, connections = 0): WorkerCounters {
     return {

@@ -3,11 +3,13 @@
  * sockets as inherited descriptors and a WorkerBoot in TSGI_WORKER; it loads
  * the app, serves until told to drain, and reports its counters periodically.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { writeSync } from 'node:fs';
-import { EXIT, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerMessage } from '../protocol.js';
+import { DEFAULT_LIMITS, EXIT, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerCounters, type WorkerMessage } from '../protocol.js';
 import { Accounting } from './accounting.js';
+import { AppErrors } from './app-errors.js';
 import { fetchToNode } from './fetch-adapter.js';
 import { AppLoadError, loadApp } from './load-app.js';
 import { reportDue, type Reported } from './report-gate.js';
@@ -48,6 +50,7 @@ if (boot.priority !== undefined) {
 }
 process.argv = [process.argv[0]!, boot.appFile, ...boot.argv];
 
+const limits = boot.limits ?? DEFAULT_LIMITS;
 const acct = new Accounting(boot.threads);
 const requestLog = logsAnything(boot.log) ? new RequestLog(process.pid, boot.log, (t) => process.stderr.write(t)) : undefined;
 let server: WorkerServer | undefined;
@@ -61,12 +64,36 @@ let rateRequests = 0;
 let rateAt = Date.now();
 let successorAsked = false;
 let lastReportedAt = 0;
+let ready = false;
+/** why an app error wants this worker retired, until the master is asked (once ready and old enough) */
+let retirement: string | undefined;
+/** the request each piece of app code runs for, so an uncaught error fails that one alone */
+const context = new AsyncLocalStorage<ServerResponse>();
+
+// Installed before the app loads: a promise it leaves rejected at import is an app error too.
+const appErrors = new AppErrors({
+  id: boot.id,
+  policy: limits.onAppError,
+  current: () => context.getStore(),
+  log: (line) => {
+    requestLog?.flush();
+    logErr(line);
+  },
+  count: () => acct.exception(),
+  retire: (detail) => {
+    retirement = detail;
+    askRetirement();
+  },
+  exit: () => finish(EXIT.EXCEPTION, 'exception'),
+});
+process.on('uncaughtException', (err) => appErrors.handle('uncaught exception', err));
+process.on('unhandledRejection', (err) => appErrors.handle('unhandled rejection', err));
 
 process.on('SIGTERM', () => endNow());
 process.on('SIGINT', () => endNow());
 process.on('SIGHUP', () => void drain('reload'));
 process.on('message', (m: MasterMessage, handle: unknown) => {
-  if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket);
+  if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket, m.proto);
   else if (m.t === 'drain') void drain(m.reason);
   else if (m.t === 'shed') server?.shed(m.count);
   else if (m.t === 'status') send({ t: 'status', text: statusReport() });
@@ -84,10 +111,27 @@ async function start(): Promise<void> {
     process.exit(EXIT.FAILED_APP);
   }
   const handler = app.kind === 'node' ? app.handler : fetchToNode(app.handler);
-  server = new WorkerServer(handler, acct, onFinished, onException);
+  server = new WorkerServer(handler, acct, onFinished, onException, { limits, log: logErr, context });
   await server.listen(boot!.sockets, 511);
   send({ t: 'ready', startupMs: Math.round(performance.now() - t0) });
+  ready = true;
+  askRetirement();
   setInterval(report, boot!.reportIntervalMs).unref();
+}
+
+/**
+ * on-app-error = retire: a successor first, then the master retires this worker (it drains).
+ * Not before min-worker-lifetime, as max-requests: an app that fails on every request would
+ * otherwise keep its slot restarting back to back.
+ */
+function askRetirement(): void {
+  if (retirement === undefined || !ready || draining) return;
+  const wait = startedAt + boot!.minWorkerLifetime * 1000 - Date.now();
+  if (wait > 0) {
+    setTimeout(askRetirement, wait);
+    return;
+  }
+  send({ t: 'successor', reason: 'exception', detail: retirement });
 }
 
 function onFinished(req: IncomingMessage, res: ServerResponse): void {
@@ -152,7 +196,7 @@ function report(): void {
   if (!reportDue(lastReported, gist, now - lastReportedAt)) return;
   lastReported = gist;
   lastReportedAt = now;
-  send({ t: 'report', c: acct.snapshot(gist.elu, gist.accepting, draining, server?.connectionCount ?? 0) });
+  send({ t: 'report', c: withHarakiris(acct.snapshot(gist.elu, gist.accepting, draining, server?.connectionCount ?? 0)) });
 }
 
 async function drain(reason: RecycleReason): Promise<void> {
@@ -172,11 +216,16 @@ function finish(code: number, _reason: RecycleReason): void {
   report();
   if (process.connected) {
     // Exit once the final report has been handed to the channel, so the master's counters are exact.
-    process.send!({ t: 'report', c: acct.snapshot(0, false, true) } satisfies WorkerMessage, () => process.exit(code));
+    process.send!({ t: 'report', c: withHarakiris(acct.snapshot(0, false, true)) } satisfies WorkerMessage, () => process.exit(code));
     setTimeout(() => process.exit(code), 1000).unref();
   } else {
     process.exit(code);
   }
+}
+
+function withHarakiris(c: WorkerCounters): WorkerCounters {
+  if (server && server.harakiris > 0) c.harakiris = server.harakiris;
+  return c;
 }
 
 function statusReport(): string {

@@ -1,7 +1,8 @@
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { InheritedSocket } from '../protocol.js';
+import { DEFAULT_LIMITS, type InheritedSocket, type WorkerLimits } from '../protocol.js';
 import type { Accounting } from './accounting.js';
 import type { NodeHandler } from './load-app.js';
 import { acceptUwsgi } from './uwsgi.js';
@@ -10,6 +11,18 @@ import { acceptUwsgi } from './uwsgi.js';
 export type OnFinished = (req: IncomingMessage, res: ServerResponse) => void;
 /** Called when the app threw or its promise rejected; the 500 is already sent. */
 export type OnException = (err: unknown, req: IncomingMessage) => void;
+
+/** What a WorkerServer needs besides the app. */
+export interface ServeOptions {
+  limits?: WorkerLimits;
+  /** one line of the worker's own log (protocol errors, refused connections, harakiri) */
+  log?: (line: string) => void;
+  /** the app runs in it with its response as the store, so an uncaught error finds its request */
+  context?: AsyncLocalStorage<ServerResponse>;
+}
+
+const SERVICE_UNAVAILABLE = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\nService Unavailable\n';
+const noop = (): void => undefined;
 
 /**
  * The worker's HTTP service on the sockets inherited from the master.
@@ -25,6 +38,12 @@ export type OnException = (err: unknown, req: IncomingMessage) => void;
  * with `Connection: close`, and let each connection end on its own — after
  * such a response, by the client, or by the server's ordinary keep-alive
  * timeout. The worker exits when no connection is left.
+ *
+ * Because that http.Server never listens, Node never starts the checker that
+ * enforces its headersTimeout and requestTimeout (it is started by the
+ * server's own 'listening' event): the constructor starts it, so a client
+ * that drips its request head or body gets 408 instead of holding the
+ * connection forever.
  */
 export class WorkerServer {
   private readonly http: http.Server;
@@ -36,14 +55,42 @@ export class WorkerServer {
   private shedding = 0;
   /** one 'close' listener for every response, not a closure per request */
   private readonly onResponseClose: (this: ServerResponse) => void;
+  private readonly limits: WorkerLimits;
+  private readonly log: (line: string) => void;
+  private readonly context: AsyncLocalStorage<ServerResponse> | undefined;
+  /** connections answered 503 at max-conn since the last log line about it */
+  private refused = 0;
+  private refusedLoggedAt = 0;
+  /** requests this worker ended itself at the harakiri deadline */
+  harakiris = 0;
+  /** bytes read on a request's connection when last seen to change, while its body is incomplete */
+  private readonly bodyProgress = new WeakMap<ServerResponse, { bytes: number; since: number }>();
 
   constructor(
     private readonly handler: NodeHandler,
     private readonly acct: Accounting,
     private readonly onFinished: OnFinished,
     private readonly onException: OnException,
+    opts: ServeOptions = {},
   ) {
-    this.http = http.createServer((req, res) => this.onRequest(req, res));
+    const limits = (this.limits = opts.limits ?? DEFAULT_LIMITS);
+    this.log = opts.log ?? ((line) => void process.stderr.write(line + '\n'));
+    this.context = opts.context;
+    // Node refuses a headersTimeout above the requestTimeout
+    const headersTimeout = limits.bodyMs > 0 ? Math.min(limits.headMs, limits.bodyMs) : limits.headMs;
+    this.http = http.createServer(
+      {
+        headersTimeout,
+        requestTimeout: limits.bodyMs,
+        keepAliveTimeout: limits.keepAliveMs > 0 ? limits.keepAliveMs : DEFAULT_LIMITS.keepAliveMs,
+        // Node's default (30 s) would let a 4 s head deadline pass unnoticed for up to 34 s
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4) || 1000)),
+      },
+      (req, res) => this.onRequest(req, res),
+    );
+    this.http.emit('listening');
+    const tick = Math.min(1000, limits.headMs / 4, limits.harakiriMs > 0 ? limits.harakiriMs / 4 : Infinity);
+    setInterval(() => this.watch(), Math.max(50, tick)).unref();
     const counts = acct;
     const finished = onFinished;
     this.onResponseClose = function (this: ServerResponse): void {
@@ -58,14 +105,12 @@ export class WorkerServer {
       sockets.map(
         (s) =>
           new Promise<void>((resolve, reject) => {
-            const server = net.createServer(
-              s.proto === 'uwsgi'
-                ? (socket) => acceptUwsgi(socket, (conn) => this.onConnection(conn as unknown as net.Socket), (err) => this.onProtocolError(err, s.name))
-                : (socket) => this.onConnection(socket),
-            );
+            const server = net.createServer((socket) => this.accept(socket, s.proto, s.name));
             server.once('error', reject);
             server.listen({ fd: s.fd, backlog }, () => {
               server.off('error', reject);
+              // an accept error (ENFILE, ENOBUFS) is the kernel's: it must not end the worker
+              server.on('error', (err) => this.log(`tsgi worker (pid: ${process.pid}): accept on ${s.name}: ${err.message}`));
               resolve();
             });
             this.listeners.push(server);
@@ -105,51 +150,159 @@ export class WorkerServer {
   }
 
   private onProtocolError(err: Error, socketName: string): void {
-    process.stderr.write(`tsgi worker (pid: ${process.pid}): bad uwsgi request on ${socketName}: ${err.message}\n`);
+    this.log(`tsgi worker (pid: ${process.pid}): bad uwsgi request on ${socketName}: ${err.message}`);
   }
 
-  /** Serves a connection accepted elsewhere (cheap mode's waker), paused and unread. */
-  adopt(socket: net.Socket): void {
-    this.onConnection(socket);
+  /** Serves a connection accepted elsewhere (cheap mode's waker, the router), paused and unread. */
+  adopt(socket: net.Socket, proto: 'http' | 'uwsgi' = 'http'): void {
+    this.accept(socket, proto, 'adopted');
     socket.resume();
   }
 
-  private onConnection(socket: net.Socket): void {
+  /**
+   * Serves a client connection speaking `proto`. Every connection counts
+   * against max-conn and keeps a drain waiting from here on, uwsgi ones
+   * still reading their packet included.
+   */
+  accept(socket: net.Socket, proto: 'http' | 'uwsgi', socketName: string): void {
+    const cap = this.limits.maxConnections;
+    if (cap > 0 && this.connections.size >= cap) {
+      this.refuse(socket, cap);
+      return;
+    }
     this.connections.add(socket);
     socket.once('close', () => {
       this.connections.delete(socket);
       if (this.draining && this.connections.size === 0) this.drained?.();
     });
-    this.http.emit('connection', socket);
+    if (proto === 'uwsgi') {
+      acceptUwsgi(socket, (conn) => this.http.emit('connection', conn), (err) => this.onProtocolError(err, socketName), this.limits.headMs);
+    } else {
+      this.http.emit('connection', socket);
+    }
+  }
+
+  /** Past max-conn: a 503 (a uwsgi client reads HTTP back too) rather than a silent close. */
+  private refuse(socket: net.Socket, cap: number): void {
+    socket.on('error', noop);
+    socket.end(SERVICE_UNAVAILABLE);
+    socket.setTimeout(1000, () => socket.destroy());
+    this.refused++;
+    const now = Date.now();
+    if (now - this.refusedLoggedAt >= 10_000) {
+      this.log(`tsgi worker (pid: ${process.pid}): max-conn (${cap}) reached: ${this.refused} connection(s) answered 503`);
+      this.refused = 0;
+      this.refusedLoggedAt = now;
+    }
+  }
+
+  /** Ends the requests that outlived a limit; runs on a timer, so only while the loop turns. */
+  private watch(): void {
+    if (this.limits.harakiriMs > 0) this.expire();
+    this.checkBodies();
+  }
+
+  /**
+   * harakiri for a request whose worker is not stuck: the loop turns (this
+   * runs), so only that request is old — a slow body, a slow upstream, a
+   * forgotten response. It alone ends: 504 if nothing was sent yet, else its
+   * connection is cut. Its neighbours never notice; a loop that does not
+   * turn is the master's to SIGKILL.
+   */
+  private expire(): void {
+    const limit = this.limits.harakiriMs;
+    for (const res of this.acct.olderThan(limit)) {
+      this.harakiris++;
+      const req = res.req;
+      this.log(
+        `tsgi worker (pid: ${process.pid}): HARAKIRI ON REQUEST ${req.method} ${req.url} (older than ${limit / 1000} s): ${res.headersSent ? 'connection cut' : '504'}, the worker goes on`,
+      );
+      endEarly(res, 504, 'Gateway Timeout\n');
+    }
+  }
+
+  /**
+   * socket-timeout while a body is read, as uWSGI's: the app has taken every
+   * byte that came (nothing buffered, so the client is not held back by us)
+   * and no new one arrived for that long. A total deadline for the body is
+   * Node's requestTimeout (body-read-timeout).
+   */
+  private checkBodies(): void {
+    const now = Date.now();
+    const limit = this.limits.headMs;
+    for (const res of this.acct.inflight) {
+      const req = res.req;
+      if (req.complete || res.writableEnded || res.destroyed) continue;
+      const read = (req.socket as { bytesRead?: number }).bytesRead ?? 0;
+      const seen = this.bodyProgress.get(res);
+      if (!seen || seen.bytes !== read || req.readableLength > 0) {
+        this.bodyProgress.set(res, { bytes: read, since: now });
+        continue;
+      }
+      if (now - seen.since < limit) continue;
+      this.log(
+        `tsgi worker (pid: ${process.pid}): timeout reading the body of ${req.method} ${req.url} (no byte for ${limit / 1000} s): ${res.headersSent ? 'connection cut' : '408'}`,
+      );
+      endEarly(res, 408, 'Request Timeout\n');
+    }
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.acct.begin(req, res);
-    if (this.draining) res.shouldKeepAlive = false;
+    if (this.draining || this.limits.keepAliveMs === 0) res.shouldKeepAlive = false;
     else if (this.shedding > 0) {
       this.shedding--;
       res.shouldKeepAlive = false;
     }
     res.once('close', this.onResponseClose);
+    if (this.context) this.context.run(res, this.callApp, req, res);
+    else this.callApp(req, res);
+  }
+
+  private readonly callApp = (req: IncomingMessage, res: ServerResponse): void => {
     try {
       const r = this.handler(req, res) as { then?: unknown } | undefined;
       if (r && typeof r.then === 'function') (r as Promise<unknown>).then(undefined, (err) => this.fail(err, req, res));
     } catch (err) {
       this.fail(err, req, res);
     }
-  }
+  };
 
   /** An app exception: 500 when nothing was sent yet, else the connection is cut; the worker lives. */
   private fail(err: unknown, req: IncomingMessage, res: ServerResponse): void {
     this.acct.exception();
     this.onException(err, req);
-    if (!res.headersSent && !res.destroyed) {
-      res.statusCode = 500;
-      res.setHeader('content-type', 'text/plain; charset=utf-8');
-      res.setHeader('content-length', '22');
-      res.end('Internal Server Error\n');
-    } else {
-      res.destroy();
-    }
+    answerError(res);
+  }
+}
+
+/**
+ * Ends a request the worker gives up on: `status` when nothing was sent yet (and the
+ * connection closes after it: its request may be unread), else its connection is cut.
+ */
+function endEarly(res: ServerResponse, status: number, text: string): void {
+  // the app may still write to it; a write after our end must not become an uncaught error
+  res.on('error', noop);
+  if (!res.headersSent && !res.destroyed) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.shouldKeepAlive = false;
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+    res.end(text);
+  } else {
+    res.destroy();
+  }
+}
+
+/** Ends a response the app failed: 500 when nothing was sent yet, else its connection is cut. */
+export function answerError(res: ServerResponse): void {
+  if (res.writableEnded || res.destroyed) return;
+  if (!res.headersSent) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.statusCode = 500;
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.setHeader('content-length', '22');
+    res.end('Internal Server Error\n');
+  } else {
+    res.destroy();
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeUwsgiPacket, parseUwsgiPacket, requestHead } from './uwsgi.js';
+import { BadUwsgiRequest, encodeUwsgiPacket, parseUwsgiPacket, requestHead } from './uwsgi.js';
 
 const vars = {
   REQUEST_METHOD: 'POST',
@@ -42,4 +42,14 @@ test('the HTTP head keeps method, uri, headers and body length; hop-by-hop heade
   );
   const noUri = requestHead(new Map([['PATH_INFO', '/a'], ['QUERY_STRING', 'b=1']]));
   assert.match(noUri, /^GET \/a\?b=1 HTTP\/1\.0\r\n/);
+});
+
+test('a method, URI or var name outside its grammar is a BadUwsgiRequest; a value with CR, LF or NUL is dropped', () => {
+  const head = (v: Record<string, string>): string => requestHead(new Map(Object.entries(v)));
+  assert.throws(() => head({ REQUEST_METHOD: 'GET /x HTTP/1.1\r\nX:' }), BadUwsgiRequest);
+  assert.throws(() => head({ REQUEST_URI: '/a b' }), BadUwsgiRequest);
+  assert.throws(() => head({ REQUEST_URI: '/a\r\nx: 1' }), BadUwsgiRequest);
+  assert.throws(() => head({ 'HTTP_X: y\r\nCONNECTION': 'keep-alive' }), BadUwsgiRequest);
+  assert.throws(() => head({ 'HTTP X': '1' }), BadUwsgiRequest);
+  assert.equal(head({ REQUEST_URI: '/', HTTP_A: 'x\ny', HTTP_B: 'z\0', HTTP_C: 'ok' }), 'GET / HTTP/1.0\r\nc: ok\r\n\r\n');
 });

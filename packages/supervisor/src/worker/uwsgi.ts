@@ -60,17 +60,30 @@ export function encodeUwsgiPacket(vars: Record<string, string>): Buffer {
   return Buffer.concat([header, body]);
 }
 
-const UNSAFE = /[\r\n]/;
+/** A uwsgi request that parsed but cannot be served: answered 400, then closed. */
+export class BadUwsgiRequest extends Error {}
 
-/** The HTTP/1.0 request head a uwsgi request stands for. */
+// RFC 9110 token: what a method or a header name may hold. Anything else in a key could
+// end the synthesized header line early and smuggle a header of its own past the filter.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Controls, space and DEL would split or end the request line.
+const BAD_URI = /[\x00-\x20\x7f]/;
+// A value holding these cannot be one header line: the var is dropped, as nginx never sends them.
+const BAD_VALUE = /[\r\n\0]/;
+
+/** The HTTP/1.0 request head a uwsgi request stands for; throws BadUwsgiRequest for bytes outside the grammar. */
 export function requestHead(vars: UwsgiVars): string {
   const method = vars.get('REQUEST_METHOD') || 'GET';
   const query = vars.get('QUERY_STRING');
   const uri = vars.get('REQUEST_URI') || `${vars.get('PATH_INFO') || '/'}${query ? `?${query}` : ''}`;
+  if (!TOKEN.test(method)) throw new BadUwsgiRequest(`invalid REQUEST_METHOD ${JSON.stringify(method.slice(0, 40))}`);
+  if (BAD_URI.test(uri)) throw new BadUwsgiRequest(`invalid bytes in the request URI ${JSON.stringify(uri.slice(0, 80))}`);
   const lines = [`${method} ${uri} HTTP/1.0`];
   for (const [key, value] of vars) {
-    if (UNSAFE.test(value)) continue;
+    if (!TOKEN.test(key)) throw new BadUwsgiRequest(`invalid var name ${JSON.stringify(key.slice(0, 40))}`);
+    if (BAD_VALUE.test(value)) continue;
     if (key.startsWith('HTTP_')) {
+      if (key.length === 5) continue;
       const name = key.slice(5).toLowerCase().replace(/_/g, '-');
       if (name !== 'connection' && name !== 'content-length' && name !== 'transfer-encoding') lines.push(`${name}: ${value}`);
     } else if (key === 'CONTENT_TYPE' && value) lines.push(`content-type: ${value}`);
@@ -126,6 +139,11 @@ export class UwsgiConnection extends Duplex {
     cb(err);
   }
 
+  /** bytes received on the connection, packet included (the worker's body-read timeout watches it) */
+  get bytesRead(): number {
+    return this.socket.bytesRead;
+  }
+
   setTimeout(ms: number, cb?: () => void): this {
     this.socket.setTimeout(ms, cb);
     return this;
@@ -142,30 +160,67 @@ export class UwsgiConnection extends Duplex {
   }
 }
 
+const BAD_REQUEST = 'HTTP/1.0 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\nBad Request\n';
+
 /**
  * Reads the uwsgi packet from a new connection and calls `serve` with the
- * HTTP view of it; a malformed packet closes the connection (and is reported).
+ * HTTP view of it. Until then the connection is the worker's alone: a reset,
+ * a truncated or malformed packet, or a packet slower than `headMs` closes
+ * it (a packet that parsed but breaks the grammar gets a 400 first) and is
+ * reported through `onError`; nothing else on the worker notices.
  */
-export function acceptUwsgi(socket: net.Socket, serve: (conn: UwsgiConnection) => void, onError: (err: Error) => void): void {
-  let buf: Buffer = Buffer.alloc(0);
+export function acceptUwsgi(
+  socket: net.Socket,
+  serve: (conn: UwsgiConnection) => void,
+  onError: (err: Error) => void,
+  headMs = 0,
+): void {
+  // Without it an ECONNRESET before the packet is complete is an uncaught 'error' event: the worker dies.
+  const onSocketError = (): void => void socket.destroy();
+  socket.on('error', onSocketError);
+  // A deadline, not an idle timer: a packet dripped a byte at a time must not hold the connection.
+  const deadline = headMs > 0 ? setTimeout(() => socket.destroy(), headMs) : undefined;
+  const chunks: Buffer[] = [];
+  let have = 0;
+  // Bytes needed before parsing is worth trying: the 4-byte header, then the whole vars block.
+  let need = 4;
+  const stop = (): void => {
+    socket.off('data', onData);
+    socket.off('error', onSocketError);
+    socket.off('close', stop);
+    clearTimeout(deadline);
+  };
+  socket.once('close', stop);
   const onData = (d: Buffer): void => {
-    buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+    chunks.push(d);
+    have += d.length;
+    if (have < need) return;
+    const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
+    chunks.length = 0;
+    chunks.push(buf);
     let parsed;
+    let head;
     try {
       parsed = parseUwsgiPacket(buf);
+      if (!parsed) {
+        need = 4 + buf.readUInt16LE(1);
+        return;
+      }
+      head = requestHead(parsed.vars);
     } catch (err) {
-      socket.off('data', onData);
+      stop();
+      socket.on('error', () => undefined); // a reset while the 400 is written is no news
       onError(err as Error);
-      socket.destroy();
+      if (err instanceof BadUwsgiRequest) {
+        socket.end(BAD_REQUEST);
+        // a client that never closes its side must not keep the fd
+        socket.setTimeout(1000, () => socket.destroy());
+      } else socket.destroy();
       return;
     }
-    if (!parsed) {
-      if (buf.length > 4 + 65535) socket.destroy();
-      return;
-    }
-    socket.off('data', onData);
+    stop();
     socket.pause();
-    serve(new UwsgiConnection(socket, requestHead(parsed.vars), buf.subarray(parsed.used), parsed.vars));
+    serve(new UwsgiConnection(socket, head, buf.subarray(parsed.used), parsed.vars));
   };
   socket.on('data', onData);
 }

@@ -1,0 +1,73 @@
+/**
+ * The master never dies or wedges on what its workers, its log or its
+ * clients do: malformed IPC from app code, a log reader that went away, a
+ * flood of connections while no worker can take them.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { readdirSync } from 'node:fs';
+import { readStats } from '@tsgi/stats-protocol';
+import { Supervise, freePort, isAlive, request, sleep, startApp, tmp, writeIni, FIXTURES } from './harness.js';
+import path from 'node:path';
+
+describe('faults the master survives', () => {
+  test('messages from app code that look like tsgi’s but are not: ignored, the master lives, the slot respawns', async () => {
+    const { sup, port, stats } = await startApp({ app: 'ipc-garbage.mjs', processes: 1, stats: true });
+    const first = [...sup.workerPids().values()][0]!;
+    assert.equal((await request(port, '/garbage')).status, 200);
+    await sup.waitFor(new RegExp(`DAMN ! worker 1 \\(pid: ${first}\\) died`));
+    await sup.waitFor(/sent a malformed 'report' message: ignored/);
+    await sup.waitFor(/Respawned tsgi worker 1/);
+    await sup.waitReady(2);
+    assert.ok(isAlive(sup.pid), 'the master is alive');
+    assert.equal((await request(port, '/')).status, 200);
+    const doc = await readStats(stats);
+    assert.notEqual(doc.workers[0]!.pid, first, 'stats still served, with the new worker');
+    await sup.kill();
+  });
+
+  test('EPIPE on the master’s log (its reader went away): the master keeps serving and still stops cleanly', async () => {
+    const dir = tmp();
+    const port = await freePort();
+    const ini = writeIni(dir, `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 1\ndisable-logging = true\n`);
+    const sup = new Supervise(['--ini', ini]);
+    await sup.waitReady(1);
+    // the reader of the master's stdout and stderr goes away, as `supervise | head` or a restarting log shipper
+    sup.child.stdout!.destroy();
+    sup.child.stderr!.destroy();
+    await sleep(100);
+    sup.signal('SIGHUP'); // the reload writes a dozen log lines into the closed pipe
+    await sleep(1500);
+    assert.ok(isAlive(sup.pid), 'the master survived EPIPE');
+    assert.equal((await request(port, '/')).status, 200);
+    sup.signal('SIGINT');
+    assert.equal(await sup.waitExit(10000), 0);
+  });
+
+  test('the router queue is bounded while no worker can load the app: the excess gets 503 at once, the master’s descriptors stay bounded', async () => {
+    const routerPort = await freePort();
+    const { sup } = await startApp({ app: 'throws-on-load.mjs', processes: 1, ready: 0, ini: `http = 127.0.0.1:${routerPort}\nlisten = 10\n` });
+    await sup.waitFor(/tsgi http router bound/);
+    const fds = (): number => readdirSync(`/proc/${sup.pid}/fd`).length;
+    const before = fds();
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        new Promise<string>((resolve) => {
+          const c = net.connect(routerPort, '127.0.0.1', () => c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+          let got = '';
+          c.setEncoding('latin1');
+          c.on('data', (d) => (got += d));
+          c.on('close', () => resolve(got));
+          c.on('error', () => resolve(got));
+          setTimeout(() => c.destroy(), 1500);
+        }),
+      ),
+    );
+    const refused = answers.filter((a) => a.startsWith('HTTP/1.1 503')).length;
+    assert.ok(refused >= 30, `${refused} of 40 got 503`);
+    assert.ok(fds() - before <= 12, `the master holds ${fds() - before} more descriptors`);
+    assert.ok(isAlive(sup.pid));
+    await sup.kill();
+  });
+});
