@@ -8,23 +8,11 @@ import { WebSocket } from 'ws';
 import { decodeStats, readStats, type StatsDocument } from '@tsgi/stats-protocol';
 import { compareShape } from '../../packages/stats-protocol/dist/testing/compare.js';
 import { FIXTURES, ROOT, Supervise, freePort, request, sleep, tmp, writeIni , killAll, startApp } from './harness.js';
+import { readToEof as ncRead } from './stats-clients.js';
 
 after(killAll);
 
 const start = (processes: number, extra = '') => startApp({ processes, stats: true, ini: `memory-report = true\n${extra}` });
-
-/** Raw bytes of a TCP read to EOF, sending nothing (what `nc host port` does). */
-function ncRead(target: { port: number; host: string } | { path: string }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(target as net.NetConnectOpts);
-    let data = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (data += d));
-    s.on('end', () => resolve(data));
-    s.on('error', reject);
-    s.setTimeout(3000, () => s.destroy(new Error('stats read timed out')));
-  });
-}
 
 /** Sends `count` GETs one after another on one raw keep-alive connection; returns the bytes received. */
 function rawKeepAlive(port: number, pathname: string, count: number): Promise<number> {
