@@ -8,7 +8,7 @@ test('Host: IPs, localhost, the bound name and configured names pass; other name
   for (const h of [undefined, '127.0.0.1:9191', '10.0.0.11:9191', '[::1]:9191', 'localhost:9191', 'LOCALHOST', 'app.localhost:1']) {
     assert.equal(hostAllowed(h, none), true, String(h));
   }
-  for (const h of ['evil.example:9191', 'x', '', '127.0.0.1.evil.example', 'localhost.evil.example']) assert.equal(hostAllowed(h, none), false, h);
+  for (const h of ['evil.example:9191', 'x', '', '127.0.0.1.evil.example', 'localhost.evil.example', 'x@127.0.0.1', '127.0.0.1/evil', '127.0.0.1 evil']) assert.equal(hostAllowed(h, none), false, h);
   assert.equal(hostAllowed('stats.internal:9191', { ...none, boundHost: 'stats.internal' }), true);
   assert.equal(hostAllowed('Dash.Example', { ...none, allowHosts: ['dash.example'] }), true);
   assert.equal(hostAllowed('anything', { ...none, allowHosts: ['*'] }), true);

@@ -12,6 +12,8 @@ export interface HttpAccess {
 
 /** The host of a `Host` header, lower case, without port or IPv6 brackets; undefined if unreadable. */
 export function hostOf(header: string): string | undefined {
+  // a Host is host[:port]; anything a URL would read as user, path or query is not one
+  if (/[/@?#\\\s]/.test(header)) return undefined;
   try {
     const host = new URL(`http://${header}`).hostname.toLowerCase();
     return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
