@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hostAllowed, originAllowed, type HttpAccess } from './access.js';
+import { corsOrigin, hostAllowed, originAllowed, type HttpAccess } from './access.js';
 
 const none: HttpAccess = { cors: undefined, allowHosts: [], boundHost: '' };
 
@@ -23,4 +23,11 @@ test('Origin: none, the same host and port, or the configured origin', () => {
   assert.equal(originAllowed('https://dash.example', '127.0.0.1:9191', 'https://dash.example/'), true);
   assert.equal(originAllowed('https://other.example', '127.0.0.1:9191', 'https://dash.example'), false);
   assert.equal(originAllowed('https://other.example', '127.0.0.1:9191', '*'), true);
+});
+
+test('stats-http-cors is sent as an origin, or not at all', () => {
+  assert.equal(corsOrigin('*'), '*');
+  assert.equal(corsOrigin('https://Dash.example/'), 'https://dash.example');
+  assert.equal(corsOrigin('http://127.0.0.1:3000/path'), 'http://127.0.0.1:3000');
+  for (const bad of ['dash.example', 'file:///x', 'null', 'https://a b']) assert.equal(corsOrigin(bad), undefined, bad);
 });

@@ -59,6 +59,14 @@ export function originAllowed(origin: string | undefined, hostHeader: string | u
   }
 }
 
+/**
+ * `stats-http-cors` as it goes on the wire: `*`, or the origin (scheme, host, port) of
+ * an http(s) URL; undefined for anything else, which would be no origin a browser sends.
+ */
+export function corsOrigin(text: string): string | undefined {
+  return text === '*' ? text : normalOrigin(text);
+}
+
 function normalOrigin(text: string): string | undefined {
   try {
     const u = new URL(text);

@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { StatsDocument } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
 import { bindHost, listenOn, parseSocketAddress, removeStaleSocket } from '../net/address.js';
-import { hostAllowed, originAllowed, type HttpAccess } from './access.js';
+import { corsOrigin, hostAllowed, originAllowed, type HttpAccess } from './access.js';
 import { cacheStats, type StatsCache } from './cache.js';
 import { renderMetrics } from './metrics.js';
 
@@ -80,7 +80,11 @@ export async function startStatsServer(o: StatsServerOptions): Promise<StatsServ
   const limits = { ...STATS_LIMITS, ...o.limits };
   const stats = cacheStats(o.snapshot, limits.cacheMs);
   const boundHost = addr.kind === 'tcp' && net.isIP(addr.host) === 0 ? addr.host : '';
-  const access: HttpAccess = { cors: o.cors, allowHosts: o.allowHosts ?? [], boundHost };
+  const cors = o.cors === undefined ? undefined : corsOrigin(o.cors);
+  if (o.cors !== undefined && cors === undefined) {
+    o.logger.log(`*** WARNING: stats-http-cors = ${o.cors} is not an origin such as https://dash.example or *: no CORS ***`);
+  }
+  const access: HttpAccess = { cors, allowHosts: o.allowHosts ?? [], boundHost };
   const server = o.http ? httpStatsServer(o, stats, limits, access) : dumpStatsServer(o, stats, limits);
   server.maxConnections = limits.maxConnections;
   if (addr.kind === 'tcp' && !isLoopback(bindHost(addr.host))) {
