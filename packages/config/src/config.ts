@@ -124,6 +124,10 @@ export interface TsgiConfig {
   /** Seconds, may be fractional. */
   statsPush: number;
   statsNoCores: boolean;
+  /** File mode of a unix stats socket; undefined: 0o600. */
+  statsChmod: number | undefined;
+  statsHttpCors: string | undefined;
+  statsHttpAllowHost: string[];
 
   // Spooler (planned)
   spooler: string[];

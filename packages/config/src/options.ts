@@ -167,6 +167,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'stats-minified', aliases: ['stats-min'], type: 'bool', default: false, status: A, group: 'stats', doc: 'compact JSON instead of the tab-indented default' },
   { name: 'stats-push', type: 'number', default: 1, min: 0.1, unit: 'seconds', status: A, group: 'stats', doc: 'interval of the WebSocket snapshots (in uWSGI this option names a pusher)' },
   { name: 'stats-no-cores', type: 'bool', default: false, status: A, group: 'stats', doc: 'leave the per-core details out of the stats document' },
+  { name: 'stats-chmod', type: 'mode', status: A, group: 'stats', doc: 'file mode of a unix stats socket, octal (tsgi; default 600, whatever chmod-socket says: the stats show every request in flight)' },
+  { name: 'stats-http-cors', type: 'string', status: A, group: 'stats', doc: 'web origin (such as `https://dash.example`, or `*`) sent as Access-Control-Allow-Origin by stats-http and allowed to open /ws (tsgi; default none, where uWSGI sends `*`)' },
+  { name: 'stats-http-allow-host', type: 'string', repeatable: true, status: A, group: 'stats', doc: 'Host name stats-http answers besides IP addresses, localhost and the name it is bound to (tsgi; `*` for any): others get 403, against DNS rebinding' },
 
   // Spooler
   { name: 'spooler', short: 'Q', type: 'path', repeatable: true, status: A, group: 'spooler', doc: 'directory of a durable task queue, served by spooler processes' },

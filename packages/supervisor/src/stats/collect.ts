@@ -198,11 +198,62 @@ function collectCores(v: StatsView, slot: SlotView, inSlot: WorkerView[], cur: W
       write_errors: 0,
       read_errors: 0,
       in_request: busy ? 1 : 0,
-      vars: busy ? live.vars : [],
+      vars: busy ? publicVars(live.vars) : [],
       req_info: busy ? { request_start: Math.floor(live.start / 1000) } : {},
     });
   }
   return cores;
+}
+
+/**
+ * The request vars the stats may show: what makes `cores[].vars` useful (what is being
+ * served, to whom, through which host) and nothing that authenticates anyone. Anyone who can
+ * reach a stats server reads them, so headers are allowed by name rather than denied:
+ * cookies, `Authorization`, API keys and tokens never leave the master, however a client
+ * or a proxy spells them.
+ */
+export const PUBLIC_VARS: ReadonlySet<string> = new Set([
+  'REQUEST_METHOD',
+  'REQUEST_URI',
+  'PATH_INFO',
+  'QUERY_STRING',
+  'SCRIPT_NAME',
+  'SERVER_PROTOCOL',
+  'SERVER_NAME',
+  'SERVER_PORT',
+  'REMOTE_ADDR',
+  'REMOTE_PORT',
+  'HTTPS',
+  'UWSGI_SCHEME',
+  'CONTENT_TYPE',
+  'CONTENT_LENGTH',
+  'HTTP_HOST',
+  'HTTP_USER_AGENT',
+  'HTTP_ACCEPT',
+  'HTTP_ACCEPT_ENCODING',
+  'HTTP_ACCEPT_LANGUAGE',
+  'HTTP_CONNECTION',
+  'HTTP_CONTENT_TYPE',
+  'HTTP_CONTENT_LENGTH',
+  'HTTP_X_FORWARDED_FOR',
+  'HTTP_X_FORWARDED_PROTO',
+  'HTTP_X_FORWARDED_HOST',
+  'HTTP_X_REAL_IP',
+]);
+
+/**
+ * A core's `KEY=value` vars reduced to PUBLIC_VARS, keeping uWSGI's closing "" so that
+ * readers that stop at it still do.
+ */
+export function publicVars(vars: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (const v of vars) {
+    if (typeof v !== 'string' || v === '') continue;
+    const eq = v.indexOf('=');
+    if (eq > 0 && PUBLIC_VARS.has(v.slice(0, eq))) kept.push(v);
+  }
+  kept.push('');
+  return kept;
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
