@@ -19,6 +19,8 @@ export const DIAGNOSTIC_CODES = {
   TSGI_CONFIG_UNKNOWN_PLACEHOLDER: ['error', 'an unknown magic variable such as `%z`, or a `%(name)` that names nothing set in the ini files'],
   TSGI_CONFIG_BAD_PLACEHOLDER: ['error', 'a malformed `$(...)` or `%(...)`: unterminated, not a variable name, a reference to itself, or arithmetic on text'],
   TSGI_CONFIG_INCLUDE_UNREADABLE: ['error', 'the file named by `@(path)` in a value cannot be read'],
+  TSGI_CONFIG_INCLUDE_REJECTED: ['error', '`@(path)` names something other than a regular file (a directory, FIFO, device or socket) or a file larger than 64 KiB (the longest value)'],
+  TSGI_CONFIG_EXPANSION_LIMIT: ['error', 'a value grows beyond 64 KiB once `%(...)`, `@(...)` and `$(...)` are expanded, references or `@(...)` nest deeper than 32, or `%(a * b)` leaves the 64-bit integer range'],
   TSGI_CONFIG_UNSET_ENV: ['error', '`$(NAME)` names an environment variable that is not set and has no `:-default`'],
   TSGI_CONFIG_NO_APP: ['error', 'no `app` is configured'],
   TSGI_CONFIG_NO_SOCKET: ['error', 'no `http-socket` (nor `socket` or `http`) is configured'],

@@ -4,14 +4,14 @@
  * diagnostic and nothing is thrown (docs/conventions.md, "Parse, normalise, check; never
  * throw halfway"). Only the CLI prints and exits.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgv, type Setting } from './argv.js';
 import { defaultConfig, getOptionValue, setOptionValue, type TsgiConfig } from './config.js';
 import { diagnostic, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
 import { readIniFile, type IniRead } from './ini-file.js';
 import { findOption, normaliseKey, type OptionSpec } from './options.js';
-import { detectHost, expandValue, magicVars, type Expansion, type HostFacts, type IniLookups, type MagicVars } from './placeholders.js';
+import { MAX_EXPANDED_LENGTH, detectHost, expandValue, magicVars, type Expansion, type HostFacts, type IniLookups, type MagicVars } from './placeholders.js';
 import { referencedNames, References, type Definition } from './references.js';
 import { checkRules } from './rules.js';
 import { unknownOption } from './unknown-option.js';
@@ -150,18 +150,54 @@ function fileLookups(entries: ReadonlyArray<SourcedSetting | UnknownEntry>, env:
   return { refer: new References(definitions, normaliseKey, (name) => findOption(name) !== undefined).refer, include };
 }
 
-/** `@(file)`: the file's text without one trailing newline, as in uWSGI; relative to the working directory. */
+/**
+ * The largest file `@(file)` reads: the longest value, since a longer file could never
+ * make a valid one. It holds a secret, a number or a certificate, not data.
+ */
+const MAX_INCLUDE_BYTES = MAX_EXPANDED_LENGTH;
+
+/**
+ * `@(file)`: the file's text without one trailing newline, as in uWSGI; relative to the
+ * working directory. Only a regular file of at most MAX_INCLUDE_BYTES: a FIFO would block
+ * the master (which re-reads the config on reload) and `/dev/zero` would never end. The
+ * file is opened non-blocking and checked with fstat, so what is checked is what is read.
+ */
 function includeFile(cwd: string, file: string): Expansion {
   if (/^[a-z]+:\/\//i.test(file)) {
     return { ok: false, code: 'TSGI_CONFIG_BAD_PLACEHOLDER', reason: `@(${file}): schemes such as exec:// or http:// are not supported; name a file` };
   }
   const full = path.resolve(cwd, file);
+  let fd: number;
   try {
-    const text = readFileSync(full, 'utf8');
-    return { ok: true, value: text.endsWith('\n') ? text.slice(0, -1) : text };
+    fd = openSync(full, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
     return { ok: false, code: 'TSGI_CONFIG_INCLUDE_UNREADABLE', reason: `@(${file}): cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
   }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { ok: false, code: 'TSGI_CONFIG_INCLUDE_REJECTED', reason: `@(${file}): ${full} is ${kindOf(stat)}, not a regular file` };
+    if (stat.size > MAX_INCLUDE_BYTES) return { ok: false, code: 'TSGI_CONFIG_INCLUDE_REJECTED', reason: `@(${file}): ${full} is ${stat.size} bytes; @(...) reads at most 64 KiB, the longest value` };
+    // one byte more than allowed tells a file that grew since fstat
+    const buffer = Buffer.alloc(MAX_INCLUDE_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_INCLUDE_BYTES) return { ok: false, code: 'TSGI_CONFIG_INCLUDE_REJECTED', reason: `@(${file}): ${full} is larger than 64 KiB; @(...) reads at most 64 KiB, the longest value` };
+    const text = buffer.toString('utf8', 0, length);
+    return { ok: true, value: text.endsWith('\n') ? text.slice(0, -1) : text };
+  } catch (err) {
+    return { ok: false, code: 'TSGI_CONFIG_INCLUDE_UNREADABLE', reason: `@(${file}): cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** "a directory", "a FIFO", ...: what a path is, for messages. */
+function kindOf(stat: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  if (stat.isSocket()) return 'a socket';
+  return 'something else';
 }
 
 /**
