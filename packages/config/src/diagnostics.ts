@@ -22,6 +22,9 @@ export const DIAGNOSTIC_CODES = {
   TSGI_CONFIG_INCLUDE_REJECTED: ['error', '`@(path)` names something other than a regular file (a directory, FIFO, device or socket) or a file larger than 64 KiB (the longest value)'],
   TSGI_CONFIG_EXPANSION_LIMIT: ['error', 'a value grows beyond 64 KiB once `%(...)`, `@(...)` and `$(...)` are expanded, references or `@(...)` nest deeper than 32, or `%(a * b)` leaves the 64-bit integer range'],
   TSGI_CONFIG_UNSET_ENV: ['error', '`$(NAME)` names an environment variable that is not set and has no `:-default`'],
+  TSGI_CONFIG_PATH_NOT_FOUND: ['error', '`chdir`, `app` or `spooler-import` names a path that does not exist (checked at every load, so a reload with it keeps the old config)'],
+  TSGI_CONFIG_PATH_WRONG_TYPE: ['error', '`chdir` or a `spooler` is not a directory (or a file is in the way of creating it), `app` or `spooler-import` is not a file, or an existing `master-fifo` is not a FIFO'],
+  TSGI_CONFIG_SPOOLER_NOT_WRITABLE: ['error', 'a `spooler` directory is not writable, or does not exist and its nearest existing parent is not writable'],
   TSGI_CONFIG_NO_APP: ['error', 'no `app` is configured'],
   TSGI_CONFIG_NO_SOCKET: ['error', 'no `http-socket` (nor `socket` or `http`) is configured'],
   TSGI_CONFIG_APP_CONFLICT: ['error', '`app = file:name` and `callable` both name the export'],
@@ -33,6 +36,7 @@ export const DIAGNOSTIC_CODES = {
   TSGI_CONFIG_NOT_IMPLEMENTED: ['warning', 'a planned option is set; it is accepted but has no effect yet'],
   TSGI_CONFIG_NO_EFFECT: ['warning', 'an option is set that has no effect in this configuration (`cheaper-step` without `cheaper`, `master = false`, ...)'],
   TSGI_CONFIG_LISTEN_ABOVE_SOMAXCONN: ['warning', '`listen` exceeds net.core.somaxconn; the kernel silently caps the backlog'],
+  TSGI_CONFIG_INTERNAL: ['error', 'loading the configuration failed on a bug in tsgi; the config is refused (a reload keeps the old one) and the message names the exception'],
   TSGI_CLI_UNEXPECTED_ARGUMENT: ['error', 'a command-line argument that is neither an option nor an `.ini` file'],
   TSGI_CLI_CONFLICTING_ACTIONS: ['error', 'two of `--reload`, `--stop`, `--brutal-reload` given together'],
 } as const satisfies Record<string, readonly ['error' | 'warning', string]>;

@@ -13,6 +13,7 @@ import { readIniFile, type IniRead } from './ini-file.js';
 import { findOption, normaliseKey, type OptionSpec } from './options.js';
 import { MAX_EXPANDED_LENGTH, detectHost, expandValue, magicVars, type Expansion, type HostFacts, type IniLookups, type MagicVars } from './placeholders.js';
 import { referencedNames, References, type Definition } from './references.js';
+import { checkPaths, kindOf } from './paths.js';
 import { checkRules } from './rules.js';
 import { unknownOption } from './unknown-option.js';
 import { parseValue } from './values.js';
@@ -27,6 +28,11 @@ export interface LoadOptions {
   cwd?: string;
   /** CPUs, hostname and somaxconn; detected by default, injected by tests. */
   host?: HostFacts;
+  /**
+   * Check `chdir`, `app`, `spooler`, `spooler-import` and `master-fifo` against the file
+   * system (paths.ts); true by default. Tests of parsing alone turn it off.
+   */
+  checkPaths?: boolean;
 }
 
 /** The outcome: a config only when there are no errors. */
@@ -50,6 +56,17 @@ interface SourcedSetting extends Setting {
  * repeatable option replace all of the files'.
  */
 export function loadConfig(options: LoadOptions): LoadResult {
+  try {
+    return load(options);
+  } catch (err) {
+    // A throw here is a bug, but the master re-reads the config on reload and must survive
+    // it: the config is refused with an error that names the exception.
+    const error = diagnostic('TSGI_CONFIG_INTERNAL', `internal error while loading the configuration: ${String(err)} (please report this)`);
+    return { errors: [error], warnings: [], files: [] };
+  }
+}
+
+function load(options: LoadOptions): LoadResult {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const host = options.host ?? detectHost();
@@ -63,7 +80,7 @@ export function loadConfig(options: LoadOptions): LoadResult {
   settings.push(...parsed.settings);
 
   const config = defaultConfig(host.cpus);
-  const { sources, invalid } = applySettings(config, settings, env, result, lookups);
+  const { sources, each, invalid } = applySettings(config, settings, env, result, lookups);
   normalise(config, sources);
   // A file that could not be read may well hold the app and socket: do not also claim they are missing.
   if (reads.some((read) => read.errors.length > 0 && read.entries.length === 0)) for (const name of ['app', 'http-socket']) invalid.add(name);
@@ -71,6 +88,7 @@ export function loadConfig(options: LoadOptions): LoadResult {
   const findings = checkRules(config, origin === undefined ? { sources, host, invalid } : { sources, host, invalid, origin });
   result.errors.push(...findings.errors);
   result.warnings.push(...findings.warnings);
+  if (options.checkPaths !== false) result.errors.push(...checkPaths(config, cwd, { sources, each, invalid }));
   if (result.errors.length === 0) result.config = config;
   return result;
 }
@@ -191,22 +209,14 @@ function includeFile(cwd: string, file: string): Expansion {
   }
 }
 
-/** "a directory", "a FIFO", ...: what a path is, for messages. */
-function kindOf(stat: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
-  if (stat.isDirectory()) return 'a directory';
-  if (stat.isFIFO()) return 'a FIFO';
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
-  if (stat.isSocket()) return 'a socket';
-  return 'something else';
-}
-
 /**
  * Expand, parse and store every setting in order. Returns where each option got its value
  * and which options had a value rejected. The first command-line occurrence of a
  * repeatable option drops the files' values.
  */
-function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], env: NodeJS.ProcessEnv, result: LoadResult, lookups: IniLookups): { sources: Map<string, SourceLocation>; invalid: Set<string> } {
+function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], env: NodeJS.ProcessEnv, result: LoadResult, lookups: IniLookups): { sources: Map<string, SourceLocation>; each: Map<string, SourceLocation[]>; invalid: Set<string> } {
   const sources = new Map<string, SourceLocation>();
+  const each = new Map<string, SourceLocation[]>();
   const invalid = new Set<string>();
   const replacedByCli = new Set<string>();
   for (const setting of settings) {
@@ -219,8 +229,10 @@ function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], 
     if (spec.repeatable === true) {
       const fromCli = where.commandLine === true;
       const keep = fromCli && !replacedByCli.has(spec.name) ? [] : (getOptionValue(config, spec) as string[]);
+      const keepWhere = keep.length === 0 ? [] : (each.get(spec.name) ?? []);
       if (fromCli) replacedByCli.add(spec.name);
       setOptionValue(config, spec, [...keep, String(value)]);
+      each.set(spec.name, [...keepWhere, where]);
     } else if (spec.name === 'master' && value === false) {
       result.warnings.push(diagnostic('TSGI_CONFIG_NO_EFFECT', 'option "master": tsgi always runs a master; "false" has no effect', where, 'master'));
     } else {
@@ -228,7 +240,7 @@ function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], 
     }
     sources.set(spec.name, where);
   }
-  return { sources, invalid };
+  return { sources, each, invalid };
 }
 
 /** One setting's typed value, or undefined after recording why it has none. */
