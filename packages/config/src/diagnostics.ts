@@ -7,7 +7,7 @@
 /** Every diagnostic code, whether it is an error or a warning, and what it means. */
 export const DIAGNOSTIC_CODES = {
   TSGI_CONFIG_FILE_NOT_FOUND: ['error', 'an ini file given with --ini (or as `*.ini`) does not exist'],
-  TSGI_CONFIG_FILE_UNREADABLE: ['error', 'an ini file exists but cannot be read (permissions, a directory, ...)'],
+  TSGI_CONFIG_FILE_UNREADABLE: ['error', 'an ini file exists but cannot be read (permissions), or is not a regular file (a directory, FIFO, device) or is larger than 1 MiB'],
   TSGI_CONFIG_NO_SECTION: ['error', 'the file has no `[tsgi]` or `[uwsgi]` section, or not the one asked for with `file:section`'],
   TSGI_CONFIG_SYNTAX: ['error', 'a line is neither `[section]`, a comment, nor `key = value` (for example `[prod` or `= 4`)'],
   TSGI_CONFIG_OUTSIDE_SECTION: ['warning', 'a `key = value` line before the first section header; it is ignored, as in uWSGI'],
@@ -15,7 +15,7 @@ export const DIAGNOSTIC_CODES = {
   TSGI_CONFIG_PYTHON_OPTION: ['error', 'a uWSGI option that only makes sense for Python (`wsgi-file`, `module`, `virtualenv`, `plugin`, ...); the message says what to use instead'],
   TSGI_CONFIG_INVALID_VALUE: ['error', 'a value of the wrong type (`processes = abc`, `listen = -1`, `http-socket = 8080`, ...)'],
   TSGI_CONFIG_MISSING_VALUE: ['error', 'an option that needs a value was given bare (`processes` without `=`, `--processes` at the end)'],
-  TSGI_CONFIG_OUT_OF_RANGE: ['error', 'a number outside the bounds of its option (`processes = 0`, `cheaper-busyness-max = 150`)'],
+  TSGI_CONFIG_OUT_OF_RANGE: ['error', 'a number outside the bounds of its option (`processes = 0`, `cheaper-busyness-max = 150`); every number is at most 2147483647, as in uWSGI'],
   TSGI_CONFIG_UNKNOWN_PLACEHOLDER: ['error', 'an unknown magic variable such as `%z`, or a `%(name)` that names nothing set in the ini files'],
   TSGI_CONFIG_BAD_PLACEHOLDER: ['error', 'a malformed `$(...)` or `%(...)`: unterminated, not a variable name, a reference to itself, or arithmetic on text'],
   TSGI_CONFIG_INCLUDE_UNREADABLE: ['error', 'the file named by `@(path)` in a value cannot be read'],
@@ -73,12 +73,25 @@ export function diagnostic(
   where: SourceLocation = {},
   option?: string,
 ): ConfigDiagnostic {
-  const d: ConfigDiagnostic = { code, message };
+  const d: ConfigDiagnostic = { code, message: shorten(message) };
   if (where.file !== undefined) d.file = where.file;
   if (where.line !== undefined) d.line = where.line;
   if (where.commandLine === true) d.commandLine = true;
   if (option !== undefined) d.option = option;
   return d;
+}
+
+/** Longest run without a space kept in a message, and longest message. */
+const MAX_WORD = 200;
+const MAX_MESSAGE = 2000;
+
+/**
+ * Messages quote what the user wrote, which can be a 60 KiB value or key: long runs are
+ * cut in the middle and the whole is capped, so one line stays one readable line.
+ */
+function shorten(message: string): string {
+  const cut = message.replace(new RegExp(`\\S{${MAX_WORD + 1},}`, 'g'), (run) => `${run.slice(0, 80)}...(${run.length - 160} more characters)...${run.slice(-80)}`);
+  return cut.length > MAX_MESSAGE ? `${cut.slice(0, MAX_MESSAGE)}...(${cut.length - MAX_MESSAGE} more characters)` : cut;
 }
 
 /** `app.ini:12`, `command line` or `default`: where a value was set, for messages. */
@@ -122,6 +135,9 @@ export function suggestName(input: string, known: readonly string[]): string | u
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const name of known) {
+    // the distance is at least the difference in length: a 50 KiB key is no typo, and its
+    // distance to every name would cost seconds
+    if (Math.abs(name.length - input.length) > 3) continue;
     const distance = levenshtein(input, name);
     if (distance < bestDistance) [best, bestDistance] = [name, distance];
   }

@@ -70,3 +70,34 @@ test('@(file) must be a regular file of at most 64 KiB: directories, devices, fi
   }
   assert.deepEqual(printed(load([writeIni(validIni(`env = X=@(${path.join(dir, 'ok')})`))]).errors), []);
 });
+
+test('numbers are bounded like uWSGI\'s C ints: 99999999999999999999 workers is an error, not 1e20', () => {
+  const file = writeIni(validIni('processes = 99999999999999999999', 'harakiri = 2147483648', `listen = ${'9'.repeat(400)}`));
+  assert.deepEqual(printed(load([file]).errors), [
+    `${file}:4: option "processes": must be at most 2147483647 (got 100000000000000000000)`,
+    `${file}:5: option "harakiri": must be at most 2147483647 (got 2147483648)`,
+    `${file}:6: option "listen": must be at most 2147483647 (got a larger number)`,
+  ]);
+  assert.equal(load([writeIni(validIni('harakiri = 2147483647'))]).config?.harakiri, 2147483647);
+});
+
+test('a 50 KiB unknown key: a short message at once, not seconds of edit distances', () => {
+  const file = writeIni(validIni(`${'k'.repeat(50_000)} = 1`));
+  const started = Date.now();
+  const errors = printed(load([file]).errors);
+  assert.ok(Date.now() - started < 200, `${Date.now() - started} ms`);
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0]!.startsWith(`${file}:4: unknown option "kkk`), errors[0]);
+  assert.match(errors[0]!, /k\.\.\.\(49842 more characters\)\.\.\.k+"$/);
+  assert.ok(errors[0]!.length < 300, errors[0]);
+});
+
+test('--ini of a FIFO, a device or a file over 1 MiB is an error, not a hang', () => {
+  const dir = tempDir();
+  const fifo = path.join(dir, 'fifo.ini');
+  execFileSync('mkfifo', [fifo]);
+  writeFileSync(path.join(dir, 'big.ini'), `[tsgi]\n${'; comment\n'.repeat(120_000)}`);
+  assert.deepEqual(printed(load([fifo]).errors), [`config file "${fifo}" cannot be used: ${fifo} is a FIFO, not a regular file`]);
+  assert.deepEqual(printed(load(['--ini', '/dev/zero']).errors), ['config file "/dev/zero" cannot be used: /dev/zero is a device, not a regular file']);
+  assert.match(printed(load([path.join(dir, 'big.ini')]).errors)[0]!, /big\.ini is 1200007 bytes, more than 1 MiB$/);
+});

@@ -4,7 +4,6 @@
  * diagnostic and nothing is thrown (docs/conventions.md, "Parse, normalise, check; never
  * throw halfway"). Only the CLI prints and exits.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgv, type Setting } from './argv.js';
 import { defaultConfig, getOptionValue, setOptionValue, type TsgiConfig } from './config.js';
@@ -13,7 +12,8 @@ import { readIniFile, type IniRead } from './ini-file.js';
 import { findOption, normaliseKey, type OptionSpec } from './options.js';
 import { MAX_EXPANDED_LENGTH, detectHost, expandValue, magicVars, type Expansion, type HostFacts, type IniLookups, type MagicVars } from './placeholders.js';
 import { referencedNames, References, type Definition } from './references.js';
-import { checkPaths, kindOf } from './paths.js';
+import { checkPaths } from './paths.js';
+import { readBounded } from './read-bounded.js';
 import { checkRules } from './rules.js';
 import { unknownOption } from './unknown-option.js';
 import { parseValue } from './values.js';
@@ -176,37 +176,17 @@ const MAX_INCLUDE_BYTES = MAX_EXPANDED_LENGTH;
 
 /**
  * `@(file)`: the file's text without one trailing newline, as in uWSGI; relative to the
- * working directory. Only a regular file of at most MAX_INCLUDE_BYTES: a FIFO would block
- * the master (which re-reads the config on reload) and `/dev/zero` would never end. The
- * file is opened non-blocking and checked with fstat, so what is checked is what is read.
+ * working directory. Only a regular file of at most MAX_INCLUDE_BYTES (read-bounded.ts).
  */
 function includeFile(cwd: string, file: string): Expansion {
   if (/^[a-z]+:\/\//i.test(file)) {
     return { ok: false, code: 'TSGI_CONFIG_BAD_PLACEHOLDER', reason: `@(${file}): schemes such as exec:// or http:// are not supported; name a file` };
   }
   const full = path.resolve(cwd, file);
-  let fd: number;
-  try {
-    fd = openSync(full, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (err) {
-    return { ok: false, code: 'TSGI_CONFIG_INCLUDE_UNREADABLE', reason: `@(${file}): cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return { ok: false, code: 'TSGI_CONFIG_INCLUDE_REJECTED', reason: `@(${file}): ${full} is ${kindOf(stat)}, not a regular file` };
-    if (stat.size > MAX_INCLUDE_BYTES) return { ok: false, code: 'TSGI_CONFIG_INCLUDE_REJECTED', reason: `@(${file}): ${full} is ${stat.size} bytes; @(...) reads at most 64 KiB, the longest value` };
-    // one byte more than allowed tells a file that grew since fstat
-    const buffer = Buffer.alloc(MAX_INCLUDE_BYTES + 1);
-    let length = 0;
-    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
-    if (length > MAX_INCLUDE_BYTES) return { ok: false, code: 'TSGI_CONFIG_INCLUDE_REJECTED', reason: `@(${file}): ${full} is larger than 64 KiB; @(...) reads at most 64 KiB, the longest value` };
-    const text = buffer.toString('utf8', 0, length);
-    return { ok: true, value: text.endsWith('\n') ? text.slice(0, -1) : text };
-  } catch (err) {
-    return { ok: false, code: 'TSGI_CONFIG_INCLUDE_UNREADABLE', reason: `@(${file}): cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
-  } finally {
-    closeSync(fd);
-  }
+  const read = readBounded(full, MAX_INCLUDE_BYTES, '64 KiB (the longest value)');
+  if (read.ok) return { ok: true, value: read.text.endsWith('\n') ? read.text.slice(0, -1) : read.text };
+  if ('errno' in read) return { ok: false, code: 'TSGI_CONFIG_INCLUDE_UNREADABLE', reason: `@(${file}): cannot read ${full} (${read.errno})` };
+  return { ok: false, code: 'TSGI_CONFIG_INCLUDE_REJECTED', reason: `@(${file}): ${full} ${read.rejected}` };
 }
 
 /**
@@ -262,10 +242,17 @@ function parseSetting(setting: SourcedSetting, env: NodeJS.ProcessEnv, result: L
   return parsed.value;
 }
 
+/**
+ * The bound of every number without its own `max`: uWSGI reads options into C ints, and
+ * `processes = 99999999999999999999` would otherwise become 1e20 (or Infinity) workers.
+ */
+const INT_MAX = 2 ** 31 - 1;
+
 function outOfRange(spec: OptionSpec, value: string | number | boolean): string | undefined {
   if (typeof value !== 'number' || spec.type === 'mode') return undefined;
+  const max = spec.max ?? INT_MAX;
   if (spec.min !== undefined && value < spec.min) return `option "${spec.name}": must be at least ${spec.min} (got ${value})`;
-  if (spec.max !== undefined && value > spec.max) return `option "${spec.name}": must be at most ${spec.max} (got ${value})`;
+  if (!(value <= max)) return `option "${spec.name}": must be at most ${max} (got ${value < 1e21 ? value : 'a larger number'})`;
   return undefined;
 }
 
