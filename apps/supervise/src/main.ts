@@ -82,11 +82,25 @@ function daemonize(logfile: string, argv: string[]): number {
   return 0;
 }
 
+/**
+ * One line for an error that ended supervise. A SupervisorError is a known failure with
+ * its code; anything else is an unwrapped system error (an unresolvable `stats` host's
+ * ENOTFOUND, say) or a bug, and still gets one line with its errno code: a stack trace
+ * only helps a developer, who sets TSGI_DEBUG to see it.
+ */
+function describeFailure(e: unknown, debug: boolean): string {
+  if (e instanceof SupervisorError) return `supervise: ${e.message} [${e.code}]`;
+  if (debug) return `supervise: internal error: ${(e as Error | undefined)?.stack ?? String(e)}`;
+  const message = e instanceof Error ? e.message : String(e);
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const tagged = typeof code === 'string' && !message.includes(code) ? `${message} [${code}]` : message;
+  return `supervise: ${tagged.split('\n')[0]}\n(an error tsgi does not describe: check the addresses and paths of the config; set TSGI_DEBUG=1 for the stack trace)`;
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof SupervisorError) err(`supervise: ${e.message} [${e.code}]`);
-    else err(`supervise: internal error: ${(e as Error)?.stack ?? String(e)}`);
+    err(describeFailure(e, Boolean(process.env['TSGI_DEBUG'])));
     process.exit(1);
   },
 );

@@ -56,6 +56,9 @@ Where tsgi differs from uWSGI, on purpose:
 | Python-only options (${Object.keys(PYTHON_OPTIONS).map((k) => `\`${k}\``).join(', ')}) are errors saying what to use | they configure the Python plugin | tsgi runs Node apps |
 | \`http-socket = 8080\` is an error (write \`:8080\`) | creates a unix socket named \`8080\` | a classic mistake |
 | \`cheaper-initial\` outside [\`cheaper\`, \`processes\`] is an error | clamped with a warning | contradictions are errors |
+| A value may expand to at most 64 KiB; \`%(...)\` references and \`@(...)\` paths nest at most 32 deep; \`%(a * b)\` stays within 64-bit integers; any other number is at most 2147483647 | grows until memory or the string limit runs out | a reload must not take the master down |
+| \`@(path)\` reads only a regular file of at most 64 KiB (the longest value), and an ini file must be a regular file of at most 1 MiB; a FIFO, a device or a directory is an error | reads whatever it is given, blocking on a FIFO | the master re-reads the files on every reload |
+| \`chdir\` must be an existing directory, \`app\` and \`spooler-import\` existing files, a \`spooler\` directory writable or creatable, an existing \`master-fifo\` a FIFO; checked at every load (\`--show-config\` too), so a reload with a bad path keeps the old config | fails when a worker or spooler starts | nothing starts on a config error |
 
 Not supported (they are unknown options): \`ini\`/\`include\`/\`inherit\` inside a file, the
 \`if-*\`/\`for\` logic options, \`declare-option\`, \`++\`/\`--\` in \`%(...)\`, schemes in \`@(...)\`,

@@ -24,9 +24,12 @@ export function writeIni(text: string, name = 'app.ini', dir = tempDir()): strin
   return file;
 }
 
-/** loadConfig with TEST_HOST, an empty environment and cwd = the file's directory. */
+/**
+ * loadConfig with TEST_HOST, an empty environment, cwd = os.tmpdir() and no file-system
+ * checks of paths (the tests name apps that do not exist); paths.test.ts turns them on.
+ */
 export function load(argv: string[], options: Partial<LoadOptions> = {}): LoadResult {
-  return loadConfig({ env: {}, cwd: os.tmpdir(), host: TEST_HOST, ...options, argv });
+  return loadConfig({ env: {}, cwd: os.tmpdir(), host: TEST_HOST, checkPaths: false, ...options, argv });
 }
 
 /** The minimal valid ini text, plus `extra` lines. */

@@ -8,12 +8,16 @@
  * quotes and treats `;`/`#` inside values as comments (uWSGI keeps both), and it loses line
  * numbers (every diagnostic names file:line). The writer does use `ini.encode`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import ini from 'ini';
 import { defaultValue, getOptionValue, type ConfigValue, type TsgiConfig } from './config.js';
 import { diagnostic, type ConfigDiagnostic } from './diagnostics.js';
 import { OPTIONS } from './options.js';
+import { readBounded } from './read-bounded.js';
+
+/** The largest ini file read: a FIFO or `--ini /dev/zero` must not block or exhaust the master. */
+const MAX_INI_BYTES = 1024 * 1024;
 
 /** One `key = value` line of the selected section. `value` is undefined for a bare key. */
 export interface IniEntry {
@@ -113,17 +117,15 @@ export function parseIniText(text: string, display: string, requested?: string):
 export function readIniFile(spec: string, cwd: string): IniRead {
   const { file, section } = splitIniSpec(spec, (f) => existsSync(path.resolve(cwd, f)));
   const absolute = path.resolve(cwd, file);
-  let text: string;
-  try {
-    text = readFileSync(absolute, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const missing = code === 'ENOENT' || code === 'ENOTDIR';
-    const message = missing ? `config file "${file}" does not exist (looked for ${absolute})` : `config file "${file}" cannot be read: ${(error as Error).message}`;
+  const read = readBounded(absolute, MAX_INI_BYTES, '1 MiB');
+  if (!read.ok) {
+    const missing = 'errno' in read && (read.errno === 'ENOENT' || read.errno === 'ENOTDIR');
+    const why = 'errno' in read ? `cannot be read (${read.errno})` : `cannot be used: ${absolute} ${read.rejected}`;
+    const message = missing ? `config file "${file}" does not exist (looked for ${absolute})` : `config file "${file}" ${why}`;
     const d = diagnostic(missing ? 'TSGI_CONFIG_FILE_NOT_FOUND' : 'TSGI_CONFIG_FILE_UNREADABLE', message);
     return { path: undefined, display: file, section: section ?? 'tsgi', entries: [], errors: [d], warnings: [] };
   }
-  return { path: absolute, ...parseIniText(text, file, section) };
+  return { path: absolute, ...parseIniText(read.text, file, section) };
 }
 
 /** Options of renderIni. */

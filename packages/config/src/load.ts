@@ -4,15 +4,16 @@
  * diagnostic and nothing is thrown (docs/conventions.md, "Parse, normalise, check; never
  * throw halfway"). Only the CLI prints and exits.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgv, type Setting } from './argv.js';
 import { defaultConfig, getOptionValue, setOptionValue, type TsgiConfig } from './config.js';
 import { diagnostic, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
 import { readIniFile, type IniRead } from './ini-file.js';
 import { findOption, normaliseKey, type OptionSpec } from './options.js';
-import { detectHost, expandValue, magicVars, type Expansion, type HostFacts, type IniLookups, type MagicVars } from './placeholders.js';
+import { MAX_EXPANDED_LENGTH, detectHost, expandValue, magicVars, type Expansion, type HostFacts, type IniLookups, type MagicVars } from './placeholders.js';
 import { referencedNames, References, type Definition } from './references.js';
+import { checkPaths } from './paths.js';
+import { readBounded } from './read-bounded.js';
 import { checkRules } from './rules.js';
 import { unknownOption } from './unknown-option.js';
 import { parseValue } from './values.js';
@@ -27,6 +28,11 @@ export interface LoadOptions {
   cwd?: string;
   /** CPUs, hostname and somaxconn; detected by default, injected by tests. */
   host?: HostFacts;
+  /**
+   * Check `chdir`, `app`, `spooler`, `spooler-import` and `master-fifo` against the file
+   * system (paths.ts); true by default. Tests of parsing alone turn it off.
+   */
+  checkPaths?: boolean;
 }
 
 /** The outcome: a config only when there are no errors. */
@@ -50,6 +56,17 @@ interface SourcedSetting extends Setting {
  * repeatable option replace all of the files'.
  */
 export function loadConfig(options: LoadOptions): LoadResult {
+  try {
+    return load(options);
+  } catch (err) {
+    // A throw here is a bug, but the master re-reads the config on reload and must survive
+    // it: the config is refused with an error that names the exception.
+    const error = diagnostic('TSGI_CONFIG_INTERNAL', `internal error while loading the configuration: ${String(err)} (please report this)`);
+    return { errors: [error], warnings: [], files: [] };
+  }
+}
+
+function load(options: LoadOptions): LoadResult {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const host = options.host ?? detectHost();
@@ -63,7 +80,7 @@ export function loadConfig(options: LoadOptions): LoadResult {
   settings.push(...parsed.settings);
 
   const config = defaultConfig(host.cpus);
-  const { sources, invalid } = applySettings(config, settings, env, result, lookups);
+  const { sources, each, invalid } = applySettings(config, settings, env, result, lookups);
   normalise(config, sources);
   // A file that could not be read may well hold the app and socket: do not also claim they are missing.
   if (reads.some((read) => read.errors.length > 0 && read.entries.length === 0)) for (const name of ['app', 'http-socket']) invalid.add(name);
@@ -71,6 +88,7 @@ export function loadConfig(options: LoadOptions): LoadResult {
   const findings = checkRules(config, origin === undefined ? { sources, host, invalid } : { sources, host, invalid, origin });
   result.errors.push(...findings.errors);
   result.warnings.push(...findings.warnings);
+  if (options.checkPaths !== false) result.errors.push(...checkPaths(config, cwd, { sources, each, invalid }));
   if (result.errors.length === 0) result.config = config;
   return result;
 }
@@ -150,18 +168,25 @@ function fileLookups(entries: ReadonlyArray<SourcedSetting | UnknownEntry>, env:
   return { refer: new References(definitions, normaliseKey, (name) => findOption(name) !== undefined).refer, include };
 }
 
-/** `@(file)`: the file's text without one trailing newline, as in uWSGI; relative to the working directory. */
+/**
+ * The largest file `@(file)` reads: the longest value, since a longer file could never
+ * make a valid one. It holds a secret, a number or a certificate, not data.
+ */
+const MAX_INCLUDE_BYTES = MAX_EXPANDED_LENGTH;
+
+/**
+ * `@(file)`: the file's text without one trailing newline, as in uWSGI; relative to the
+ * working directory. Only a regular file of at most MAX_INCLUDE_BYTES (read-bounded.ts).
+ */
 function includeFile(cwd: string, file: string): Expansion {
   if (/^[a-z]+:\/\//i.test(file)) {
     return { ok: false, code: 'TSGI_CONFIG_BAD_PLACEHOLDER', reason: `@(${file}): schemes such as exec:// or http:// are not supported; name a file` };
   }
   const full = path.resolve(cwd, file);
-  try {
-    const text = readFileSync(full, 'utf8');
-    return { ok: true, value: text.endsWith('\n') ? text.slice(0, -1) : text };
-  } catch (err) {
-    return { ok: false, code: 'TSGI_CONFIG_INCLUDE_UNREADABLE', reason: `@(${file}): cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
-  }
+  const read = readBounded(full, MAX_INCLUDE_BYTES, '64 KiB (the longest value)');
+  if (read.ok) return { ok: true, value: read.text.endsWith('\n') ? read.text.slice(0, -1) : read.text };
+  if ('errno' in read) return { ok: false, code: 'TSGI_CONFIG_INCLUDE_UNREADABLE', reason: `@(${file}): cannot read ${full} (${read.errno})` };
+  return { ok: false, code: 'TSGI_CONFIG_INCLUDE_REJECTED', reason: `@(${file}): ${full} ${read.rejected}` };
 }
 
 /**
@@ -169,8 +194,9 @@ function includeFile(cwd: string, file: string): Expansion {
  * and which options had a value rejected. The first command-line occurrence of a
  * repeatable option drops the files' values.
  */
-function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], env: NodeJS.ProcessEnv, result: LoadResult, lookups: IniLookups): { sources: Map<string, SourceLocation>; invalid: Set<string> } {
+function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], env: NodeJS.ProcessEnv, result: LoadResult, lookups: IniLookups): { sources: Map<string, SourceLocation>; each: Map<string, SourceLocation[]>; invalid: Set<string> } {
   const sources = new Map<string, SourceLocation>();
+  const each = new Map<string, SourceLocation[]>();
   const invalid = new Set<string>();
   const replacedByCli = new Set<string>();
   for (const setting of settings) {
@@ -183,8 +209,10 @@ function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], 
     if (spec.repeatable === true) {
       const fromCli = where.commandLine === true;
       const keep = fromCli && !replacedByCli.has(spec.name) ? [] : (getOptionValue(config, spec) as string[]);
+      const keepWhere = keep.length === 0 ? [] : (each.get(spec.name) ?? []);
       if (fromCli) replacedByCli.add(spec.name);
       setOptionValue(config, spec, [...keep, String(value)]);
+      each.set(spec.name, [...keepWhere, where]);
     } else if (spec.name === 'master' && value === false) {
       result.warnings.push(diagnostic('TSGI_CONFIG_NO_EFFECT', 'option "master": tsgi always runs a master; "false" has no effect', where, 'master'));
     } else {
@@ -192,7 +220,7 @@ function applySettings(config: TsgiConfig, settings: readonly SourcedSetting[], 
     }
     sources.set(spec.name, where);
   }
-  return { sources, invalid };
+  return { sources, each, invalid };
 }
 
 /** One setting's typed value, or undefined after recording why it has none. */
@@ -214,10 +242,17 @@ function parseSetting(setting: SourcedSetting, env: NodeJS.ProcessEnv, result: L
   return parsed.value;
 }
 
+/**
+ * The bound of every number without its own `max`: uWSGI reads options into C ints, and
+ * `processes = 99999999999999999999` would otherwise become 1e20 (or Infinity) workers.
+ */
+const INT_MAX = 2 ** 31 - 1;
+
 function outOfRange(spec: OptionSpec, value: string | number | boolean): string | undefined {
   if (typeof value !== 'number' || spec.type === 'mode') return undefined;
+  const max = spec.max ?? INT_MAX;
   if (spec.min !== undefined && value < spec.min) return `option "${spec.name}": must be at least ${spec.min} (got ${value})`;
-  if (spec.max !== undefined && value > spec.max) return `option "${spec.name}": must be at most ${spec.max} (got ${value})`;
+  if (!(value <= max)) return `option "${spec.name}": must be at most ${max} (got ${value < 1e21 ? value : 'a larger number'})`;
   return undefined;
 }
 

@@ -126,7 +126,31 @@ export interface IniLookups {
 /** The result of expanding a value: the text, or the error to report. */
 export type Expansion =
   | { ok: true; value: string }
-  | { ok: false; code: 'TSGI_CONFIG_UNKNOWN_PLACEHOLDER' | 'TSGI_CONFIG_BAD_PLACEHOLDER' | 'TSGI_CONFIG_UNSET_ENV' | 'TSGI_CONFIG_INCLUDE_UNREADABLE'; reason: string };
+  | { ok: false; code: ExpansionCode; reason: string };
+
+/** The diagnostic codes an expansion can fail with. */
+export type ExpansionCode =
+  | 'TSGI_CONFIG_UNKNOWN_PLACEHOLDER'
+  | 'TSGI_CONFIG_BAD_PLACEHOLDER'
+  | 'TSGI_CONFIG_UNSET_ENV'
+  | 'TSGI_CONFIG_INCLUDE_UNREADABLE'
+  | 'TSGI_CONFIG_INCLUDE_REJECTED'
+  | 'TSGI_CONFIG_EXPANSION_LIMIT';
+
+/**
+ * The longest value an expansion may produce. Ten references to a value that holds ten
+ * references grow tenfold per level; without a cap eight levels exceed V8's string limit
+ * and loading throws. No option needs more than a few KiB.
+ */
+export const MAX_EXPANDED_LENGTH = 64 * 1024;
+
+/** How deep `%(name)` references and `@(...)` paths may nest; each level is a stack frame. */
+export const MAX_EXPANSION_DEPTH = 32;
+
+/** The error for a value longer than MAX_EXPANDED_LENGTH. */
+export function tooLong(length: number): Expansion {
+  return { ok: false, code: 'TSGI_CONFIG_EXPANSION_LIMIT', reason: `the expanded value would be ${length > MAX_EXPANDED_LENGTH * 16 ? 'far ' : ''}longer than 64 KiB (${MAX_EXPANDED_LENGTH} characters); check the %(...) references for repetition` };
+}
 
 const ENV_REFERENCE = /^\$\(([A-Za-z_][A-Za-z0-9_]*)(?::-([^)]*))?\)/;
 
@@ -137,9 +161,11 @@ const ENV_REFERENCE = /^\$\(([A-Za-z_][A-Za-z0-9_]*)(?::-([^)]*))?\)/;
  * variables are errors: uWSGI silently empties the first and leaves the second as literal
  * text, and both hide mistakes.
  */
-export function expandValue(text: string, env: NodeJS.ProcessEnv, magic?: MagicVars, lookups?: IniLookups): Expansion {
+export function expandValue(text: string, env: NodeJS.ProcessEnv, magic?: MagicVars, lookups?: IniLookups, depth = 0): Expansion {
+  if (depth > MAX_EXPANSION_DEPTH) return { ok: false, code: 'TSGI_CONFIG_EXPANSION_LIMIT', reason: `@(...) paths nest deeper than ${MAX_EXPANSION_DEPTH}` };
   let out = '';
   for (let i = 0; i < text.length; i++) {
+    if (out.length > MAX_EXPANDED_LENGTH) return tooLong(out.length);
     const ch = text[i];
     if ((ch === '%' || ch === '@') && text[i + 1] === '(' && magic !== undefined && lookups !== undefined) {
       const close = closingParen(text, i + 1);
@@ -150,7 +176,7 @@ export function expandValue(text: string, env: NodeJS.ProcessEnv, magic?: MagicV
         value = lookups.refer(inside);
       } else {
         // the path may use $(ENV), %d and %(name) itself: @(%dsecret.txt)
-        const file = expandValue(inside, env, magic, lookups);
+        const file = expandValue(inside, env, magic, lookups, depth + 1);
         value = file.ok ? lookups.include(file.value) : file;
       }
       if (!value.ok) return value;
@@ -175,7 +201,7 @@ export function expandValue(text: string, env: NodeJS.ProcessEnv, magic?: MagicV
       out += ch;
     }
   }
-  return { ok: true, value: out };
+  return out.length > MAX_EXPANDED_LENGTH ? tooLong(out.length) : { ok: true, value: out };
 }
 
 /** The index of the ")" that closes the "(" at `open`, nested pairs skipped: @(%(dir)file). */

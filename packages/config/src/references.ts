@@ -9,13 +9,16 @@
  * or a malformed expression is an error (uWSGI leaves the text or reads ""), and a
  * reference to a value that refers back to itself is an error.
  */
-import type { Expansion, Refer } from './placeholders.js';
+import { MAX_EXPANDED_LENGTH, MAX_EXPANSION_DEPTH, tooLong, type Expansion, type ExpansionCode, type Refer } from './placeholders.js';
 
 /** Where a name gets its value: its text expanded ($(ENV), %x and, through `refer`, further references). */
 export type Definition = (refer: Refer) => Expansion;
 
 const OPERATORS = new Set(['+', '-', '*', '/']);
 const INTEGER = /^-?\d+$/;
+/** uWSGI computes in 64-bit integers; bounding operands also keeps `%(n * n * n ...)` from growing without end. */
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
 const REFERENCE = /%\(([^)]*)\)/g;
 
 /** The names a text refers to with `%(...)`, operators and integer literals left out. */
@@ -61,6 +64,9 @@ export class References {
     if (definition === undefined) {
       return fail('TSGI_CONFIG_UNKNOWN_PLACEHOLDER', `%(${written}) names no option or placeholder of the ini files (define it with "${written} = ..." or "set-placeholder = ${written}=...")`);
     }
+    if (this.resolving.length >= MAX_EXPANSION_DEPTH) {
+      return fail('TSGI_CONFIG_EXPANSION_LIMIT', `%(${written}): references nest deeper than ${MAX_EXPANSION_DEPTH} (${this.resolving.slice(0, 3).join(' -> ')} -> ...)`);
+    }
     if (this.resolving.includes(name)) {
       return fail('TSGI_CONFIG_BAD_PLACEHOLDER', `%(${name}) refers to itself (${[...this.resolving.slice(this.resolving.indexOf(name)), name].join(' -> ')})`);
     }
@@ -68,7 +74,8 @@ export class References {
     const expanded = definition(this.refer);
     this.resolving.pop();
     const result: Expansion = expanded.ok || expanded.reason.startsWith('%(') ? expanded : { ...expanded, reason: `%(${written}): ${expanded.reason}` };
-    this.done.set(name, result);
+    // a failure may depend on how deep this reference was reached, so only values are kept
+    if (result.ok) this.done.set(name, result);
     return result;
   }
 
@@ -78,7 +85,7 @@ export class References {
     let operator: string | undefined;
     for (const token of tokens) {
       if (OPERATORS.has(token)) {
-        if (text === undefined || operator !== undefined) return fail('TSGI_CONFIG_BAD_PLACEHOLDER', `%(${expression}): "${token}" needs a value on each side`);
+        if (text === undefined || operator !== undefined) return fail('TSGI_CONFIG_BAD_PLACEHOLDER', `%(${abbreviate(expression)}): "${token}" needs a value on each side`);
         operator = token;
         continue;
       }
@@ -91,24 +98,40 @@ export class References {
         operand = token;
       }
       if (operator === undefined) {
+        if ((text?.length ?? 0) + operand.length > MAX_EXPANDED_LENGTH) return tooLong((text?.length ?? 0) + operand.length);
         text = (text ?? '') + operand;
         continue;
       }
       const left = text!.trim();
       const right = operand.trim();
       if (!INTEGER.test(left) || !INTEGER.test(right)) {
-        return fail('TSGI_CONFIG_BAD_PLACEHOLDER', `%(${expression}): "${operator}" needs integers (got "${left}" and "${right}")`);
+        return fail('TSGI_CONFIG_BAD_PLACEHOLDER', `%(${abbreviate(expression)}): "${operator}" needs integers (got "${abbreviate(left)}" and "${abbreviate(right)}")`);
       }
-      const [a, b] = [BigInt(left), BigInt(right)];
-      if (operator === '/' && b === 0n) return fail('TSGI_CONFIG_BAD_PLACEHOLDER', `%(${expression}): division by zero`);
-      text = String(operator === '+' ? a + b : operator === '-' ? a - b : operator === '*' ? a * b : a / b);
+      const [a, b] = [int64(left), int64(right)];
+      if (a === undefined || b === undefined) return fail('TSGI_CONFIG_EXPANSION_LIMIT', `%(${abbreviate(expression)}): "${abbreviate(a === undefined ? left : right)}" is outside the 64-bit integer range`);
+      if (operator === '/' && b === 0n) return fail('TSGI_CONFIG_BAD_PLACEHOLDER', `%(${abbreviate(expression)}): division by zero`);
+      const value = operator === '+' ? a + b : operator === '-' ? a - b : operator === '*' ? a * b : a / b;
+      if (value > INT64_MAX || value < INT64_MIN) return fail('TSGI_CONFIG_EXPANSION_LIMIT', `%(${abbreviate(expression)}): the result leaves the 64-bit integer range`);
+      text = String(value);
       operator = undefined;
     }
-    if (operator !== undefined) return fail('TSGI_CONFIG_BAD_PLACEHOLDER', `%(${expression}): "${operator}" needs a value on each side`);
+    if (operator !== undefined) return fail('TSGI_CONFIG_BAD_PLACEHOLDER', `%(${abbreviate(expression)}): "${operator}" needs a value on each side`);
     return { ok: true, value: text ?? '' };
   }
 }
 
-function fail(code: 'TSGI_CONFIG_UNKNOWN_PLACEHOLDER' | 'TSGI_CONFIG_BAD_PLACEHOLDER', reason: string): Expansion {
+/** The integer, or undefined outside int64; the length test comes first so a 64 KiB numeral is never parsed. */
+function int64(text: string): bigint | undefined {
+  if (text.length > 20) return undefined;
+  const n = BigInt(text);
+  return n > INT64_MAX || n < INT64_MIN ? undefined : n;
+}
+
+/** An expression or operand short enough for a one-line message. */
+function abbreviate(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function fail(code: ExpansionCode, reason: string): Expansion {
   return { ok: false, code, reason };
 }
