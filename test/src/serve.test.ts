@@ -197,10 +197,11 @@ describe('app load failures', () => {
     await sup.kill();
   });
 
-  test('a missing app file is named', async () => {
-    const { sup } = await serve('/nonexistent/app.js', '', 1);
-    await sup.waitFor(/cannot load app \/nonexistent\/app\.js: no such file/);
-    await sup.kill();
+  test('a missing app file is a config error naming file:line, and nothing starts', async () => {
+    const dir = tmp();
+    const sup = new Supervise(['--ini', writeIni(dir, `[tsgi]\napp = /nonexistent/app.js\nhttp-socket = 127.0.0.1:${await freePort()}\n`)]);
+    assert.equal(await sup.waitExit(10000), 2);
+    assert.match(sup.log, /app\.ini:2: option "app": \/nonexistent\/app\.js does not exist/);
   });
 
   test('need-app: the master exits non-zero when the app cannot load', async () => {

@@ -270,3 +270,39 @@ export function parseWorkerMessage(m: unknown): WorkerMessage | undefined {
       return undefined;
   }
 }
+
+/**
+ * The request vars the stats may show: what makes `cores[].vars` useful (what is being
+ * served, to whom, through which host) and nothing that authenticates anyone. Anyone who can
+ * reach a stats server reads them, so headers are allowed by name rather than denied:
+ * cookies, `Authorization`, API keys and tokens never leave the worker, however a client
+ * or a proxy spells them (the stats filter again: app code in a worker may send anything).
+ */
+export const PUBLIC_VARS: ReadonlySet<string> = new Set([
+  'REQUEST_METHOD',
+  'REQUEST_URI',
+  'PATH_INFO',
+  'QUERY_STRING',
+  'SCRIPT_NAME',
+  'SERVER_PROTOCOL',
+  'SERVER_NAME',
+  'SERVER_PORT',
+  'REMOTE_ADDR',
+  'REMOTE_PORT',
+  'HTTPS',
+  'UWSGI_SCHEME',
+  'CONTENT_TYPE',
+  'CONTENT_LENGTH',
+  'HTTP_HOST',
+  'HTTP_USER_AGENT',
+  'HTTP_ACCEPT',
+  'HTTP_ACCEPT_ENCODING',
+  'HTTP_ACCEPT_LANGUAGE',
+  'HTTP_CONNECTION',
+  'HTTP_CONTENT_TYPE',
+  'HTTP_CONTENT_LENGTH',
+  'HTTP_X_FORWARDED_FOR',
+  'HTTP_X_FORWARDED_PROTO',
+  'HTTP_X_FORWARDED_HOST',
+  'HTTP_X_REAL_IP',
+]);

@@ -1,5 +1,5 @@
 import type { StatsCore, StatsDocument, StatsSocket, StatsSpooler, StatsWorker, TsgiDrainingWorker } from '@tsgi/stats-protocol';
-import type { WorkerCounters } from '../protocol.js';
+import { PUBLIC_VARS, type WorkerCounters } from '../protocol.js';
 import type { ProcessSample } from '../os/proc.js';
 import { STATS_VERSION, VERSION } from '../version.js';
 
@@ -148,7 +148,8 @@ function collectSlot(v: StatsView, slot: SlotView, now: number): StatsWorker {
     requests,
     delta_requests: c?.requests ?? 0,
     exceptions,
-    harakiri_count: slot.harakiriCount,
+    // the master's kills, and the requests live workers ended themselves at the limit
+    harakiri_count: slot.harakiriCount + inSlot.reduce((n, w) => n + (w.counters?.harakiris ?? 0), 0),
     signals: 0,
     signal_queue: 0,
     status,
@@ -204,42 +205,6 @@ function collectCores(v: StatsView, slot: SlotView, inSlot: WorkerView[], cur: W
   }
   return cores;
 }
-
-/**
- * The request vars the stats may show: what makes `cores[].vars` useful (what is being
- * served, to whom, through which host) and nothing that authenticates anyone. Anyone who can
- * reach a stats server reads them, so headers are allowed by name rather than denied:
- * cookies, `Authorization`, API keys and tokens never leave the master, however a client
- * or a proxy spells them.
- */
-export const PUBLIC_VARS: ReadonlySet<string> = new Set([
-  'REQUEST_METHOD',
-  'REQUEST_URI',
-  'PATH_INFO',
-  'QUERY_STRING',
-  'SCRIPT_NAME',
-  'SERVER_PROTOCOL',
-  'SERVER_NAME',
-  'SERVER_PORT',
-  'REMOTE_ADDR',
-  'REMOTE_PORT',
-  'HTTPS',
-  'UWSGI_SCHEME',
-  'CONTENT_TYPE',
-  'CONTENT_LENGTH',
-  'HTTP_HOST',
-  'HTTP_USER_AGENT',
-  'HTTP_ACCEPT',
-  'HTTP_ACCEPT_ENCODING',
-  'HTTP_ACCEPT_LANGUAGE',
-  'HTTP_CONNECTION',
-  'HTTP_CONTENT_TYPE',
-  'HTTP_CONTENT_LENGTH',
-  'HTTP_X_FORWARDED_FOR',
-  'HTTP_X_FORWARDED_PROTO',
-  'HTTP_X_FORWARDED_HOST',
-  'HTTP_X_REAL_IP',
-]);
 
 /**
  * A core's `KEY=value` vars reduced to PUBLIC_VARS, keeping uWSGI's closing "" so that

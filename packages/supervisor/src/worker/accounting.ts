@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { WorkerCounters } from '../protocol.js';
+import { PUBLIC_VARS, type WorkerCounters } from '../protocol.js';
 
 const kStart = Symbol('tsgi.start');
 const kCore = Symbol('tsgi.core');
@@ -166,7 +166,11 @@ function requestVars(req: IncomingMessage): string[] {
     `REMOTE_ADDR=${req.socket.remoteAddress ?? ''}`,
   ];
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) vars.push(`HTTP_${raw[i]!.toUpperCase().replace(/-/g, '_')}=${raw[i + 1]}`);
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = `HTTP_${raw[i]!.toUpperCase().replace(/-/g, '_')}`;
+    // credentials never reach the master: only what the stats may show crosses IPC
+    if (PUBLIC_VARS.has(key)) vars.push(`${key}=${raw[i + 1]}`);
+  }
   vars.push('');
   return vars;
 }
