@@ -70,4 +70,23 @@ describe('faults the master survives', () => {
     assert.ok(isAlive(sup.pid));
     await sup.kill();
   });
+
+  test('cheap mode on a uwsgi socket: the request that wakes the workers is parsed as uwsgi, not as HTTP', async () => {
+    const { encodeUwsgiPacket } = await import('@tsgi/supervisor/uwsgi');
+    const uwsgiPort = await freePort();
+    const { sup } = await startApp({ processes: 1, ready: 0, ini: `socket = 127.0.0.1:${uwsgiPort}\ncheap = true\n` });
+    await sup.waitFor(/cheap = true: waiting for the first connection/);
+    await sleep(300); // the waker takes the sockets once no worker runs
+    const packet = encodeUwsgiPacket({ REQUEST_METHOD: 'GET', REQUEST_URI: '/', PATH_INFO: '/', QUERY_STRING: '', SERVER_PROTOCOL: 'HTTP/1.1', REMOTE_ADDR: '10.9.8.7', HTTP_HOST: 'x' });
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(uwsgiPort, '127.0.0.1', () => s.write(packet));
+      let d = '';
+      s.on('data', (c) => (d += c));
+      s.on('end', () => resolve(d));
+      s.on('error', reject);
+      s.setTimeout(10000, () => s.destroy(new Error('timeout')));
+    });
+    assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
+    await sup.kill();
+  });
 });
