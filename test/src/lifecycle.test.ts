@@ -44,6 +44,18 @@ describe('workers die and come back', () => {
     for (const pid of workers) assert.equal(isAlive(pid), false, `worker ${pid} outlived its master`);
     await busy;
   });
+
+  test('kill -9 of a master whose workers are paused (SIGTSTP): none left stopped, holding the sockets, 1 s later', async () => {
+    const { sup } = await start(2);
+    const workers = [...sup.workerPids().values()];
+    sup.signal('SIGTSTP');
+    await sup.waitFor(/\*\*\* worker 2 suspended \*\*\*/);
+    for (const pid of workers) assert.match(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!, /^T/, 'stopped');
+    process.kill(sup.pid, 'SIGKILL');
+    await sup.waitExit(2000);
+    await sleep(1000);
+    for (const pid of workers) assert.equal(isAlive(pid), false, `paused worker ${pid} outlived its master`);
+  });
 });
 
 describe('pidfile and control commands', () => {

@@ -27,20 +27,24 @@ describe('faults the master survives', () => {
     await sup.kill();
   });
 
-  test('EPIPE on the master’s log (its reader went away): the master keeps serving and still stops cleanly', async () => {
+  test('EPIPE on the log (its reader went away): the master and its workers keep serving, and the master still stops cleanly', async () => {
     const dir = tmp();
     const port = await freePort();
-    const ini = writeIni(dir, `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 1\ndisable-logging = true\n`);
+    // the request log on: every request makes the worker write to the broken pipe too
+    const ini = writeIni(dir, `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 1\n`);
     const sup = new Supervise(['--ini', ini]);
     await sup.waitReady(1);
-    // the reader of the master's stdout and stderr goes away, as `supervise | head` or a restarting log shipper
+    const worker = sup.workerPids().get(1)!;
+    // the reader of stdout and stderr goes away, as `supervise | head` or a restarting log shipper
     sup.child.stdout!.destroy();
     sup.child.stderr!.destroy();
     await sleep(100);
-    sup.signal('SIGHUP'); // the reload writes a dozen log lines into the closed pipe
-    await sleep(1500);
+    for (let i = 0; i < 20; i++) assert.equal((await request(port, '/')).status, 200);
+    sup.signal('SIGUSR1'); // the stats summary: a dozen master log lines into the closed pipe
+    await sleep(500);
     assert.ok(isAlive(sup.pid), 'the master survived EPIPE');
-    assert.equal((await request(port, '/')).status, 200);
+    assert.ok(isAlive(worker), 'the worker survived EPIPE on its request log');
+    assert.match((await request(port, '/')).body, new RegExp(` ${worker}\n$`));
     sup.signal('SIGINT');
     assert.equal(await sup.waitExit(10000), 0);
   });

@@ -129,6 +129,8 @@ export interface WorkerBoot {
   slotRequests: number;
   /** timeouts and caps (workerLimits()); absent: DEFAULT_LIMITS */
   limits?: WorkerLimits;
+  /** the kernel kills this worker when its master dies (setpriv --pdeathsig): no watchdog thread needed */
+  parentDeathSignal?: boolean;
 }
 
 /** Cumulative counters of one worker process since it was spawned. */
@@ -238,11 +240,28 @@ function isCounters(x: unknown): x is WorkerCounters {
   );
 }
 
+/**
+ * Every IPC message of tsgi's own carries this key set to 1: an app that uses
+ * process.send for its own ends (a cluster library, a metrics shipper) can
+ * never be taken for the worker, whatever its `t`.
+ */
+export const IPC_MARK = 'tsgi';
+
+/** A message as it goes on the wire: marked as tsgi's. */
+export function marked<T extends object>(m: T): T & { [IPC_MARK]: 1 } {
+  return { ...m, [IPC_MARK]: 1 as const };
+}
+
+/** Whether a message carries tsgi's mark. */
+export function isMarked(m: unknown): boolean {
+  return typeof m === 'object' && m !== null && (m as Record<string, unknown>)[IPC_MARK] === 1;
+}
+
 const WORKER_MESSAGE_TYPES: readonly string[] = ['ready', 'report', 'recycle', 'successor', 'status', 'spooled'];
 
-/** Whether a message claims to be one of the worker's own (its `t` is one of ours). */
+/** Whether a message claims to be one of the worker's own (marked, its `t` one of ours). */
 export function isTsgiMessageType(m: unknown): boolean {
-  return typeof m === 'object' && m !== null && WORKER_MESSAGE_TYPES.includes((m as { t?: unknown }).t as string);
+  return isMarked(m) && WORKER_MESSAGE_TYPES.includes((m as { t?: unknown }).t as string);
 }
 
 /**
@@ -252,7 +271,7 @@ export function isTsgiMessageType(m: unknown): boolean {
  * every field it will read has the type and range it expects.
  */
 export function parseWorkerMessage(m: unknown): WorkerMessage | undefined {
-  if (typeof m !== 'object' || m === null) return undefined;
+  if (!isMarked(m)) return undefined;
   const o = m as Record<string, unknown>;
   switch (o['t']) {
     case 'ready':

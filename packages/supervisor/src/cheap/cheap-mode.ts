@@ -23,6 +23,7 @@ export class CheapMode {
     private readonly start: typeof startWaker = startWaker,
     /** how many connections may wait for the first worker (`listen`); past it the newest is closed */
     private readonly maxWaiting = 100,
+    private readonly log: (line: string) => void = () => undefined,
   ) {}
 
   /** While cheap: once no worker serves, start the waker (one at a time). */
@@ -34,7 +35,7 @@ export class CheapMode {
       // the worker must know: a uwsgi request parsed as HTTP would get a 400
       this.pending.push({ socket, proto, at: Date.now() });
       this.onRing();
-    });
+    }, this.log);
   }
 
   /**
@@ -68,7 +69,9 @@ export class CheapMode {
 
   /** The current waker, forgotten once its process has exited (read in the loop, not in an exit listener). */
   private runningWaker(): Waker | undefined {
-    if (this.waker && (this.waker.child.exitCode !== null || this.waker.child.signalCode !== null)) this.waker = undefined;
+    const c = this.waker?.child;
+    // gone: exited, killed, or never started at all (no pid)
+    if (c && (c.exitCode !== null || c.signalCode !== null || c.pid === undefined)) this.waker = undefined;
     return this.waker;
   }
 }

@@ -31,12 +31,18 @@ export interface Waker {
 }
 
 /** Starts the waker process (waker-main.ts) on `sockets`; each connection it hands over goes to `onConnection`. */
-export function startWaker(sockets: BoundSocket[], onConnection: (socket: net.Socket, proto: BoundSocket['proto']) => void): Waker {
+export function startWaker(
+  sockets: BoundSocket[],
+  onConnection: (socket: net.Socket, proto: BoundSocket['proto']) => void,
+  log: (line: string) => void = () => undefined,
+): Waker {
   const child = spawn(process.execPath, [WAKER_MAIN], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.fd)],
     env: { ...process.env, TSGI_WAKER_FDS: JSON.stringify(sockets.map((_, i) => 4 + i)), TSGI_MASTER_PID: String(process.pid) },
     detached: true,
   });
+  // a waker that cannot start (EMFILE, EAGAIN) is logged; CheapMode starts another at its next turn
+  child.on('error', (err) => log(`cannot run the cheap-mode waker: ${err.message}`));
   child.on('message', (m: WakerMessage | undefined, handle: unknown) => {
     if (m?.t !== 'conn' || !handle) return;
     const socket = handle as net.Socket;

@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type TsgiConfig } from '@tsgi/config';
 import { memoryLogger } from '../log/logger.js';
-import { EXIT, type MasterMessage } from '../protocol.js';
+import { EXIT, marked, type MasterMessage } from '../protocol.js';
 import { Master } from './master.js';
 import type { SocketBinder } from './setup.js';
 import type { BoundSocket } from './sockets.js';
@@ -40,7 +40,7 @@ class FakeChild extends EventEmitter {
   }
   /** the worker's side: ready, then exit */
   ready(): void {
-    this.emit('message', { t: 'ready', startupMs: 5 });
+    this.emit('message', marked({ t: 'ready', startupMs: 5 }));
   }
   exit(code: number | null, signal: NodeJS.Signals | null = null): void {
     this.connected = false;
@@ -85,7 +85,7 @@ async function harness(extra: string[] = [], o: { start?: boolean; next?: () => 
     startWaker: () => {
       const w = { stopped: 0 };
       wakers.push(w);
-      return { child: { exitCode: null, signalCode: null, kill: () => true } as unknown as ChildProcess, killAt: 0, stop: () => void w.stopped++ };
+      return { child: { pid: 4242, exitCode: null, signalCode: null, kill: () => true } as unknown as ChildProcess, killAt: 0, stop: () => void w.stopped++ };
     },
     env: {},
   });
@@ -399,10 +399,12 @@ test('malformed worker messages are ignored: a bogus report never reaches the ta
   h.turn();
   const c = h.children[0]!;
   c.ready();
-  c.emit('message', { t: 'report', c: { note: 'x' } });
-  c.emit('message', { t: 'ready', startupMs: 'soon' });
-  c.emit('message', { t: 'successor', reason: 'because', detail: '' });
+  c.emit('message', marked({ t: 'report', c: { note: 'x' } }));
+  c.emit('message', marked({ t: 'ready', startupMs: 'soon' }));
+  c.emit('message', marked({ t: 'successor', reason: 'because', detail: '' }));
   c.emit('message', { cmd: 'the app’s own' });
+  // the app's own message that happens to use one of tsgi's types, unmarked: not ours
+  c.emit('message', { t: 'recycle', reason: 'max-requests', detail: 'an app’s own' });
   h.turn();
   const w = h.master.view().workers[0]!;
   assert.equal(w.state.kind, 'ready');
@@ -411,6 +413,44 @@ test('malformed worker messages are ignored: a bogus report never reaches the ta
   c.exit(1);
   h.turn();
   assert.equal(h.children.length, 2, 'reaped and respawned as usual');
+});
+
+test('IPC fuzz (seed 7): random messages, marked or not, never throw in the master nor corrupt its tables', async () => {
+  let a = 7;
+  const random = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const values = (): unknown => pick([0, -1, 1e308, NaN, Infinity, '', 'x'.repeat(100_000), null, undefined, [], {}, [1, 2], { a: 1 }, true, 'max-requests', 'exception', 2 ** 53]);
+  const message = (): unknown => {
+    const m: Record<string, unknown> = {};
+    if (random() < 0.7) m['tsgi'] = pick([1, 1, 1, '1', true, 2]);
+    m['t'] = pick(['ready', 'report', 'recycle', 'successor', 'status', 'spooled', 'conn', 'x', 5, undefined]);
+    for (const k of ['startupMs', 'c', 'reason', 'detail', 'text', 'dir']) if (random() < 0.5) m[k] = values();
+    if (m['t'] === 'report' && random() < 0.5) {
+      const cores = Array.from({ length: Math.floor(random() * 3) }, () => ({ requests: values(), inRequest: pick([0, 1, 2]), start: values(), vars: pick([[], ['A=1', ''], [5], values()]) }));
+      m['c'] = { requests: values(), exceptions: 0, tx: 0, runningTime: 0, avgRt: 0, inFlight: values(), oldestStart: 0, cores, elu: values(), accepting: pick([true, 1]), draining: false };
+    }
+    return random() < 0.05 ? pick([null, 'string', 42, [1]]) : m;
+  };
+  const h = await harness(['--processes', '2', '--harakiri', '5']);
+  h.turn();
+  for (const c of h.children) c.ready();
+  h.turn();
+  for (let i = 0; i < 5000; i++) {
+    const live = h.live();
+    if (live.length > 0) pick(live).emit('message', message());
+    if (i % 50 === 0) h.turn(100);
+  }
+  h.turn();
+  for (const w of h.master.view().workers) {
+    assert.ok(['starting', 'ready', 'draining', 'ending', 'killed'].includes(w.state.kind));
+    if (w.counters) assert.ok(Number.isFinite(w.counters.requests) && Array.isArray(w.counters.cores));
+  }
+  assert.equal(h.phase() === 'running' || h.phase() === 'reloading', true);
 });
 
 test('a ready worker that dies is respawned at once however young; only boot failures back off', async () => {

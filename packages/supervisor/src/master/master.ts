@@ -80,7 +80,7 @@ export class Master {
       pool,
       scaling: new Scaling(log, pool),
       spoolers: new SpoolerPool(log, cwd, (event) => enqueue({ type: 'spooler', event }), () => env, o.logFd),
-      cheap: new CheapMode(() => enqueue({ type: 'doorbell' }), o.startWaker, o.config.listen),
+      cheap: new CheapMode(() => enqueue({ type: 'doorbell' }), o.startWaker, o.config.listen, (line) => log.log(line)),
       sockets: new Map(),
       opened: [],
       cfg: o.config,

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { accessSync, constants } from 'node:fs';
 import type { WorkerBoot } from '../protocol.js';
 import type { BoundSocket } from './sockets.js';
 
@@ -24,12 +25,17 @@ export type Spawner = (opts: SpawnOptions) => ChildProcess;
  * decides what each worker gets.
  */
 export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logFd }) => {
+  const setpriv = parentDeathWrapper();
   const full: WorkerBoot = {
     ...boot,
     sockets: sockets.map((s, i) => ({ fd: 4 + i, name: s.name, proto: s.proto })),
+    ...(setpriv ? { parentDeathSignal: true } : {}),
   };
   const out = logFd ?? 'inherit';
-  return spawn(process.execPath, [...process.execArgv, WORKER_MAIN], {
+  const node = [process.execPath, ...process.execArgv, WORKER_MAIN];
+  // setpriv sets the kernel's parent-death signal, then execs node in the same process (same pid)
+  const [file, ...args] = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...node] : node;
+  return spawn(file!, args, {
     cwd,
     env: { ...env, TSGI_WORKER: JSON.stringify(full) },
     stdio: ['ignore', out, out, 'ipc', ...sockets.map((s) => s.fd)],
@@ -37,3 +43,28 @@ export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logFd }) => {
     serialization: 'json',
   });
 };
+
+let wrapper: string | null | undefined;
+
+/**
+ * util-linux's `setpriv`, when the machine has it: a worker started through it
+ * gets SIGKILL from the kernel the moment its master dies, even by SIGKILL,
+ * even while the worker is stopped (SIGTSTP's pause) or spinning in a busy
+ * loop, with nothing running in the worker to watch. Without it the worker
+ * falls back to a watchdog thread (worker/watchdog.ts).
+ */
+export function parentDeathWrapper(): string | undefined {
+  if (wrapper === undefined) {
+    wrapper = null;
+    for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+      try {
+        accessSync(`${dir}/setpriv`, constants.X_OK);
+        wrapper = `${dir}/setpriv`;
+        break;
+      } catch {
+        // not in this directory
+      }
+    }
+  }
+  return wrapper ?? undefined;
+}

@@ -30,6 +30,8 @@ if (process.ppid !== boot.masterPid || !process.connected) process.exit(EXIT.END
 // A thread polls the parent pid every 500 ms, so even a task blocking the event loop cannot outlive the master.
 startOrphanWatchdog(boot.masterPid, 500);
 process.on('disconnect', () => process.exit(EXIT.END));
+// the log's reader may go away (`supervise | head`, a restarting log shipper): a lost line, never a lost spooler
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 // Ending at once is safe (the task in hand is requeued by the next spooler); uWSGI SIGKILLs its spoolers.
 process.on('SIGTERM', () => process.exit(EXIT.END));
 process.on('SIGINT', () => process.exit(EXIT.END));

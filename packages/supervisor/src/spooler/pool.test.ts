@@ -45,7 +45,7 @@ test("a 'spooled' message is only enqueued; the pool wakes that directory's spoo
   const { pool, events, child, spoolDir } = await runningPool(t, 60);
   const sent: unknown[] = [];
   child.send = ((m: unknown) => (sent.push(m), true)) as typeof child.send;
-  child.emit('message', { t: 'spooled', dir: spoolDir });
+  child.emit('message', { t: 'spooled', dir: spoolDir, tsgi: 1 });
   assert.deepEqual(events, [{ kind: 'spooled', dir: spoolDir }]);
   assert.deepEqual(sent, []);
   pool.handle(events[0]!);

@@ -4,6 +4,7 @@
  * side, pool.ts, imports only this file from the rest of the spooler.
  */
 import { fileURLToPath } from 'node:url';
+import { isMarked } from '../protocol.js';
 
 /** The script a spooler process runs (spawn it with an IPC channel and TSGI_SPOOLER_BOOT). */
 export const SPOOLER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -58,8 +59,9 @@ export interface SpoolerReport {
 /** The master to a spooler: `wake` rescans now; `stop` finishes the current task and exits 0. */
 export type SpoolerCommand = { t: 'wake' } | { t: 'stop' };
 
+/** A spool() wake-up, marked as tsgi's (an app's own `t: 'spooled'` is not one). */
 export function isSpooledMessage(m: unknown): m is SpooledMessage {
-  return typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'spooled' && typeof (m as { dir?: unknown }).dir === 'string';
+  return isMarked(m) && (m as { t?: unknown }).t === 'spooled' && typeof (m as { dir?: unknown }).dir === 'string' && (m as { dir: string }).dir.length <= 4096;
 }
 
 export function isSpoolerReport(m: unknown): m is SpoolerReport {

@@ -94,7 +94,8 @@ class SpoolerLoop {
     private readonly handlers: TaskHandlers,
   ) {
     this.pid = opts.pid ?? process.pid;
-    this.freqMs = Math.max(1, opts.frequencySeconds * 1000);
+    // a timer past 2^31 - 1 ms fires after 1 ms in Node: a huge spooler-frequency must not become a busy loop
+    this.freqMs = Math.min(2 ** 31 - 1, Math.max(1, opts.frequencySeconds * 1000));
     this.prefix = `[spooler ${opts.dir} pid: ${this.pid}]`;
   }
 

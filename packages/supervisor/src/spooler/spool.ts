@@ -12,6 +12,7 @@
 import { delimiter, resolve } from 'node:path';
 import { SpoolerError } from './errors.js';
 import { loadHandlers, retryCause, runHandler, SPOOL_IGNORE, SPOOL_RETRY, type TaskHandlers } from './handlers.js';
+import { marked } from '../protocol.js';
 import { ENV_SPOOLER, ENV_SPOOLER_IMPORT, type SpooledMessage } from './protocol.js';
 import { createTask, enqueueTask } from './task-file.js';
 
@@ -39,7 +40,7 @@ export async function spool(taskName: string, args: unknown = {}, opts: SpoolOpt
   const absolute = resolve(dir);
   const id = await enqueueTask(absolute, { name: taskName, args, at, priority: opts.priority });
   // Spoolers wake at once instead of at their next scan; the master forwards this to them.
-  if (process.send && process.connected) process.send({ t: 'spooled', dir: absolute } satisfies SpooledMessage);
+  if (process.send && process.connected) process.send(marked({ t: 'spooled', dir: absolute } satisfies SpooledMessage));
   return id;
 }
 

@@ -191,7 +191,8 @@ function webSocketPush(
 ): { clients(): number; accept(req: http.IncomingMessage, socket: Duplex, body: Buffer): void; close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxWsPayload, clientTracking: false, perMessageDeflate: false });
   const clients = new Map<WebSocket, Client>();
-  const intervalMs = Math.max(100, o.pushSeconds * 1000);
+  // a timer past 2^31 - 1 ms fires after 1 ms in Node: a huge stats-push must not become a busy loop
+  const intervalMs = Math.min(2 ** 31 - 1, Math.max(100, o.pushSeconds * 1000));
   const graceMs = Math.max(limits.wsGraceMs, 2 * intervalMs);
   let timer: NodeJS.Timeout | undefined;
   const drop = (ws: WebSocket): void => {

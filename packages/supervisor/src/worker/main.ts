@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { writeSync } from 'node:fs';
-import { DEFAULT_LIMITS, EXIT, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerCounters, type WorkerMessage } from '../protocol.js';
+import { DEFAULT_LIMITS, EXIT, marked, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerCounters, type WorkerMessage } from '../protocol.js';
 import { Accounting } from './accounting.js';
 import { AppErrors } from './app-errors.js';
 import { fetchToNode } from './fetch-adapter.js';
@@ -34,11 +34,14 @@ const logErr = (text: string): void => {
   writeSync(2, text.endsWith('\n') ? text : text + '\n');
 };
 const send = (m: WorkerMessage): void => {
-  if (process.connected) process.send!(m);
+  if (process.connected) process.send!(marked(m));
 };
+// the log's reader may go away (`supervise | head`, a restarting log shipper): a lost line, never a lost worker
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 if (process.ppid !== masterPid || !process.connected) process.exit(EXIT.END); // born an orphan
-startOrphanWatchdog(masterPid);
+// without the kernel's parent-death signal, a thread watches the master's pid instead
+if (!boot.parentDeathSignal) startOrphanWatchdog(masterPid);
 process.on('disconnect', () => process.exit(EXIT.END)); // the master is gone: nothing left to serve for
 if (boot.procname) process.title = boot.procname;
 if (boot.priority !== undefined) {
@@ -216,7 +219,7 @@ function finish(code: number, _reason: RecycleReason): void {
   report();
   if (process.connected) {
     // Exit once the final report has been handed to the channel, so the master's counters are exact.
-    process.send!({ t: 'report', c: withHarakiris(acct.snapshot(0, false, true)) } satisfies WorkerMessage, () => process.exit(code));
+    process.send!(marked({ t: 'report', c: withHarakiris(acct.snapshot(0, false, true)) } satisfies WorkerMessage), () => process.exit(code));
     setTimeout(() => process.exit(code), 1000).unref();
   } else {
     process.exit(code);
