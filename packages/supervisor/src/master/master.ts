@@ -235,8 +235,8 @@ export class Master {
     const p = this.p;
     finishReload(p);
     if (p.state.phase !== 'stopping' || p.pool.workers.length > 0 || p.spoolers.running > 0) return;
-    p.log.log('goodbye to tsgi.');
     p.state.move({ phase: 'stopped' }, `every worker is gone, ${Math.round((now - this.startedAt) / 1000)} s after start`);
+    p.log.log('goodbye to tsgi.');
   }
 
   // ---- events -----------------------------------------------------------------------
