@@ -77,6 +77,8 @@ export interface TsgiConfig {
   masterFifo: string[];
   /** Seconds. */
   workerReloadMercy: number;
+  /** seconds between readiness going 503 and the drain, on a graceful shutdown */
+  shutdownDelay: number;
 
   // Keeping workers healthy (seconds, requests, MiB; 0 means off)
   harakiri: number;

@@ -4,7 +4,7 @@ import type { Logger } from './log/logger.js';
 import type { MasterView, StatsSink } from './master/view.js';
 import type { WorkerRecord } from './master/worker-table.js';
 import { collectStats, type WorkerView } from './stats/collect.js';
-import { startStatsServer } from './stats/servers.js';
+import { startStatsServer, type Probe } from './stats/servers.js';
 import { statsSummary } from './stats/summary.js';
 
 /**
@@ -38,6 +38,24 @@ export function statsDocument(v: MasterView, now: number): StatsDocument {
   );
 }
 
+/** The loop turns at least once a second; this long without a turn means it stopped. */
+export const LIVE_SILENCE_MS = 5000;
+
+/**
+ * `/readyz`: ready while at least one worker is ready and the master is neither
+ * stopping nor in its shutdown delay. `/livez`: live while the master's loop turns.
+ */
+export function probe(v: MasterView, now: number): Probe {
+  const s = v.state;
+  const readyWorkers = v.workers.filter((w) => w.state.kind === 'ready').length;
+  const stopping = s.phase === 'stopping' || s.phase === 'stopped';
+  const live = v.tickedAt > 0 && now - v.tickedAt < LIVE_SILENCE_MS;
+  const why = stopping
+    ? `shutting down${s.phase === 'stopping' && s.drainAt !== undefined ? ' (shutdown-delay)' : ''}`
+    : `${readyWorkers} worker(s) ready, phase ${s.phase}, loop turned ${Math.max(0, now - v.tickedAt)} ms ago`;
+  return { ready: !stopping && readyWorkers > 0, live, why };
+}
+
 /** A worker killed by a policy shows as it was until it is reaped, as uWSGI's does. */
 function workerView(w: WorkerRecord): WorkerView {
   const s = w.state;
@@ -60,5 +78,6 @@ export const statsSink: StatsSink = {
       allowHosts: c.statsHttpAllowHost,
       logger,
       snapshot: () => statsDocument(view(), Date.now()),
+      probe: () => probe(view(), Date.now()),
     }),
 };

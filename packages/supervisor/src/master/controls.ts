@@ -65,6 +65,15 @@ export const FIFO_CONTROLS: Readonly<Record<string, Control>> = {
   l: 'reopen-log',
 };
 
+/** Listens to every signal of the table (listeners only enqueue); returns what stops listening. */
+export function listenToSignals(onSignal: (signal: MasterSignal) => void): () => void {
+  const handlers = MASTER_SIGNALS.map((signal) => [signal, (): void => onSignal(signal)] as const);
+  for (const [signal, h] of handlers) process.on(signal, h);
+  return () => {
+    for (const [signal, h] of handlers) process.off(signal, h);
+  };
+}
+
 /** The control a signal asks for, or undefined for a signal the master does not handle. */
 export function signalControl(signal: NodeJS.Signals, dieOnTerm: boolean): Control | undefined {
   const c = (SIGNAL_CONTROLS as Partial<Record<NodeJS.Signals, Control | ((d: boolean) => Control)>>)[signal];

@@ -3,9 +3,9 @@ import type { Logger } from '../log/logger.js';
 import { EXIT, type WorkerMessage } from '../protocol.js';
 import { CheapMode } from '../cheap/cheap-mode.js';
 import type { startWaker } from '../cheap/waker.js';
-import { fifoControl, MASTER_SIGNALS, perform, signalControl } from './controls.js';
+import { fifoControl, listenToSignals, perform, signalControl } from './controls.js';
 import { EventQueue, type MasterEvent } from './events.js';
-import { shutdown } from './lifecycle.js';
+import { drainAfterDelay, shutdown } from './lifecycle.js';
 import { planMurder, planRecycle } from './murder.js';
 import type { ConfigReader, MasterParts } from './parts.js';
 import { startReadings, type StartReadings } from './readings.js';
@@ -57,7 +57,8 @@ export class Master {
   private readonly events = new EventQueue();
   private readonly p: MasterParts;
   private readonly startedAt: number;
-  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+  /** when the loop last turned (`/livez`) */
+  private tickedAt = 0;
 
   constructor(o: MasterOptions) {
     const clock = o.clock ?? Date;
@@ -98,7 +99,7 @@ export class Master {
 
   /** Runs until shutdown; resolves with the exit status. */
   async run(): Promise<number> {
-    this.installSignals();
+    const unlisten = listenToSignals((signal) => this.enqueue({ type: 'signal', signal }));
     try {
       await this.start();
       for (;;) {
@@ -107,7 +108,7 @@ export class Master {
         await this.events.wait(this.nextWakeMs());
       }
     } finally {
-      this.removeSignals();
+      unlisten();
       tearDown(this.p);
     }
     return this.p.exitCode;
@@ -120,6 +121,7 @@ export class Master {
 
   /** One turn of the loop: the steps, in order. */
   tick(now: number): void {
+    this.tickedAt = now;
     this.dispatchEvents(now);
     this.murderWorkers(now);
     this.recycleWorkers(now);
@@ -135,7 +137,7 @@ export class Master {
 
   /** A read-only snapshot of the master's tables (stats, summary, tests). */
   view(): MasterView {
-    return masterView(this.p, this.startedAt);
+    return masterView(this.p, this.startedAt, this.tickedAt);
   }
 
   // ---- the loop's steps ---------------------------------------------------------
@@ -230,10 +232,11 @@ export class Master {
     for (const { worker, reason } of plan.retire) pool.retire(worker, reason);
   }
 
-  /** Step 6: complete a reload, or a shutdown once every worker and spooler is gone. */
+  /** Step 6: complete a reload; start a delayed drain; end a shutdown once every worker and spooler is gone. */
   private finishTransitions(now: number): void {
     const p = this.p;
     finishReload(p);
+    drainAfterDelay(p, now);
     if (p.state.phase !== 'stopping' || p.pool.workers.length > 0 || p.spoolers.running > 0) return;
     p.state.move({ phase: 'stopped' }, `every worker is gone, ${Math.round((now - this.startedAt) / 1000)} s after start`);
     p.log.log('goodbye to tsgi.');
@@ -279,19 +282,8 @@ export class Master {
   // ---- plumbing -------------------------------------------------------------------
 
   private nextWakeMs(): number {
-    return Math.max(10, this.p.pool.nextSpawnIn(this.p.clock.now(), 1000, this.p.cfg.processes));
-  }
-
-  private installSignals(): void {
-    for (const signal of MASTER_SIGNALS) {
-      const h = (): void => this.enqueue({ type: 'signal', signal });
-      this.signalHandlers.set(signal, h);
-      process.on(signal, h);
-    }
-  }
-
-  private removeSignals(): void {
-    for (const [sig, h] of this.signalHandlers) process.off(sig, h);
-    this.signalHandlers.clear();
+    const now = this.p.clock.now();
+    const drainAt = this.p.state.when('stopping')?.drainAt ?? Infinity;
+    return Math.max(10, Math.min(drainAt - now, this.p.pool.nextSpawnIn(now, 1000, this.p.cfg.processes)));
   }
 }

@@ -24,7 +24,12 @@ export type MasterState =
       binding: boolean;
       cheap: boolean;
     }
-  | { phase: 'stopping'; graceful: boolean }
+  | {
+      phase: 'stopping';
+      graceful: boolean;
+      /** `shutdown-delay`: readiness is off, the workers serve on until this ms epoch, then drain */
+      drainAt?: number;
+    }
   | { phase: 'stopped' };
 
 export type MasterPhase = MasterState['phase'];

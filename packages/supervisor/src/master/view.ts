@@ -26,6 +26,8 @@ export interface MasterView {
   state: Readonly<MasterState>;
   generation: number;
   startedAt: number;
+  /** ms epoch of the loop's last turn: a master whose loop stopped turning is not live */
+  tickedAt: number;
   reloads: number;
   config: Readonly<TsgiConfig>;
   slots: readonly SlotRecord[];
@@ -47,7 +49,7 @@ export interface StatsSink {
 }
 
 /** The master's view from its parts: every socket with its accept queue, the router's waiting connections as its queue. */
-export function masterView(p: MasterParts, startedAt: number): MasterView {
+export function masterView(p: MasterParts, startedAt: number, tickedAt: number): MasterView {
   const c = p.cfg;
   return {
     pid: process.pid,
@@ -57,6 +59,7 @@ export function masterView(p: MasterParts, startedAt: number): MasterView {
     state: p.state.state,
     generation: p.pool.generation,
     startedAt,
+    tickedAt,
     reloads: p.reloads,
     config: c,
     slots: p.pool.slots,

@@ -50,7 +50,17 @@ export interface StatsServerOptions {
   logger: Logger;
   /** builds the current document; cached for `limits.cacheMs`, so a flood costs one per interval */
   snapshot: () => StatsDocument;
+  /** `/readyz` and `/livez`: whether the server takes traffic, and whether the master's loop turns */
+  probe?: () => Probe;
   limits?: Partial<StatsLimits>;
+}
+
+/** What the probes answer: `ready` while a worker is ready and the master is not stopping; `live` while its loop turns. */
+export interface Probe {
+  ready: boolean;
+  live: boolean;
+  /** one line on why, in the probe's body */
+  why: string;
 }
 
 /** The stats server: dump-and-close like uWSGI's, or HTTP with /metrics and a /ws push. */
@@ -147,13 +157,21 @@ function httpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: Stats
       res.end(stats.derived('metrics', renderMetrics));
       return;
     }
+    if ((path === '/readyz' || path === '/livez') && o.probe) {
+      // never cached: a probe must see the state of this very moment
+      const p = o.probe();
+      const ok = path === '/readyz' ? p.ready : p.live;
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store', ...cors });
+      res.end(`${ok ? 'ok' : 'not ok'}: ${p.why}\n`);
+      return;
+    }
     if (path === '/' || path === '') {
       // uWSGI's exact reply: HTTP/1.0, no Content-Length, closed after the body
       sendAndClose(req.socket, [head, stats.json(o.minified)], limits.clientTimeoutMs);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: try /, /metrics or /ws\n');
+    res.end('not found: try /, /metrics, /readyz, /livez or /ws\n');
   });
   const ws = webSocketPush(o, stats, limits);
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, body: Buffer) => {
