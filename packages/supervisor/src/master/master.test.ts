@@ -63,10 +63,14 @@ function config(extra: string[] = []): TsgiConfig {
 }
 
 /** A master on a fake clock; `turn` advances the clock and runs one tick. */
-async function harness(extra: string[] = [], o: { start?: boolean; next?: () => TsgiConfig; spawner?: (opts: SpawnOptions) => ChildProcess } = {}) {
+async function harness(
+  extra: string[] = [],
+  o: { start?: boolean; next?: () => TsgiConfig; spawner?: (opts: SpawnOptions) => ChildProcess; env?: NodeJS.ProcessEnv } = {},
+) {
   let now = 1_000_000;
   const children: FakeChild[] = [];
   const wakers: { stopped: number }[] = [];
+  const notified: string[][] = [];
   const logger = memoryLogger();
   const cfg = config(extra);
   const master = new Master({
@@ -87,7 +91,8 @@ async function harness(extra: string[] = [], o: { start?: boolean; next?: () => 
       wakers.push(w);
       return { child: { pid: 4242, exitCode: null, signalCode: null, kill: () => true } as unknown as ChildProcess, killAt: 0, stop: () => void w.stopped++ };
     },
-    env: {},
+    env: o.env ?? {},
+    notify: (fields) => notified.push(fields),
   });
   if (o.start !== false) await master.start();
   const turn = (ms = 0): void => {
@@ -96,7 +101,7 @@ async function harness(extra: string[] = [], o: { start?: boolean; next?: () => 
   };
   const live = () => children.filter((c) => c.connected);
   const phase = () => master.view().state.phase;
-  return { master, children, wakers, logger, turn, live, phase, advance: (ms: number) => (now += ms) };
+  return { master, children, wakers, notified, logger, turn, live, phase, advance: (ms: number) => (now += ms) };
 }
 
 test('boot: one worker per slot, ready once they say so', async () => {
@@ -478,6 +483,33 @@ test('the spawn-rate cap: a worker dying right after each start is respawned at 
   assert.equal(h.children.length, 4, 'held by the cap');
   h.turn(1000);
   assert.equal(h.children.length, 5, 'the next once the window moves on');
+});
+
+test('systemd: READY=1 once every slot is ready, RELOADING=1 … READY=1 around a reload, STOPPING=1, WATCHDOG=1 at half WATCHDOG_USEC', async () => {
+  const h = await harness(['--processes', '2'], { env: { WATCHDOG_USEC: '4000000' } });
+  const said = () => h.notified.map((f) => f.filter((x) => !x.startsWith('STATUS=') && !x.startsWith('MONOTONIC_USEC=')).join(' ')).filter((x) => x !== 'WATCHDOG=1');
+  h.turn();
+  h.children[0]!.ready();
+  h.turn();
+  assert.deepEqual(said(), [], 'not ready while a slot has no ready worker');
+  h.children[1]!.ready();
+  h.turn();
+  assert.deepEqual(said(), ['READY=1']);
+  h.master.enqueue({ type: 'fifo', letter: 'w' });
+  h.turn();
+  assert.deepEqual(said(), ['READY=1', 'RELOADING=1']);
+  assert.ok(h.notified.at(-1)!.some((f) => /^MONOTONIC_USEC=\d+$/.test(f)));
+  for (const c of h.children.slice(2)) c.ready();
+  h.turn();
+  for (const c of h.children.slice(0, 2)) c.exit(EXIT.RELOAD);
+  h.turn();
+  assert.deepEqual(said(), ['READY=1', 'RELOADING=1', 'READY=1']);
+  const pings = h.notified.filter((f) => f[0] === 'WATCHDOG=1').length;
+  for (let i = 0; i < 10; i++) h.turn(1000);
+  assert.equal(h.notified.filter((f) => f[0] === 'WATCHDOG=1').length - pings, 5, 'every 2 s over 10 s');
+  h.master.enqueue({ type: 'fifo', letter: 'q' });
+  h.turn();
+  assert.deepEqual(said(), ['READY=1', 'RELOADING=1', 'READY=1', 'STOPPING=1']);
 });
 
 test('the phase machine refuses illegal moves and says why', () => {

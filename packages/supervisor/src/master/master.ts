@@ -8,6 +8,7 @@ import { EventQueue, type MasterEvent } from './events.js';
 import { drainAfterDelay, shutdown } from './lifecycle.js';
 import { planMurder, planRecycle } from './murder.js';
 import type { ConfigReader, MasterParts } from './parts.js';
+import { systemdNotify, SystemdState, type NotifySend } from './notify.js';
 import { startReadings, type StartReadings } from './readings.js';
 import { rebalance } from './rebalance.js';
 import { planWorkers } from './reconcile.js';
@@ -37,6 +38,8 @@ export interface MasterOptions {
   binder?: SocketBinder;
   /** cheap mode's waker process */
   startWaker?: typeof startWaker;
+  /** sd_notify (READY, RELOADING, STOPPING, STATUS, WATCHDOG); default: systemd-notify when NOTIFY_SOCKET is set */
+  notify?: NotifySend;
   /** the once-a-second readings; false: none (tests enqueue readings themselves) */
   readings?: StartReadings | false;
   /** descriptor workers write their stdout/stderr to; undefined: inherit */
@@ -59,6 +62,8 @@ export class Master {
   private readonly startedAt: number;
   /** when the loop last turned (`/livez`) */
   private tickedAt = 0;
+  /** what systemd is told, when it listens */
+  private readonly systemd: SystemdState | undefined;
 
   constructor(o: MasterOptions) {
     const clock = o.clock ?? Date;
@@ -68,6 +73,8 @@ export class Master {
     const enqueue = (ev: MasterEvent): void => this.events.push(ev);
     const pool = new WorkerPool({ logger: log, clock, spawner: o.spawner ?? spawnWorker, enqueue, env, cwd });
     this.startedAt = clock.now();
+    const notify = o.notify ?? systemdNotify(env, (line) => log.log(line));
+    this.systemd = notify ? new SystemdState(notify, env) : undefined;
     this.p = {
       log,
       clock,
@@ -128,6 +135,7 @@ export class Master {
     this.adaptWorkers(now);
     this.manageWorkers(now);
     this.finishTransitions(now);
+    this.systemd?.tick(this.view(), now);
   }
 
   /** Queues an event and wakes the loop. */

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import type { MasterView } from './view.js';
+
+/** Sends one sd_notify message (its `KEY=VALUE` lines); tests pass a fake. */
+export type NotifySend = (fields: string[]) => void;
+
+/**
+ * sd_notify through systemd's own `systemd-notify`: Node has no unix datagram
+ * sockets, and `systemd-notify` is on every machine that sets NOTIFY_SOCKET,
+ * while a datagram package means a native addon to build. It runs as a child,
+ * so the unit needs `NotifyAccess=all` (examples/systemd). Undefined without
+ * NOTIFY_SOCKET or without the program.
+ */
+export function systemdNotify(env: NodeJS.ProcessEnv, log: (line: string) => void): NotifySend | undefined {
+  if (!env['NOTIFY_SOCKET']) return undefined;
+  const program = ['/usr/bin/systemd-notify', '/bin/systemd-notify'].find((p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!program) {
+    log('*** NOTIFY_SOCKET is set but systemd-notify is missing: no READY/RELOADING/STOPPING notifications ***');
+    return undefined;
+  }
+  return (fields) => {
+    const child = spawn(program, fields, { stdio: 'ignore', env: { NOTIFY_SOCKET: env['NOTIFY_SOCKET'] } });
+    child.on('error', (err) => log(`systemd-notify failed: ${err.message}`));
+  };
+}
+
+/**
+ * What systemd is told, derived each turn from the master's view: READY=1 once
+ * every wanted slot has a ready worker (and again when a reload completes),
+ * RELOADING=1 with MONOTONIC_USEC when a reload starts, STOPPING=1 when a
+ * shutdown starts, STATUS= with each of them, and WATCHDOG=1 every half
+ * WATCHDOG_USEC while the loop turns (a loop that stops turning stops the pings,
+ * and systemd restarts the service).
+ */
+export class SystemdState {
+  private told: 'nothing' | 'ready' | 'reloading' | 'stopping' = 'nothing';
+  private lastPing = 0;
+  private readonly watchdogMs: number;
+
+  constructor(
+    private readonly send: NotifySend,
+    env: NodeJS.ProcessEnv,
+    pid = process.pid,
+  ) {
+    const usec = Number(env['WATCHDOG_USEC'] ?? 0);
+    const forUs = env['WATCHDOG_PID'] === undefined || Number(env['WATCHDOG_PID']) === pid;
+    this.watchdogMs = forUs && usec > 0 ? usec / 2000 : 0;
+  }
+
+  /** Called every turn of the loop with the master's view. */
+  tick(v: MasterView, now: number): void {
+    const s = v.state;
+    const allReady = v.slots.every((slot) => !slot.active || v.workers.some((w) => w.slot === slot.id && w.state.kind === 'ready'));
+    if (s.phase === 'stopping' || s.phase === 'stopped') {
+      if (this.told !== 'stopping') this.tell('stopping', ['STOPPING=1', status(v, 'shutting down')]);
+    } else if (s.phase === 'reloading') {
+      if (this.told !== 'reloading') this.tell('reloading', ['RELOADING=1', `MONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`, status(v, 'reloading')]);
+    } else if (s.phase === 'running' && this.told !== 'ready' && (allReady || s.cheap)) {
+      this.tell('ready', ['READY=1', status(v, s.cheap ? 'cheap mode' : 'ready')]);
+    }
+    if (this.watchdogMs > 0 && now - this.lastPing >= this.watchdogMs) {
+      this.lastPing = now;
+      this.send(['WATCHDOG=1']);
+    }
+  }
+
+  private tell(what: SystemdState['told'], fields: string[]): void {
+    this.told = what;
+    this.send(fields);
+  }
+}
+
+function status(v: MasterView, what: string): string {
+  const ready = v.workers.filter((w) => w.state.kind === 'ready').length;
+  return `STATUS=${what}: ${ready} worker(s) ready, generation ${v.generation}, ${v.reloads} reload(s)`;
+}
