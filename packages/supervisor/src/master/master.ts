@@ -5,6 +5,7 @@ import { CheapMode } from '../cheap/cheap-mode.js';
 import type { startWaker } from '../cheap/waker.js';
 import { fifoControl, listenToSignals, perform, signalControl } from './controls.js';
 import { EventQueue, type MasterEvent } from './events.js';
+import { activationBinder } from './activation.js';
 import { drainAfterDelay, shutdown } from './lifecycle.js';
 import { planMurder, planRecycle } from './murder.js';
 import type { ConfigReader, MasterParts } from './parts.js';
@@ -80,7 +81,7 @@ export class Master {
       clock,
       cwd,
       readConfig: o.readConfig,
-      binder: o.binder ?? osBinder,
+      binder: o.binder ?? activationBinder(env, process.pid, log) ?? osBinder,
       stats: o.stats,
       readings: o.readings ?? startReadings,
       reopenLogFile: o.reopenLog,

@@ -88,7 +88,8 @@ function vacuum(c: TsgiConfig, cwd: string, sockets: Iterable<BoundSocket>): voi
   if (!c.vacuum) return;
   if (c.pidfile) removePidfile(resolvePath(cwd, c.pidfile), process.pid);
   for (const s of sockets) {
-    if (s.kind !== 'unix') continue;
+    // an inherited socket (socket activation) has no path: it is not ours to remove
+    if (s.kind !== 'unix' || !s.path) continue;
     try {
       unlinkSync(s.path);
     } catch (err) {

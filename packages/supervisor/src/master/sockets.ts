@@ -114,3 +114,16 @@ function bindError(name: string, errno: number): SupervisorError {
   const codes: Record<number, string> = { [-98]: 'address already in use', [-13]: 'permission denied', [-99]: 'cannot assign requested address' };
   return new SupervisorError('TSGI_BIND_FAILED', `cannot bind ${name}: ${codes[errno] ?? `errno ${errno}`}`);
 }
+
+/**
+ * A listening socket inherited from systemd's socket activation (or anything
+ * that hands over fds the same way), wrapped as a BoundSocket: already bound and
+ * listening, owned by whoever passed it, so never unlinked (`path` stays empty).
+ */
+export function adoptSocket(fd: number, name: string, proto: 'http' | 'uwsgi', backlog: number): BoundSocket {
+  const handle = createServerHandle()(null, 0, 0, fd, 0);
+  if (typeof handle === 'number') throw bindError(name, handle);
+  const out: { address?: string; port?: number } = {};
+  const tcp = typeof handle.getsockname === 'function' && handle.getsockname(out) === 0 && out.port !== undefined;
+  return { name, proto, kind: tcp ? 'tcp' : 'unix', fd: handle.fd, port: out.port ?? 0, host: out.address ?? '', path: '', backlog, close: () => handle.close() };
+}
