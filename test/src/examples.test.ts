@@ -26,6 +26,18 @@ describe('examples stay valid', () => {
     }
   });
 
+  test('kubernetes: the grace period covers shutdown-delay and the mercy, and the probes name the stats port', () => {
+    const ini = readFileSync(path.join(EXAMPLES, 'kubernetes/app.ini'), 'utf8');
+    const yaml = readFileSync(path.join(EXAMPLES, 'kubernetes/deployment.yaml'), 'utf8');
+    const num = (text: string, re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+    const grace = num(yaml, /terminationGracePeriodSeconds:\s*(\d+)/);
+    const needed = num(ini, /^shutdown-delay\s*=\s*(\d+)/m) + num(ini, /^worker-reload-mercy\s*=\s*(\d+)/m);
+    assert.ok(grace > needed, `terminationGracePeriodSeconds ${grace} must exceed shutdown-delay + mercy = ${needed}`);
+    assert.match(yaml, /path: \/readyz/);
+    assert.match(yaml, /path: \/livez/);
+    assert.equal(num(yaml, /containerPort: (9191)/), num(ini, /^stats\s*=\s*:(\d+)/m));
+  });
+
   test('multi-host nginx.conf passes nginx -t', { skip: NGINX ? false : 'nginx is not installed' }, () => {
     // in a scratch prefix: nginx -t may create files there (its pid file)
     const dir = tmp('tsgi-nginx-t-');
