@@ -2,7 +2,7 @@
  * Command-line parsing for `supervise`. Options are the table's (`--processes 4`,
  * `--processes=4`, `-p 4`, a bare `--vacuum` for true); `--ini file[:section]` and bare
  * `*.ini` arguments name config files; a few actions (`--help`, `--version`,
- * `--show-config`, `--reload F`, `--stop F`, `--brutal-reload F`) say what to do.
+ * `--show-config`, `--reload F`, `--stop F`, `--brutal-reload F`, `--upgrade F`) say what to do.
  * Values are not validated here, only split: load.ts validates file and command-line
  * values alike.
  */
@@ -14,8 +14,13 @@ import type { RawValue } from './values.js';
 /** What `supervise` was asked to do. */
 export type CliAction = 'run' | 'help' | 'version' | 'signal' | 'show-config';
 
-/** The signals that `--reload`, `--stop` and `--brutal-reload` send to a pidfile's master. */
-export type PidfileSignal = 'SIGHUP' | 'SIGINT' | 'SIGTERM';
+/**
+ * The signals that `--reload`, `--stop`, `--brutal-reload` and `--upgrade` send to a
+ * pidfile's master. `--upgrade` is SIGURG, which nothing else sends a process without
+ * sockets in out-of-band mode, and whose default is to be ignored: a master that
+ * predates upgrades ignores it.
+ */
+export type PidfileSignal = 'SIGHUP' | 'SIGINT' | 'SIGTERM' | 'SIGURG';
 
 /** One option occurrence, from a file line or the command line, before validation. */
 export interface Setting {
@@ -42,6 +47,7 @@ const PIDFILE_COMMANDS: Readonly<Record<string, PidfileSignal>> = {
   reload: 'SIGHUP',
   stop: 'SIGINT',
   'brutal-reload': 'SIGTERM',
+  upgrade: 'SIGURG',
 };
 const FLAG_ACTIONS: Readonly<Record<string, CliAction>> = { help: 'help', version: 'version', 'show-config': 'show-config' };
 const COMMANDS = ['ini', 'help', 'version', 'show-config', ...Object.keys(PIDFILE_COMMANDS)];

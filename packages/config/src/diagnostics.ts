@@ -38,7 +38,7 @@ export const DIAGNOSTIC_CODES = {
   TSGI_CONFIG_LISTEN_ABOVE_SOMAXCONN: ['warning', '`listen` exceeds net.core.somaxconn; the kernel silently caps the backlog'],
   TSGI_CONFIG_INTERNAL: ['error', 'loading the configuration failed on a bug in tsgi; the config is refused (a reload keeps the old one) and the message names the exception'],
   TSGI_CLI_UNEXPECTED_ARGUMENT: ['error', 'a command-line argument that is neither an option nor an `.ini` file'],
-  TSGI_CLI_CONFLICTING_ACTIONS: ['error', 'two of `--reload`, `--stop`, `--brutal-reload` given together'],
+  TSGI_CLI_CONFLICTING_ACTIONS: ['error', 'two of `--reload`, `--stop`, `--brutal-reload`, `--upgrade` given together'],
 } as const satisfies Record<string, readonly ['error' | 'warning', string]>;
 
 /** A stable diagnostic code (a key of DIAGNOSTIC_CODES). */

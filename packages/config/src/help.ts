@@ -9,6 +9,9 @@ const USAGE = `usage: supervise --ini app.ini[:section] [--option value ...]
        supervise --show-config --ini app.ini      print the resulting config as ini
        supervise --reload | --stop | --brutal-reload PIDFILE
                                                   SIGHUP | SIGINT | SIGTERM the master in PIDFILE
+       supervise --upgrade PIDFILE                a new master (the supervise and Node on disk
+                                                  now, the config re-read) takes over the
+                                                  sockets; the old one drains and exits
        supervise --help | --version
 
 Every option can be set in the ini file's [tsgi] section (or [uwsgi] when there is no

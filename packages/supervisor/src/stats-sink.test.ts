@@ -6,7 +6,7 @@ import { LIVE_SILENCE_MS, probe } from './stats-sink.js';
 
 function view(state: MasterView['state'], ready: number, tickedAt: number): MasterView {
   const worker = (i: number) => ({ slot: i, pid: 100 + i, child: {} as ChildProcess, generation: 1, state: { kind: 'ready' as const }, spawnedAt: 0, readyAt: 1, counters: undefined, lastReportAt: 0 });
-  return { pid: 1, uid: 0, gid: 0, cwd: '/', state, generation: 1, startedAt: 0, tickedAt, reloads: 0, config: {} as MasterView['config'], slots: [], workers: Array.from({ length: ready }, (_, i) => worker(i + 1)), sockets: [], samples: new Map(), spoolers: [] };
+  return { pid: 1, uid: 0, gid: 0, cwd: '/', state, generation: 1, startedAt: 0, tickedAt, reloads: 0, config: {} as MasterView['config'], slots: [], workers: Array.from({ length: ready }, (_, i) => worker(i + 1)), sockets: [], samples: new Map(), spoolers: [], handedOver: false };
 }
 
 test('readiness: a ready worker and a master that is not stopping (nor in its shutdown delay)', () => {

@@ -2,6 +2,7 @@ import { shutdown, togglePause } from './lifecycle.js';
 import type { MasterParts } from './parts.js';
 import { reload, reopenLog, startChain } from './reload.js';
 import { enterCheap, leaveCheap } from './scaling.js';
+import { startUpgrade } from './upgrade.js';
 
 /**
  * The master's verbs and every way to ask for one: signals, master-fifo
@@ -23,7 +24,8 @@ export type Control =
   | 'cheap'
   | 'reopen-log'
   | 'stats'
-  | 'status';
+  | 'status'
+  | 'upgrade';
 
 interface ControlDoc {
   control: Control | Control[];
@@ -43,6 +45,8 @@ export const SIGNAL_CONTROLS = {
   SIGTTIN: 'more',
   SIGTTOU: 'fewer',
   SIGTSTP: 'pause',
+  // `supervise --upgrade pidfile`; ignored by default, so a master that predates upgrades ignores it
+  SIGURG: 'upgrade',
 } as const satisfies Partial<Record<NodeJS.Signals, Control | ((dieOnTerm: boolean) => Control)>>;
 
 export type MasterSignal = keyof typeof SIGNAL_CONTROLS;
@@ -63,6 +67,7 @@ export const FIFO_CONTROLS: Readonly<Record<string, Control>> = {
   C: 'cheap',
   c: 'chain-reload',
   l: 'reopen-log',
+  U: 'upgrade',
 };
 
 /** Listens to every signal of the table (listeners only enqueue); returns what stops listening. */
@@ -115,6 +120,12 @@ const DOCS: ControlDoc[] = [
   { control: 'stats', effect: 'stats summary in the log' },
   { control: 'status', effect: 'what each worker is doing, in the log' },
   { control: ['more', 'fewer'], effect: 'one worker more / fewer, within `cheaper` and `processes`' },
+  {
+    control: 'upgrade',
+    also: ['`supervise --upgrade pidfile`'],
+    effect:
+      'master upgrade: a new master (the supervise and Node on disk now, the config re-read) inherits the listening sockets, starts its workers, and only once they are ready does the old master drain and exit; a new master that fails leaves the old one serving',
+  },
 ];
 
 /** The signal / command table of the README, generated from the tables above. */
@@ -172,6 +183,8 @@ export function perform(p: MasterParts, control: Control): void {
       return;
     case 'status':
       return askStatus(p);
+    case 'upgrade':
+      return startUpgrade(p);
   }
 }
 

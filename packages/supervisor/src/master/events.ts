@@ -21,7 +21,11 @@ export type MasterEvent =
   | { type: 'readings'; touched: string[]; samples?: Map<number, ProcessSample>; queues?: Map<string, number>; error?: string }
   /** a reload's new sockets are bound (or could not be) */
   | { type: 'bound'; sockets: [string, BoundSocket][]; error?: string }
-  | { type: 'spooler'; event: SpoolerEvent };
+  | { type: 'spooler'; event: SpoolerEvent }
+  /** an upgrade's new master: ready, gone, or the stats served again after it failed */
+  | { type: 'upgrade'; what: 'ready' }
+  | { type: 'upgrade'; what: 'exit'; detail: string }
+  | { type: 'upgrade'; what: 'stats'; server: { close(): void } };
 
 /**
  * The loop's inbox: `push` from anywhere, `drain` and `wait` from the loop

@@ -20,11 +20,11 @@ export function togglePause(p: MasterParts): void {
  * answers 503) and lets the workers serve on, so that load balancers and
  * Kubernetes stop sending before anything drains; `drain` starts it later.
  */
-export function shutdown(p: MasterParts, graceful: boolean): void {
+export function shutdown(p: MasterParts, graceful: boolean, delaySeconds = p.cfg.shutdownDelay): void {
   const s = p.state.state;
   if (s.phase === 'stopped' || (s.phase === 'stopping' && graceful)) return;
   if (p.state.paused) togglePause(p);
-  const delay = graceful && s.phase !== 'stopping' ? p.cfg.shutdownDelay : 0;
+  const delay = graceful && s.phase !== 'stopping' ? delaySeconds : 0;
   if (delay > 0) {
     p.log.log(`graceful shutdown triggered: not ready any more, the workers drain in ${delay} seconds (shutdown-delay)...`);
     p.state.move({ phase: 'stopping', graceful, drainAt: p.clock.now() + delay * 1000 }, 'graceful shutdown after shutdown-delay');

@@ -10,8 +10,7 @@ import { drainAfterDelay, shutdown } from './lifecycle.js';
 import { planMurder, planRecycle } from './murder.js';
 import type { ConfigReader, MasterParts } from './parts.js';
 import { systemdNotify, SystemdState, type NotifySend } from './notify.js';
-import { startReadings, type StartReadings } from './readings.js';
-import { rebalance } from './rebalance.js';
+import { applyReadings, startReadings, type StartReadings } from './readings.js';
 import { planWorkers } from './reconcile.js';
 import { advanceChain, configuredSockets, finishReload, socketsBound } from './reload.js';
 import { Scaling, enterCheap, wakeUp } from './scaling.js';
@@ -22,6 +21,7 @@ import { SpoolerPool } from '../spooler/pool.js';
 import { StateMachine } from './state.js';
 import { masterView, type MasterView, type StatsSink } from './view.js';
 import { resolvePath } from '../os/paths.js';
+import { ENV_UPGRADE_FROM, murderSuccessor, onUpgradeEvent, UpgradeHandshake } from './upgrade.js';
 import { WorkerPool, type Clock } from './worker-pool.js';
 import type { WorkerRecord } from './worker-table.js';
 
@@ -65,6 +65,8 @@ export class Master {
   private tickedAt = 0;
   /** what systemd is told, when it listens */
   private readonly systemd: SystemdState | undefined;
+  /** a master started by an upgrade tells the one it replaces when its workers are ready */
+  private readonly handshake: UpgradeHandshake;
 
   constructor(o: MasterOptions) {
     const clock = o.clock ?? Date;
@@ -76,6 +78,7 @@ export class Master {
     this.startedAt = clock.now();
     const notify = o.notify ?? systemdNotify(env, (line) => log.log(line));
     this.systemd = notify ? new SystemdState(notify, env) : undefined;
+    this.handshake = new UpgradeHandshake(env[ENV_UPGRADE_FROM] === undefined ? undefined : Number(env[ENV_UPGRADE_FROM]));
     this.p = {
       log,
       clock,
@@ -96,6 +99,8 @@ export class Master {
       logFd: o.logFd,
       router: undefined,
       reader: undefined,
+      statsServer: undefined,
+      successor: undefined,
       samples: new Map(),
       queues: new Map(),
       reloads: 0,
@@ -136,7 +141,9 @@ export class Master {
     this.adaptWorkers(now);
     this.manageWorkers(now);
     this.finishTransitions(now);
-    this.systemd?.tick(this.view(), now);
+    const view = this.view();
+    this.systemd?.tick(view, now);
+    this.handshake.tick(view);
   }
 
   /** Queues an event and wakes the loop. */
@@ -161,8 +168,9 @@ export class Master {
       } else if (ev.type === 'doorbell') wakeUp(p);
       else if (ev.type === 'message') this.onMessage(ev.worker, ev.msg);
       else if (ev.type === 'exit') this.onExit(ev.worker, ev.code, ev.signal);
-      else if (ev.type === 'readings') this.onReadings(ev, now);
+      else if (ev.type === 'readings') applyReadings(p, ev, now);
       else if (ev.type === 'bound') socketsBound(p, ev.sockets, ev.error);
+      else if (ev.type === 'upgrade') onUpgradeEvent(p, ev);
       else p.spoolers.handle(ev.event);
     }
   }
@@ -178,6 +186,7 @@ export class Master {
     p.spoolers.murder(now);
     p.cheap.murder(now);
     p.router?.expire(now);
+    murderSuccessor(p, now);
     for (const m of planMurder(p.pool.workers, p.samples, p.cfg, now, p.state.paused)) {
       const w = m.worker;
       if (m.kind === 'harakiri') {
@@ -273,19 +282,6 @@ export class Master {
     p.log.log('need-app is set and the app could not be loaded: giving up');
     p.exitCode = EXIT.FAILED_APP;
     shutdown(p, false);
-  }
-
-  /** The once-a-second readings: figures for stats and policies, touch files, `rebalance`. */
-  private onReadings(ev: Extract<MasterEvent, { type: 'readings' }>, now: number): void {
-    const p = this.p;
-    if (ev.samples) p.samples = ev.samples;
-    if (ev.queues) p.queues = ev.queues;
-    if (ev.error) p.log.log(`*** cannot read the workers' or sockets' figures: ${ev.error} ***`);
-    for (const f of ev.touched) {
-      p.log.verbose(`*** ${f} has been touched... grace them all !!! ***`);
-      perform(p, 'reload');
-    }
-    if (p.cfg.rebalance) rebalance(p, now);
   }
 
   // ---- plumbing -------------------------------------------------------------------

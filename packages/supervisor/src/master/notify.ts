@@ -44,6 +44,7 @@ export class SystemdState {
   private told: 'nothing' | 'ready' | 'reloading' | 'stopping' = 'nothing';
   private lastPing = 0;
   private readonly watchdogMs: number;
+  private readonly upgraded: boolean;
 
   constructor(
     private readonly send: NotifySend,
@@ -53,6 +54,7 @@ export class SystemdState {
     const usec = Number(env['WATCHDOG_USEC'] ?? 0);
     const forUs = env['WATCHDOG_PID'] === undefined || Number(env['WATCHDOG_PID']) === pid;
     this.watchdogMs = forUs && usec > 0 ? usec / 2000 : 0;
+    this.upgraded = env['TSGI_UPGRADE_FROM'] !== undefined;
   }
 
   /** Called every turn of the loop with the master's view. */
@@ -60,11 +62,14 @@ export class SystemdState {
     const s = v.state;
     const allReady = v.slots.every((slot) => !slot.active || v.workers.some((w) => w.slot === slot.id && w.state.kind === 'ready'));
     if (s.phase === 'stopping' || s.phase === 'stopped') {
-      if (this.told !== 'stopping') this.tell('stopping', ['STOPPING=1', status(v, 'shutting down')]);
+      // after an upgrade systemd follows the new master (MAINPID): this one's stop is no service stop
+      if (this.told !== 'stopping' && !v.handedOver) this.tell('stopping', ['STOPPING=1', status(v, 'shutting down')]);
     } else if (s.phase === 'reloading') {
       if (this.told !== 'reloading') this.tell('reloading', ['RELOADING=1', `MONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`, status(v, 'reloading')]);
     } else if (s.phase === 'running' && this.told !== 'ready' && (allReady || s.cheap)) {
-      this.tell('ready', ['READY=1', status(v, s.cheap ? 'cheap mode' : 'ready')]);
+      // a master started by an upgrade tells systemd it is the main process now
+      const mainpid = this.upgraded ? [`MAINPID=${process.pid}`] : [];
+      this.tell('ready', ['READY=1', ...mainpid, status(v, s.cheap ? 'cheap mode' : 'ready')]);
     }
     if (this.watchdogMs > 0 && now - this.lastPing >= this.watchdogMs) {
       this.lastPing = now;

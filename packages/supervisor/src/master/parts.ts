@@ -10,6 +10,7 @@ import type { SocketBinder } from './setup.js';
 import type { BoundSocket } from './sockets.js';
 import type { SpoolerPool } from '../spooler/pool.js';
 import type { StateMachine } from './state.js';
+import type { Successor } from './upgrade.js';
 import type { MasterView, StatsSink } from './view.js';
 import type { Clock, WorkerPool } from './worker-pool.js';
 
@@ -42,6 +43,10 @@ export interface MasterParts {
   cfg: TsgiConfig;
   logFd: number | undefined;
   router: HttpRouter | undefined;
+  /** the stats server(s), once started; closed while an upgrade's new master takes the address */
+  statsServer: { close(): void } | undefined;
+  /** an upgrade's new master (upgrade.ts) */
+  successor: Successor | undefined;
   /** the once-a-second readings, once started */
   reader: Readings | undefined;
   samples: Map<number, ProcessSample>;

@@ -1,4 +1,7 @@
+import { perform } from './controls.js';
 import type { MasterEvent } from './events.js';
+import type { MasterParts } from './parts.js';
+import { rebalance } from './rebalance.js';
 import { sampleProcesses, socketQueues } from './sampler.js';
 import type { BoundSocket } from './sockets.js';
 import type { TouchWatcher } from './touch.js';
@@ -53,3 +56,15 @@ export const startReadings: StartReadings = (src, enqueue) => {
   void read();
   return { soon: () => setImmediate(() => void read()), close: () => clearInterval(timer) };
 };
+
+/** The once-a-second readings, in the loop: figures for stats and policies, touch files (a reload), `rebalance`. */
+export function applyReadings(p: MasterParts, ev: Extract<MasterEvent, { type: 'readings' }>, now: number): void {
+  if (ev.samples) p.samples = ev.samples;
+  if (ev.queues) p.queues = ev.queues;
+  if (ev.error) p.log.log(`*** cannot read the workers' or sockets' figures: ${ev.error} ***`);
+  for (const f of ev.touched) {
+    p.log.verbose(`*** ${f} has been touched... grace them all !!! ***`);
+    perform(p, 'reload');
+  }
+  if (p.cfg.rebalance) rebalance(p, now);
+}

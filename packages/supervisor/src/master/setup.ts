@@ -124,16 +124,18 @@ export async function setUp(p: MasterParts): Promise<void> {
   p.opened.push(...c.masterFifo.map((f) => openMasterFifo(resolvePath(p.cwd, f), (letter) => p.enqueue({ type: 'fifo', letter }))));
   const sources = { pids: () => p.pool.workers.map((w) => w.pid).filter((pid) => pid > 0), sockets: () => p.sockets, touches };
   if (p.readings) p.opened.push((p.reader = p.readings(sources, (ev) => p.enqueue(ev))));
-  if (c.stats && p.stats) p.opened.push(await p.stats.serve(c, () => p.view(), p.log));
+  if (c.stats && p.stats) p.statsServer = await p.stats.serve(c, () => p.view(), p.log);
 }
 
 /** On exit: close what the master holds; with `vacuum`, remove the pidfile and unix sockets. */
 export function tearDown(p: MasterParts): void {
   for (const r of p.opened) r.close();
+  p.statsServer?.close();
   p.cheap.close();
   p.router?.close();
   p.spoolers.killAll();
   clearSamples();
   for (const s of p.sockets.values()) s.close();
-  vacuum(p.cfg, p.cwd, p.sockets.values());
+  // after an upgrade the pidfile and the unix sockets are the new master's
+  if (!p.successor?.ready) vacuum(p.cfg, p.cwd, p.sockets.values());
 }

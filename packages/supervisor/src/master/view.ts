@@ -35,6 +35,8 @@ export interface MasterView {
   sockets: readonly SocketView[];
   samples: ReadonlyMap<number, ProcessSample>;
   spoolers: StatsSpooler[];
+  /** an upgrade's new master took over: this one only drains */
+  handedOver: boolean;
 }
 
 /**
@@ -71,5 +73,6 @@ export function masterView(p: MasterParts, startedAt: number, tickedAt: number):
     ],
     samples: p.samples,
     spoolers: p.spoolers.stats(),
+    handedOver: p.successor?.ready === true,
   };
 }

@@ -46,7 +46,7 @@ export function workerBoot(
 export function workerEnv(base: NodeJS.ProcessEnv, c: TsgiConfig, slot: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   // systemd speaks to the master: a worker (or an app's sd-notify library) must not answer for it
-  for (const k of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) delete env[k];
+  for (const k of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES', 'TSGI_INHERIT_FDS', 'TSGI_UPGRADE_FROM']) delete env[k];
   for (const kv of c.env) {
     const eq = kv.indexOf('=');
     env[kv.slice(0, eq)] = kv.slice(eq + 1);
