@@ -7,7 +7,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { killAll, load, sleep, startApp } from './harness.js';
+import { freePort, killAll, load, sleep, startApp } from './harness.js';
 
 after(killAll);
 
@@ -51,7 +51,7 @@ describe('probes and shutdown-delay', () => {
       ini: 'stats-http = true\ndie-on-term = true\nshutdown-delay = 2\n',
     });
     assert.equal((await get(stats, '/readyz')).status, 200);
-    const gen = load(port, { connections: 16, keepAlive: true, maxMs: 20000 });
+    const gen = load(port, { connections: 32, keepAlive: true, maxMs: 20000 });
     await sleep(500);
     const t0 = Date.now();
     sup.signal('SIGTERM');
@@ -76,5 +76,15 @@ describe('probes and shutdown-delay', () => {
     assert.equal(await sup.waitExit(15000), 0);
     const took = Date.now() - t0;
     assert.ok(took >= 1900, `the drain began after the delay (${took} ms to exit)`);
+  });
+
+  test('probes = address: /readyz and /livez without the stats; nothing else is served there', async () => {
+    const probes = await freePort();
+    const { sup } = await startApp({ processes: 1, ini: `probes = 127.0.0.1:${probes}\n` });
+    assert.equal((await get(`127.0.0.1:${probes}`, '/readyz')).status, 200);
+    assert.equal((await get(`127.0.0.1:${probes}`, '/livez')).status, 200);
+    assert.equal((await get(`127.0.0.1:${probes}`, '/')).status, 404, 'no stats document here');
+    sup.signal('SIGINT');
+    await sup.waitExit(10000);
   });
 });

@@ -77,6 +77,8 @@ export interface TsgiConfig {
   masterFifo: string[];
   /** Seconds. */
   workerReloadMercy: number;
+  /** `probes`: an address for /readyz and /livez alone */
+  probes?: string;
   /** seconds between readiness going 503 and the drain, on a graceful shutdown */
   shutdownDelay: number;
 

@@ -124,6 +124,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'die-on-term', type: 'bool', default: false, status: A, group: 'reload', doc: 'SIGTERM shuts down gracefully instead of a brutal reload (set it under docker and systemd)' },
   { name: 'touch-reload', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'gracefully reload when the mtime of this file changes' },
   { name: 'master-fifo', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'FIFO accepting one-letter commands (r R w W c q Q p C + - s l)' },
+  { name: 'probes', type: 'address', status: A, group: 'reload', doc: 'serve only /readyz and /livez over HTTP on this address, for a platform that probes without the stats (tsgi)' },
   { name: 'shutdown-delay', type: 'number', default: 0, unit: 'seconds', status: A, group: 'reload', doc: 'on a graceful shutdown (die-on-term SIGTERM, fifo q) /readyz answers 503 at once and the workers keep serving this long before they drain, so load balancers stop sending first (tsgi)' },
   { name: 'worker-reload-mercy', type: 'number', default: 60, unit: 'seconds', status: A, group: 'reload', doc: 'time a retiring worker gets to finish its requests before SIGKILL' },
 

@@ -4,7 +4,7 @@ import type { Logger } from './log/logger.js';
 import type { MasterView, StatsSink } from './master/view.js';
 import type { WorkerRecord } from './master/worker-table.js';
 import { collectStats, type WorkerView } from './stats/collect.js';
-import { startStatsServer, type Probe } from './stats/servers.js';
+import { startProbeServer, startStatsServer, type Probe } from './stats/servers.js';
 import { statsSummary } from './stats/summary.js';
 
 /**
@@ -67,6 +67,7 @@ function workerView(w: WorkerRecord): WorkerView {
 /** The stats the `supervise` command gives its master: uWSGI's document, summary and servers. */
 export const statsSink: StatsSink = {
   summary: (v) => statsSummary(statsDocument(v, Date.now())),
+  probes: (address, view, logger) => startProbeServer(address, () => probe(view(), Date.now()), logger),
   serve: (c: TsgiConfig, view: () => MasterView, logger: Logger) =>
     startStatsServer({
       address: c.stats!,

@@ -124,7 +124,16 @@ export async function setUp(p: MasterParts): Promise<void> {
   p.opened.push(...c.masterFifo.map((f) => openMasterFifo(resolvePath(p.cwd, f), (letter) => p.enqueue({ type: 'fifo', letter }))));
   const sources = { pids: () => p.pool.workers.map((w) => w.pid).filter((pid) => pid > 0), sockets: () => p.sockets, touches };
   if (p.readings) p.opened.push((p.reader = p.readings(sources, (ev) => p.enqueue(ev))));
-  if (c.stats && p.stats) p.statsServer = await p.stats.serve(c, () => p.view(), p.log);
+  p.statsServer = await serveStats(p);
+}
+
+/** `stats` and `probes`: the servers that read the master's view, as one thing to close (an upgrade hands their addresses over). */
+export async function serveStats(p: MasterParts): Promise<{ close(): void } | undefined> {
+  const c = p.cfg;
+  const servers: { close(): void }[] = [];
+  if (c.stats && p.stats) servers.push(await p.stats.serve(c, () => p.view(), p.log));
+  if (c.probes && p.stats?.probes) servers.push(await p.stats.probes(c.probes, () => p.view(), p.log));
+  return servers.length === 0 ? undefined : { close: () => servers.forEach((s) => s.close()) };
 }
 
 /** On exit: close what the master holds; with `vacuum`, remove the pidfile and unix sockets. */

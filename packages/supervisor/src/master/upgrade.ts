@@ -3,6 +3,7 @@ import { isMarked, marked } from '../protocol.js';
 import type { MasterEvent } from './events.js';
 import { shutdown } from './lifecycle.js';
 import type { MasterParts } from './parts.js';
+import { serveStats } from './setup.js';
 import type { MasterView } from './view.js';
 
 /** The sockets a new master inherits, as JSON `[{ "name": address, "fd": n }]`. */
@@ -91,9 +92,8 @@ export function murderSuccessor(p: MasterParts, now: number): void {
 function upgradeFailed(p: MasterParts, why: string): void {
   p.successor = undefined;
   p.log.log(`*** upgrade failed: ${why}; this master serves on ***`);
-  if (!p.cfg.stats || !p.stats) return;
-  p.stats.serve(p.cfg, () => p.view(), p.log).then(
-    (server) => p.enqueue({ type: 'upgrade', what: 'stats', server }),
+  serveStats(p).then(
+    (server) => server && p.enqueue({ type: 'upgrade', what: 'stats', server }),
     (err: Error) => p.log.log(`*** cannot serve the stats again: ${err.message} ***`),
   );
 }

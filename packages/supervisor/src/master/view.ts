@@ -48,6 +48,8 @@ export interface StatsSink {
   summary(view: MasterView): string[];
   /** `stats`: starts the stats server(s), which read `view()` per request */
   serve(c: TsgiConfig, view: () => MasterView, logger: Logger): Promise<{ close(): void }>;
+  /** `probes`: /readyz and /livez alone, on their own address */
+  probes?(address: string, view: () => MasterView, logger: Logger): Promise<{ close(): void }>;
 }
 
 /** The master's view from its parts: every socket with its accept queue, the router's waiting connections as its queue. */

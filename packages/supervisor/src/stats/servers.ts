@@ -63,6 +63,29 @@ export interface Probe {
   why: string;
 }
 
+/**
+ * `probes = address`: /readyz and /livez alone over HTTP, for a platform that
+ * probes a pod without exposing its stats. Every other path is a 404.
+ */
+export async function startProbeServer(address: string, probe: () => Probe, logger: Logger): Promise<{ close(): void }> {
+  const server = http.createServer({ headersTimeout: 5000, requestTimeout: 5000 }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/readyz' && path !== '/livez') {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      return void res.end('not found: try /readyz or /livez\n');
+    }
+    const p = probe();
+    const ok = path === '/readyz' ? p.ready : p.live;
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+    res.end(`${ok ? 'ok' : 'not ok'}: ${p.why}\n`);
+  });
+  server.maxConnections = 16;
+  await listenOn(server, parseSocketAddress(address), { mode: 0o600 });
+  server.on('error', (err) => logger.log(`probes server on ${address}: ${err.message}`));
+  logger.log(`*** probes (/readyz, /livez) served on ${address} ***`);
+  return { close: () => server.close() };
+}
+
 /** The stats server: dump-and-close like uWSGI's, or HTTP with /metrics and a /ws push. */
 export interface StatsServer {
   close(): void;
