@@ -50,7 +50,10 @@ describe('workers die and come back', () => {
     const workers = [...sup.workerPids().values()];
     sup.signal('SIGTSTP');
     await sup.waitFor(/\*\*\* worker 2 suspended \*\*\*/);
-    for (const pid of workers) assert.match(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!, /^T/, 'stopped');
+    // the log line comes as SIGSTOP is sent: the kernel stops the process a moment later
+    const stopped = (pid: number): boolean => /^T/.test(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!);
+    for (let i = 0; i < 50 && !workers.every(stopped); i++) await sleep(20);
+    for (const pid of workers) assert.ok(stopped(pid), `worker ${pid} is stopped`);
     process.kill(sup.pid, 'SIGKILL');
     await sup.waitExit(2000);
     await sleep(1000);
