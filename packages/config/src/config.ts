@@ -77,6 +77,8 @@ export interface TsgiConfig {
   masterFifo: string[];
   /** Seconds. */
   workerReloadMercy: number;
+  /** Seconds: how long a draining worker's upgraded connections (WebSockets) get before it closes them. */
+  websocketDrain: number;
 
   // Keeping workers healthy (seconds, requests, MiB; 0 means off)
   harakiri: number;

@@ -125,6 +125,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'touch-reload', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'gracefully reload when the mtime of this file changes' },
   { name: 'master-fifo', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'FIFO accepting one-letter commands (r R w W c q Q p C + - s l)' },
   { name: 'worker-reload-mercy', type: 'number', default: 60, unit: 'seconds', status: A, group: 'reload', doc: 'time a retiring worker gets to finish its requests before SIGKILL' },
+  { name: 'websocket-drain', type: 'number', default: 5, unit: 'seconds', status: A, group: 'reload', doc: 'time the WebSockets (any upgraded connection) of a draining worker get to end on their own; then each open one gets a close frame 1001 "going away" and its TCP close (keep it well inside worker-reload-mercy)' },
 
   // Keeping workers healthy
   { name: 'harakiri', short: 't', type: 'int', default: 0, unit: 'seconds', status: A, group: 'health', doc: 'kill and replace a worker whose request runs longer than this (0: off)' },
