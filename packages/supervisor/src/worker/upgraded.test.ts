@@ -87,6 +87,17 @@ test('setup-style: a WebSocketServer attached to the never-listening http.Server
   s.close();
 });
 
+test('an upgraded connection outlives the HTTP head, body and keep-alive timeouts', { timeout: 10000 }, async () => {
+  const s = await serve({ limits: { headMs: 200, bodyMs: 400, keepAliveMs: 200 } });
+  const wss = new WebSocketServer({ server: s.server.server });
+  wss.on('connection', (c) => c.on('message', (d) => c.send(d)));
+  const ws = await open(s.port);
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.equal(await echoOnce(ws, 'still here'), 'still here');
+  ws.terminate();
+  s.close();
+});
+
 test('no upgrade export, nobody listening: an Upgrade is refused with 400 and Connection: close, not served', { timeout: 10000 }, async () => {
   const s = await serve();
   const err = await new Promise<Error & { message: string }>((resolve) => {
