@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { isAlive, killAll, request, sleep, startApp, tmp } from './harness.js';
+import { FIXTURES, Supervise, freePort, isAlive, killAll, request, sleep, startApp, tmp, writeIni } from './harness.js';
 
 after(killAll);
 
@@ -149,4 +149,41 @@ describe('WebSockets and the app module contract', { timeout: 60000 }, () => {
     assert.ok(Date.now() - t1 < 3000, 'shutdown waited at most 2 s for close()');
     assert.equal(readdirSync(dir).filter((f) => f.startsWith('hanging-')).length, 2);
   });
+
+  /** supervise with the app on one ini socket line (`http =`, `socket = … + protocol = http`) instead of http-socket. */
+  async function startOn(socketLines: (port: number) => string, processes = 2) {
+    const dir = tmp();
+    const port = await freePort();
+    const ini = writeIni(dir, `[tsgi]\napp = ${path.join(FIXTURES, 'websocket-setup.mjs')}\n${socketLines(port)}\nprocesses = ${processes}\ndisable-logging = true\nwebsocket-drain = 1\n`);
+    const sup = new Supervise(['--ini', ini]);
+    await sup.waitReady(processes);
+    return { sup, port };
+  }
+
+  for (const [name, lines] of [
+    ['the http router (the master hands the connection unread)', (port: number) => `http = 127.0.0.1:${port}`],
+    ['a socket with protocol = http', (port: number) => `socket = 127.0.0.1:${port}\nprotocol = http`],
+  ] as const) {
+    test(`through ${name}: echo, then 1001 on SIGHUP and new sockets on the new workers`, async () => {
+      const { sup, port } = await startOn(lines);
+      const oldPids = [...sup.workerPids().values()];
+      const sockets = await Promise.all(Array.from({ length: 8 }, () => open(port)));
+      const answers = await Promise.all(sockets.map((ws, i) => echo(ws, `m${i}`)));
+      for (const [i, a] of answers.entries()) {
+        assert.equal(a.text, `m${i}`);
+        assert.ok(oldPids.includes(a.pid));
+      }
+      const ends = sockets.map(ended);
+      const from = sup.log.length;
+      sup.signal('SIGHUP');
+      await sup.waitFor(/reload complete/, 15000, from);
+      assert.deepEqual(await Promise.all(ends), sockets.map(() => ({ code: 1001 })));
+      await waitGone(oldPids, 10000);
+      const fresh = await open(port);
+      const a = await echo(fresh, 'after');
+      assert.ok(!oldPids.includes(a.pid) && [...sup.workerPids().values()].includes(a.pid));
+      fresh.close();
+      await sup.kill();
+    });
+  }
 });
