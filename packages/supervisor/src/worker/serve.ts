@@ -116,6 +116,10 @@ export class WorkerServer {
       this.tracking = true;
       this.http.prependListener('upgrade', this.onUpgrade);
     });
+    // an app's removeAllListeners('upgrade') takes ours too: the next listener brings it back
+    this.http.on('removeListener', (event: string | symbol, fn: unknown) => {
+      if (event === 'upgrade' && fn === this.onUpgrade) this.tracking = false;
+    });
     const upgrade = opts.upgrade;
     if (upgrade) this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.callUpgrade(upgrade, req, socket, head));
     const tick = Math.min(1000, limits.headMs / 4, limits.harakiriMs > 0 ? limits.harakiriMs / 4 : Infinity);

@@ -98,6 +98,24 @@ test('an upgraded connection outlives the HTTP head, body and keep-alive timeout
   s.close();
 });
 
+test('upgrades stay tracked after removeAllListeners, and are refused once no app listener is left', { timeout: 10000 }, async () => {
+  const s = await serve();
+  const http = s.server.server;
+  new WebSocketServer({ server: http });
+  http.removeAllListeners('upgrade');
+  const wss = new WebSocketServer({ server: http });
+  wss.on('connection', (c) => c.on('message', (d) => c.send(d)));
+  const ws = await open(s.port);
+  assert.equal(await echoOnce(ws, 'x'), 'x');
+  assert.equal(s.server.upgradedCount, 1);
+  ws.terminate();
+  wss.close();
+  const err = await new Promise<Error>((resolve) => new WebSocket(`ws://127.0.0.1:${s.port}/ws`).once('error', resolve));
+  assert.match(err.message, /Unexpected server response: 400/);
+  assert.match(s.lines.join('\n'), /refused: the app serves no upgrade/);
+  s.close();
+});
+
 test('no upgrade export, nobody listening: an Upgrade is refused with 400 and Connection: close, not served', { timeout: 10000 }, async () => {
   const s = await serve();
   const err = await new Promise<Error & { message: string }>((resolve) => {

@@ -26,7 +26,8 @@ export function isUpgradeRequest(req: IncomingMessage): boolean {
 
 /** A WebSocket close frame as a server sends it (unmasked), with `code` and a short reason. */
 export function closeFrame(code: number, reason: string): Buffer {
-  const text = Buffer.from(reason.slice(0, 120), 'utf8');
+  // a control frame's payload is at most 125 bytes, the code's 2 included
+  const text = Buffer.from(reason, 'utf8').subarray(0, 123);
   const frame = Buffer.alloc(4 + text.length);
   frame[0] = 0x88; // FIN + opcode 8 (close)
   frame[1] = 2 + text.length;
