@@ -150,6 +150,12 @@ describe('WebSockets and the app module contract', { timeout: 60000 }, () => {
     assert.equal(readdirSync(dir).filter((f) => f.startsWith('hanging-')).length, 2);
   });
 
+  test('a setup(server) that throws fails the app as a failed load (exit 22 with need-app)', async () => {
+    const { sup } = await startApp({ app: 'websocket-setup.mjs', processes: 1, ready: 0, ini: 'env = WS_SETUP=throw\nneed-app = true\n' });
+    assert.equal(await sup.waitExit(10000), 22);
+    assert.match(sup.log, /setup\(server\) of app .*websocket-setup\.mjs failed: Error: setup: the chat database is not there/);
+  });
+
   /** supervise with the app on one ini socket line (`http =`, `socket = … + protocol = http`) instead of http-socket. */
   async function startOn(socketLines: (port: number) => string, processes = 2) {
     const dir = tmp();

@@ -10,7 +10,7 @@
 export const EXIT = {
   /** drained and exited on request (graceful stop, recycle, reload) */
   RELOAD: 17,
-  /** the app module could not be loaded or exports nothing callable */
+  /** the app module could not be loaded, exports nothing callable, or its setup(server) failed */
   FAILED_APP: 22,
   /** asked to end at once (SIGTERM/SIGINT: brutal reload, shutdown) */
   END: 30,
