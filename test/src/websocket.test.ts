@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { readStats } from '@tsgi/stats-protocol';
 import { FIXTURES, Supervise, freePort, isAlive, killAll, request, sleep, startApp, tmp, writeIni } from './harness.js';
 
 after(killAll);
@@ -46,11 +47,16 @@ async function waitGone(pids: number[], ms: number): Promise<void> {
 
 describe('WebSockets and the app module contract', { timeout: 60000 }, () => {
   test('echo through an upgrade export on http-socket; upgraded sockets are not requests in flight', async () => {
-    const { sup, port } = await startApp({ app: 'websocket-upgrade.mjs', processes: 1 });
+    const { sup, port, stats } = await startApp({ app: 'websocket-upgrade.mjs', processes: 1, stats: true });
     const ws = await open(port);
     const a = await echo(ws, 'hello');
     assert.equal(a.text, 'hello');
     assert.equal(sup.workerPids().get(1), a.pid);
+    // a report or two later: the open WebSocket is no request in flight (the worker is idle for cheaper, idle, harakiri)
+    await sleep(600);
+    const doc = await readStats(stats);
+    assert.equal(doc.workers[0]!.in_flight, 0);
+    assert.equal(doc.workers[0]!.cores[0]!.in_request, 0);
     // the plain handler still serves ordinary requests
     assert.match((await request(port, '/')).body, /^plain /);
     ws.close();
