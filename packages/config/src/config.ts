@@ -81,6 +81,8 @@ export interface TsgiConfig {
   probes?: string;
   /** seconds between readiness going 503 and the drain, on a graceful shutdown */
   shutdownDelay: number;
+  /** Seconds: how long a draining worker's upgraded connections (WebSockets) get before it closes them. */
+  websocketDrain: number;
 
   // Keeping workers healthy (seconds, requests, MiB; 0 means off)
   harakiri: number;

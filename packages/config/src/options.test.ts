@@ -13,7 +13,7 @@ const CONFIG_FIELDS = {
   processes: true, master: true, threads: true, autoProcname: true, procnamePrefix: true,
   procnamePrefixSpaced: true, procnameMaster: true, pidfile: true, vacuum: true, prio: true, workerPrio: true, uid: true, gid: true,
   daemonize: true, logto: true, disableLogging: true, dieOnTerm: true, touchReload: true, masterFifo: true,
-  workerReloadMercy: true, shutdownDelay: true, probes: true, harakiri: true, harakiriVerbose: true, maxRequests: true, maxRequestsDelta: true,
+  workerReloadMercy: true, shutdownDelay: true, probes: true, websocketDrain: true, harakiri: true, harakiriVerbose: true, maxRequests: true, maxRequestsDelta: true,
   minWorkerLifetime: true, maxWorkerLifetime: true, maxWorkerLifetimeDelta: true, reloadOnRss: true,
   reloadOnAs: true, evilReloadOnRss: true, evilReloadOnAs: true, workerStartTimeout: true, forkbombDelay: true, respawnBackoffMax: true,
   memoryReport: true, rebalance: true, cheaper: true, cheaperInitial: true, cheaperStep: true, cheaperOverload: true,

@@ -127,6 +127,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'probes', type: 'address', status: A, group: 'reload', doc: 'serve only /readyz and /livez over HTTP on this address, for a platform that probes without the stats (tsgi)' },
   { name: 'shutdown-delay', type: 'number', default: 0, unit: 'seconds', status: A, group: 'reload', doc: 'on a graceful shutdown (die-on-term SIGTERM, fifo q) /readyz answers 503 at once and the workers keep serving this long before they drain, so load balancers stop sending first (tsgi)' },
   { name: 'worker-reload-mercy', type: 'number', default: 60, unit: 'seconds', status: A, group: 'reload', doc: 'time a retiring worker gets to finish its requests before SIGKILL' },
+  { name: 'websocket-drain', type: 'number', default: 5, unit: 'seconds', status: A, group: 'reload', doc: 'time the WebSockets (any upgraded connection) of a draining worker get to end on their own; then each open one gets a close frame 1001 "going away" and its TCP close (keep it well inside worker-reload-mercy)' },
 
   // Keeping workers healthy
   { name: 'harakiri', short: 't', type: 'int', default: 0, unit: 'seconds', status: A, group: 'health', doc: 'kill and replace a worker whose request runs longer than this (0: off)' },

@@ -10,7 +10,7 @@
 export const EXIT = {
   /** drained and exited on request (graceful stop, recycle, reload) */
   RELOAD: 17,
-  /** the app module could not be loaded or exports nothing callable */
+  /** the app module could not be loaded, exports nothing callable, or its setup(server) failed */
   FAILED_APP: 22,
   /** asked to end at once (SIGTERM/SIGINT: brutal reload, shutdown) */
   END: 30,
@@ -69,6 +69,10 @@ export interface WorkerLimits {
   harakiriMs: number;
   /** `on-app-error`: what an uncaught exception or unhandled rejection does to the worker */
   onAppError: 'retire' | 'keep' | 'exit';
+  /** `websocket-drain`: on drain, upgraded connections get this long to end before the worker closes them (1001) */
+  websocketDrainMs?: number;
+  /** `worker-reload-mercy`: the app's close() must settle within this, or the worker exits without it */
+  mercyMs?: number;
 }
 
 /** The limits of a worker whose boot carries none (the options' defaults, harakiri off). */
@@ -79,6 +83,8 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   maxConnections: 4096,
   harakiriMs: 0,
   onAppError: 'retire',
+  websocketDrainMs: 5000,
+  mercyMs: 60_000,
 };
 
 /** A worker's limits from the options (for WorkerBoot.limits). */
@@ -89,6 +95,8 @@ export function workerLimits(c: {
   maxConn: number;
   harakiri: number;
   onAppError: WorkerLimits['onAppError'];
+  websocketDrain?: number;
+  workerReloadMercy?: number;
 }): WorkerLimits {
   return {
     headMs: Math.round(c.socketTimeout * 1000),
@@ -97,6 +105,8 @@ export function workerLimits(c: {
     maxConnections: c.maxConn,
     harakiriMs: c.harakiri * 1000,
     onAppError: c.onAppError,
+    websocketDrainMs: Math.round((c.websocketDrain ?? 5) * 1000),
+    mercyMs: Math.round((c.workerReloadMercy ?? 60) * 1000),
   };
 }
 
@@ -156,6 +166,11 @@ export interface WorkerCounters {
   connections?: number;
   /** requests the worker ended itself at the harakiri deadline (its loop was free); absent: 0 */
   harakiris?: number;
+  /**
+   * open upgraded connections (WebSockets): not requests in flight, and not in `connections`
+   * (they are never shed nor make the worker busy); absent: 0
+   */
+  upgraded?: number;
 }
 
 /** Why a worker left, in logs and stats (`recycle_reason`). */
@@ -234,6 +249,7 @@ function isCounters(x: unknown): x is WorkerCounters {
     typeof c['draining'] === 'boolean' &&
     (c['connections'] === undefined || isCount(c['connections'])) &&
     (c['harakiris'] === undefined || isCount(c['harakiris'])) &&
+    (c['upgraded'] === undefined || isCount(c['upgraded'])) &&
     Array.isArray(c['cores']) &&
     c['cores'].length <= MAX_CORES &&
     c['cores'].every(isCore)

@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS, EXIT, marked, type MasterMessage, type RecycleReason, t
 import { Accounting } from './accounting.js';
 import { AppErrors } from './app-errors.js';
 import { fetchToNode } from './fetch-adapter.js';
-import { AppLoadError, loadApp } from './load-app.js';
+import { AppLoadError, loadApp, type AppHooks } from './load-app.js';
 import { reportDue, type Reported } from './report-gate.js';
 import { nextRate, successorDue } from './succession.js';
 import { RequestLog, logsAnything } from './request-log.js';
@@ -70,6 +70,17 @@ let lastReportedAt = 0;
 let ready = false;
 /** why an app error wants this worker retired, until the master is asked (once ready and old enough) */
 let retirement: string | undefined;
+/** the app's optional exports beside its handler (load-app.ts) */
+let hooks: AppHooks = {};
+let ending = false;
+/**
+ * How long the app's close() may take when the worker is told to end at once: inside
+ * the 3 s the master gives such a worker before SIGKILL (master/worker-pool.ts).
+ */
+const END_CLOSE_MS = 2000;
+/** Left of the mercy when a drain calls close(): the worker still exits itself, with its last report. */
+const MERCY_MARGIN_MS = 1000;
+let drainStartedAt = 0;
 /** the request each piece of app code runs for, so an uncaught error fails that one alone */
 const context = new AsyncLocalStorage<ServerResponse>();
 
@@ -92,8 +103,8 @@ const appErrors = new AppErrors({
 process.on('uncaughtException', (err) => appErrors.handle('uncaught exception', err));
 process.on('unhandledRejection', (err) => appErrors.handle('unhandled rejection', err));
 
-process.on('SIGTERM', () => endNow());
-process.on('SIGINT', () => endNow());
+process.on('SIGTERM', () => void endNow());
+process.on('SIGINT', () => void endNow());
 process.on('SIGHUP', () => void drain('reload'));
 process.on('message', (m: MasterMessage, handle: unknown) => {
   if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket, m.proto);
@@ -114,7 +125,22 @@ async function start(): Promise<void> {
     process.exit(EXIT.FAILED_APP);
   }
   const handler = app.kind === 'node' ? app.handler : fetchToNode(app.handler);
-  server = new WorkerServer(handler, acct, onFinished, onException, { limits, log: logErr, context });
+  hooks = app.hooks;
+  server = new WorkerServer(handler, acct, onFinished, onException, {
+    limits,
+    log: logErr,
+    context,
+    ...(hooks.upgrade ? { upgrade: hooks.upgrade } : {}),
+  });
+  if (hooks.setup) {
+    try {
+      await hooks.setup(server.server);
+    } catch (err) {
+      // as a failed import: the app cannot serve as it meant to, and a respawn would fail the same way
+      logErr(`tsgi worker ${boot!.id}: setup(server) of app ${boot!.appFile} failed: ${(err as Error)?.stack ?? String(err)}`);
+      process.exit(EXIT.FAILED_APP);
+    }
+  }
   await server.listen(boot!.sockets, 511);
   send({ t: 'ready', startupMs: Math.round(performance.now() - t0) });
   ready = true;
@@ -189,6 +215,7 @@ function report(): void {
   rateRequests = acct.requests;
   rateAt = now;
   const gist: Reported = {
+    upgraded: server?.upgradedCount ?? 0,
     requests: acct.requests,
     exceptions: acct.exceptions,
     inFlight: acct.inflight.size,
@@ -199,19 +226,51 @@ function report(): void {
   if (!reportDue(lastReported, gist, now - lastReportedAt)) return;
   lastReported = gist;
   lastReportedAt = now;
-  send({ t: 'report', c: withHarakiris(acct.snapshot(gist.elu, gist.accepting, draining, server?.connectionCount ?? 0)) });
+  send({ t: 'report', c: withExtras(acct.snapshot(gist.elu, gist.accepting, draining, httpConnections())) });
 }
 
 async function drain(reason: RecycleReason): Promise<void> {
   if (draining) return;
   draining = true;
+  drainStartedAt = Date.now();
   report();
   if (server) await server.drain();
-  finish(EXIT.RELOAD, reason);
+  if (ending) return;
+  const mercy = limits.mercyMs ?? DEFAULT_LIMITS.mercyMs!;
+  await closeApp(Math.max(0, mercy - (Date.now() - drainStartedAt) - MERCY_MARGIN_MS));
+  if (!ending) finish(EXIT.RELOAD, reason);
 }
 
-function endNow(): void {
+/** SIGTERM: upgraded connections go away, the app's close() gets END_CLOSE_MS, then the worker exits. */
+async function endNow(): Promise<void> {
+  if (ending) return;
+  ending = true;
+  server?.sendAway();
+  await closeApp(END_CLOSE_MS);
   finish(EXIT.END, 'shutdown');
+}
+
+/** the app's close() once started: a drain and a later SIGTERM wait for the same call */
+let closing: Promise<void> | undefined;
+
+/**
+ * The app's close(), called once, awaited for at most `ms`: a close() that hangs is
+ * logged and left behind, and the worker exits anyway (the master would SIGKILL it).
+ */
+async function closeApp(ms: number): Promise<void> {
+  const close = hooks.close;
+  if (!close) return;
+  closing ??= (async () => {
+    try {
+      await close();
+    } catch (err) {
+      logErr(`tsgi worker ${boot!.id} (pid: ${process.pid}): close() of the app failed: ${(err as Error)?.stack ?? String(err)}`);
+    }
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms)))]);
+  clearTimeout(timer);
+  if (late) logErr(`tsgi worker ${boot!.id} (pid: ${process.pid}): close() of the app did not settle within ${ms / 1000} s; exiting without it`);
 }
 
 function finish(code: number, _reason: RecycleReason): void {
@@ -219,20 +278,27 @@ function finish(code: number, _reason: RecycleReason): void {
   report();
   if (process.connected) {
     // Exit once the final report has been handed to the channel, so the master's counters are exact.
-    process.send!(marked({ t: 'report', c: withHarakiris(acct.snapshot(0, false, true)) } satisfies WorkerMessage), () => process.exit(code));
+    process.send!(marked({ t: 'report', c: withExtras(acct.snapshot(0, false, true)) } satisfies WorkerMessage), () => process.exit(code));
     setTimeout(() => process.exit(code), 1000).unref();
   } else {
     process.exit(code);
   }
 }
 
-function withHarakiris(c: WorkerCounters): WorkerCounters {
+/** The counters the server keeps beside the accounting: harakiris and open upgraded connections. */
+function withExtras(c: WorkerCounters): WorkerCounters {
   if (server && server.harakiris > 0) c.harakiris = server.harakiris;
+  if (server && server.upgradedCount > 0) c.upgraded = server.upgradedCount;
   return c;
+}
+
+/** Connections serving HTTP: the upgraded ones are counted apart (they are never shed). */
+function httpConnections(): number {
+  return server ? server.connectionCount - server.upgradedCount : 0;
 }
 
 function statusReport(): string {
   const lines = acct.describeInflight();
-  const head = `worker ${boot!.id} (pid: ${process.pid}) ${draining ? 'draining' : 'serving'}, ${lines.length} request(s) in flight, ${server?.connectionCount ?? 0} connection(s)`;
+  const head = `worker ${boot!.id} (pid: ${process.pid}) ${draining ? 'draining' : 'serving'}, ${lines.length} request(s) in flight, ${httpConnections()} connection(s), ${server?.upgradedCount ?? 0} upgraded`;
   return [head, ...lines.map((l) => `  ${l}`)].join('\n');
 }

@@ -1,7 +1,10 @@
 import { QUIET_REPORT_MS, type WorkerCounters } from '../protocol.js';
 
 /** What the last report said that a quiet worker would repeat. */
-export type Reported = Pick<WorkerCounters, 'requests' | 'exceptions' | 'inFlight' | 'elu' | 'accepting' | 'draining'>;
+export type Reported = Pick<WorkerCounters, 'requests' | 'exceptions' | 'inFlight' | 'elu' | 'accepting' | 'draining'> & {
+  /** open upgraded connections; absent counts as 0 */
+  upgraded?: number;
+};
 
 /** Event-loop use moving by less than this is not news. */
 const ELU_STEP = 0.01;
@@ -19,6 +22,7 @@ export function reportDue(last: Reported | undefined, next: Reported, msSinceLas
     next.inFlight !== last.inFlight ||
     next.accepting !== last.accepting ||
     next.draining !== last.draining ||
+    (next.upgraded ?? 0) !== (last.upgraded ?? 0) ||
     Math.abs(next.elu - last.elu) >= ELU_STEP
   );
 }

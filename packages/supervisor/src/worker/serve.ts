@@ -2,10 +2,12 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { DEFAULT_LIMITS, type InheritedSocket, type WorkerLimits } from '../protocol.js';
 import type { Accounting } from './accounting.js';
-import type { NodeHandler } from './load-app.js';
+import type { NodeHandler, UpgradeHandler } from './load-app.js';
 import { acceptUwsgi } from './uwsgi.js';
+import { goAway, isUpgradeRequest, UPGRADE_REFUSED_TEXT } from './upgraded.js';
 
 /** Called for every request that ended, after accounting (its figures are in `Accounting#last`). */
 export type OnFinished = (req: IncomingMessage, res: ServerResponse) => void;
@@ -19,9 +21,12 @@ export interface ServeOptions {
   log?: (line: string) => void;
   /** the app runs in it with its response as the store, so an uncaught error finds its request */
   context?: AsyncLocalStorage<ServerResponse>;
+  /** the app's `upgrade` export: HTTP Upgrade requests (WebSockets) go to it */
+  upgrade?: UpgradeHandler;
 }
 
 const SERVICE_UNAVAILABLE = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\nService Unavailable\n';
+const INTERNAL_ERROR = 'HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 22\r\n\r\nInternal Server Error\n';
 const noop = (): void => undefined;
 
 /**
@@ -44,11 +49,26 @@ const noop = (): void => undefined;
  * server's own 'listening' event): the constructor starts it, so a client
  * that drips its request head or body gets 408 instead of holding the
  * connection forever.
+ *
+ * Upgraded connections (WebSockets, through the app's `upgrade` export or a
+ * library attached in `setup(server)`) are not requests: they never count as
+ * in flight, and a drain gives them websocket-drain to end on their own
+ * before each gets a close frame 1001 and its TCP close (upgraded.ts). With
+ * nothing to serve an Upgrade, the request is refused (400, Connection:
+ * close) rather than handed to the request handler, which would answer an
+ * ordinary 200 the client cannot use.
  */
 export class WorkerServer {
   private readonly http: http.Server;
   private readonly listeners: net.Server[] = [];
   private readonly connections = new Set<net.Socket>();
+  /** the sockets handed to 'upgrade' listeners, until they close */
+  private readonly upgraded = new Set<Duplex>();
+  /** whether our 'upgrade' listener is in place (it goes first as soon as anyone listens) */
+  private tracking = false;
+  /** websocket-drain has passed: an upgrade from now on gets its own grace, then goes away */
+  private upgradeGraceOver = false;
+  private graceTimer: NodeJS.Timeout | undefined;
   private draining = false;
   private drained: (() => void) | undefined;
   /** keep-alive connections still to end after their next response (rebalancing) */
@@ -58,6 +78,7 @@ export class WorkerServer {
   private readonly limits: WorkerLimits;
   private readonly log: (line: string) => void;
   private readonly context: AsyncLocalStorage<ServerResponse> | undefined;
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex): void => this.trackUpgrade(req, socket);
   /** connections answered 503 at max-conn since the last log line about it */
   private refused = 0;
   private refusedLoggedAt = 0;
@@ -89,6 +110,18 @@ export class WorkerServer {
       (req, res) => this.onRequest(req, res),
     );
     this.http.emit('listening');
+    // 'newListener' comes before the listener is added, so ours runs first and sees every upgrade
+    this.http.on('newListener', (event: string | symbol) => {
+      if (event !== 'upgrade' || this.tracking) return;
+      this.tracking = true;
+      this.http.prependListener('upgrade', this.onUpgrade);
+    });
+    // an app's removeAllListeners('upgrade') takes ours too: the next listener brings it back
+    this.http.on('removeListener', (event: string | symbol, fn: unknown) => {
+      if (event === 'upgrade' && fn === this.onUpgrade) this.tracking = false;
+    });
+    const upgrade = opts.upgrade;
+    if (upgrade) this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.callUpgrade(upgrade, req, socket, head));
     const tick = Math.min(1000, limits.headMs / 4, limits.harakiriMs > 0 ? limits.harakiriMs / 4 : Infinity);
     setInterval(() => this.watch(), Math.max(50, tick)).unref();
     const counts = acct;
@@ -127,6 +160,20 @@ export class WorkerServer {
     return this.connections.size;
   }
 
+  /** Open upgraded connections (WebSockets): part of connectionCount, never of the requests in flight. */
+  get upgradedCount(): number {
+    return this.upgraded.size;
+  }
+
+  /**
+   * The worker's one `http.Server`, for the app's `setup(server)`. It never
+   * listens: connections reach it from the inherited sockets, and its
+   * 'request' and 'upgrade' events work as on any server.
+   */
+  get server(): http.Server {
+    return this.http;
+  }
+
   /**
    * Rebalancing (the master saw this worker hot and another idle): the next `count`
    * responses carry `Connection: close`, so those clients reconnect, and the kernel
@@ -134,19 +181,75 @@ export class WorkerServer {
    * response is complete before its connection ends: nothing is lost.
    */
   shed(count: number): void {
-    this.shedding = Math.max(0, Math.min(count, this.connections.size));
+    this.shedding = Math.max(0, Math.min(count, this.connections.size - this.upgraded.size));
   }
 
-  /** Stops accepting and resolves once every connection has ended. */
+  /**
+   * Stops accepting and resolves once every connection has ended. Upgraded
+   * connections get websocket-drain to end on their own, then go away (1001).
+   */
   drain(): Promise<void> {
     if (!this.draining) {
       this.draining = true;
       for (const l of this.listeners) l.close();
+      const grace = this.limits.websocketDrainMs ?? DEFAULT_LIMITS.websocketDrainMs!;
+      this.graceTimer = setTimeout(() => this.sendAway(), grace);
     }
     return new Promise<void>((resolve) => {
       if (this.connections.size === 0) resolve();
       else this.drained = resolve;
     });
+  }
+
+  /**
+   * Ends every upgraded connection now: a close frame 1001 "going away" (the
+   * app's `ws` socket closes itself, else the frame is written here), then
+   * the TCP close. For drains past their grace and for a worker told to end.
+   */
+  sendAway(): void {
+    clearTimeout(this.graceTimer);
+    this.upgradeGraceOver = true;
+    for (const socket of this.upgraded) goAway(socket);
+  }
+
+  /** Ours, first of the 'upgrade' listeners: the socket is an upgraded connection from now on. */
+  private trackUpgrade(req: IncomingMessage, socket: Duplex): void {
+    if (this.http.listenerCount('upgrade') === 1) {
+      // every other listener has been removed since: nobody will answer this upgrade
+      this.refuseUpgrade(req, socket);
+      return;
+    }
+    this.upgraded.add(socket);
+    // a peer's reset is the end of this connection, not a failure of the worker, whatever the app listens to
+    socket.on('error', noop);
+    socket.once('close', () => this.upgraded.delete(socket));
+    if (this.upgradeGraceOver) {
+      const grace = this.limits.websocketDrainMs ?? DEFAULT_LIMITS.websocketDrainMs!;
+      setTimeout(() => goAway(socket), grace);
+    }
+  }
+
+  private refuseUpgrade(req: IncomingMessage, socket: Duplex): void {
+    this.log(`tsgi worker (pid: ${process.pid}): Upgrade (${req.headers.upgrade}) on ${req.url} refused: the app serves no upgrade`);
+    socket.on('error', noop);
+    const body = UPGRADE_REFUSED_TEXT;
+    socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+
+  /** The app's `upgrade` export; what it throws is an app exception, as a request's would be. */
+  private callUpgrade(upgrade: UpgradeHandler, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const failed = (err: unknown): void => {
+      this.acct.exception();
+      this.onException(err, req);
+      if (socket.destroyed || socket.writableEnded) return;
+      socket.end((socket as net.Socket).bytesWritten === 0 ? INTERNAL_ERROR : undefined);
+    };
+    try {
+      const r = upgrade(req, socket, head) as { then?: unknown } | undefined;
+      if (r && typeof r.then === 'function') (r as Promise<unknown>).then(undefined, failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   private onProtocolError(err: Error, socketName: string): void {
@@ -249,12 +352,19 @@ export class WorkerServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.acct.begin(req, res);
+    res.once('close', this.onResponseClose);
+    if (isUpgradeRequest(req)) {
+      // Node hands an Upgrade nobody listens for to the request handler: refused, not served as plain HTTP
+      res.shouldKeepAlive = false;
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(UPGRADE_REFUSED_TEXT)) });
+      res.end(UPGRADE_REFUSED_TEXT);
+      return;
+    }
     if (this.draining || this.limits.keepAliveMs === 0) res.shouldKeepAlive = false;
     else if (this.shedding > 0) {
       this.shedding--;
       res.shouldKeepAlive = false;
     }
-    res.once('close', this.onResponseClose);
     if (this.context) this.context.run(res, this.callApp, req, res);
     else this.callApp(req, res);
   }
