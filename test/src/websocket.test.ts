@@ -46,7 +46,7 @@ async function waitGone(pids: number[], ms: number): Promise<void> {
 }
 
 describe('WebSockets and the app module contract', { timeout: 60000 }, () => {
-  test('echo through an upgrade export on http-socket; upgraded sockets are not requests in flight', async () => {
+  test('echo through an upgrade export on http-socket; upgraded sockets are not requests in flight, and are counted in stats', async () => {
     const { sup, port, stats } = await startApp({ app: 'websocket-upgrade.mjs', processes: 1, stats: true });
     const ws = await open(port);
     const a = await echo(ws, 'hello');
@@ -57,6 +57,7 @@ describe('WebSockets and the app module contract', { timeout: 60000 }, () => {
     const doc = await readStats(stats);
     assert.equal(doc.workers[0]!.in_flight, 0);
     assert.equal(doc.workers[0]!.cores[0]!.in_request, 0);
+    assert.equal(doc.workers[0]!.upgraded, 1, 'the open WebSocket is counted as such');
     // the plain handler still serves ordinary requests
     assert.match((await request(port, '/')).body, /^plain /);
     ws.close();

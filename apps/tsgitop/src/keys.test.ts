@@ -27,7 +27,8 @@ describe('key map', () => {
     assert.equal(press(INITIAL_UI, 's').sort, 'RPS');
     assert.equal(press(INITIAL_UI, 'right', 'right').sort, 'EXC');
     assert.equal(press(INITIAL_UI, 'S').sort, 'PID');
-    assert.equal(press(INITIAL_UI, 'left', 'left', 'left', 'left').sort, 'ELU');
+    assert.equal(press(INITIAL_UI, 'left', 'left', 'left', 'left').sort, 'WS');
+    assert.equal(press(INITIAL_UI, 'left', 'left', 'left', 'left', 'left').sort, 'ELU');
     assert.equal(press(INITIAL_UI, 'r').reverse, true);
   });
 

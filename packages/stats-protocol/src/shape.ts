@@ -165,6 +165,7 @@ export const workerShape: ShapeOf<StatsWorker> = {
     recycle_reason: str('tsgi'),
     backoff: num('tsgi'),
     ready: int('tsgi'),
+    upgraded: int('tsgi'),
   },
 };
 

@@ -167,6 +167,8 @@ export interface TsgiWorkerFields {
   backoff: number;
   /** 0/1: the app is loaded and the worker accepts requests. */
   ready: number;
+  /** Open upgraded connections (WebSockets) of the slot's processes, draining ones included. */
+  upgraded: number;
 }
 
 /** A `workers[]` entry as decoded: uWSGI's keys, and tsgi's when the server is tsgi. */

@@ -17,7 +17,7 @@ import type { TableRow } from './rows.js';
 
 export type ColumnId =
   | 'WID' | '%' | 'PID' | 'REQ' | 'RPS' | 'EXC' | 'SIG' | 'STATUS' | 'AVG'
-  | 'RSS' | 'VSZ' | 'TX' | 'ReSpwn' | 'HC' | 'RunT' | 'LastSpwn' | 'CPU' | 'ELU';
+  | 'RSS' | 'VSZ' | 'TX' | 'ReSpwn' | 'HC' | 'RunT' | 'LastSpwn' | 'CPU' | 'ELU' | 'WS';
 
 /** What cells need besides the row. */
 export interface CellContext {
@@ -65,6 +65,8 @@ export const COLUMNS: readonly Column[] = [
   { id: 'LastSpwn', cell: workerOnly((r) => formatLastSpawn(r.worker.last_spawn)), sortValue: (r) => r.worker.last_spawn, ascending: false, keep: 30, minWidth: 8 },
   { id: 'CPU', cell: workerOnly((r) => formatCpu(r.worker.cpu)), sortValue: (r) => r.worker.cpu, ascending: false, keep: 90, minWidth: 5 },
   { id: 'ELU', cell: workerOnly((r) => formatElu(r.worker.elu)), sortValue: (r) => r.worker.elu, ascending: false, keep: 88, minWidth: 4 },
+  // open WebSockets (tsgi): '-' for a uWSGI server, which has no such figure
+  { id: 'WS', cell: workerOnly((r) => (r.worker.upgraded === undefined ? '-' : String(r.worker.upgraded))), sortValue: (r) => r.worker.upgraded, ascending: false, keep: 35, minWidth: 2 },
 ];
 
 export const COLUMN_IDS: readonly ColumnId[] = COLUMNS.map((column) => column.id);

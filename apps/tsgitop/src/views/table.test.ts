@@ -19,7 +19,7 @@ function column(table: ReturnType<typeof buildTable>, id: ColumnId): string[] {
 }
 
 describe('worker table', () => {
-  it("shows uwsgitop's columns, then CPU and ELU, with uwsgitop's figures for the uWSGI sample", () => {
+  it("shows uwsgitop's columns, then CPU, ELU and WS (open WebSockets), with uwsgitop's figures for the uWSGI sample", () => {
     const table = buildTable(modelWith([sampleDoc()]).latest!, { view: 'workers', sort: BY_REQ });
     assert.deepEqual(cellsOf(table.header), [...COLUMN_IDS]);
     assert.ok(table.header.startsWith(' WID'));
@@ -28,10 +28,10 @@ describe('worker table', () => {
     assert.deepEqual(
       table.lines.map((line) => cellsOf(line.text)),
       [
-        ['1', '44.1', '0', '15', '-', '1', '0', 'cheap', '3000ms', '0', '0', '1.2K', '1', '0', '6005.242', spawn, '-', '-'],
-        ['2', '32.4', '9502', '11', '-', '0', '0', 'idle', '375ms', '11.0M', '58.4M', '935', '1', '0', '6003.007', spawn, '-', '-'],
-        ['3', '23.5', '10009', '8', '-', '0', '0', 'busy', '23ms', '11.0M', '58.4M', '688', '1', '0', '6001.101', spawn3, '-', '-'],
-        ['0', '0.0', '0', '0', '-', '0', '0', 'cheap', '0ms', '0', '0', '0', '0', '0', '0.0', '--:--:--', '-', '-'],
+        ['1', '44.1', '0', '15', '-', '1', '0', 'cheap', '3000ms', '0', '0', '1.2K', '1', '0', '6005.242', spawn, '-', '-', '-'],
+        ['2', '32.4', '9502', '11', '-', '0', '0', 'idle', '375ms', '11.0M', '58.4M', '935', '1', '0', '6003.007', spawn, '-', '-', '-'],
+        ['3', '23.5', '10009', '8', '-', '0', '0', 'busy', '23ms', '11.0M', '58.4M', '688', '1', '0', '6001.101', spawn3, '-', '-', '-'],
+        ['0', '0.0', '0', '0', '-', '0', '0', 'cheap', '0ms', '0', '0', '0', '0', '0', '0.0', '--:--:--', '-', '-', '-'],
       ],
     );
     assert.deepEqual(

@@ -179,6 +179,7 @@ function collectSlot(v: StatsView, slot: SlotView, now: number): StatsWorker {
     recycle_reason: slot.lastReason,
     backoff: !cur && slot.nextSpawnAt > now ? round3((slot.nextSpawnAt - now) / 1000) : 0,
     ready: cur?.state === 'ready' ? 1 : 0,
+    upgraded: inSlot.reduce((n, w) => n + (w.counters?.upgraded ?? 0), 0),
   };
 }
 
