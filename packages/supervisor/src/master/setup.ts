@@ -2,7 +2,6 @@ import os from 'node:os';
 import { unlinkSync } from 'node:fs';
 import type { TsgiConfig } from '@tsgi/config';
 import type { Logger } from '../log/logger.js';
-import { SupervisorError } from '../errors.js';
 import { bannerLines, modeLines } from './banner.js';
 import { openMasterFifo } from './fifo.js';
 import type { MasterParts } from './parts.js';
@@ -11,6 +10,7 @@ import { clearSamples } from './sampler.js';
 import { enterCheap } from './scaling.js';
 import { TouchWatcher } from './touch.js';
 import { removePidfile, writePidfile } from './pidfile.js';
+import { dropPrivileges, resolveDropTarget } from './privileges.js';
 import { configuredSockets } from './reload.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
 import { resolvePath } from '../os/paths.js';
@@ -61,26 +61,12 @@ export function setPriority(logger: Logger, prio: number | undefined): void {
   }
 }
 
-/** `uid`/`gid`: drop privileges after binding, as uWSGI does; workers inherit them. */
-function dropPrivileges(logger: Logger, c: TsgiConfig): void {
-  const apply = (what: 'gid' | 'uid', value: string | undefined, fn: ((id: number | string) => void) | undefined): void => {
-    if (!value) return;
-    try {
-      fn!(/^\d+$/.test(value) ? Number(value) : value);
-    } catch (err) {
-      throw new SupervisorError('TSGI_PRIVILEGES', `cannot set ${what} to ${value}: ${(err as Error).message}`);
-    }
-    logger.log(`set${what}() to ${value}`);
-  };
-  apply('gid', c.gid, process.setgid);
-  apply('uid', c.uid, process.setuid);
-}
-
 /** `pidfile`, then `prio` and `uid`/`gid`, in the order uWSGI's users expect. */
 function becomeMaster(logger: Logger, c: TsgiConfig, cwd: string): void {
+  const target = resolveDropTarget(c.uid, c.gid);
   if (c.pidfile) writePidfile(resolvePath(cwd, c.pidfile), process.pid);
   setPriority(logger, c.prio);
-  dropPrivileges(logger, c);
+  dropPrivileges(logger, target);
 }
 
 /** On exit, with `vacuum`: remove the pidfile and the unix sockets. */
