@@ -9,8 +9,8 @@ import { HttpRouter } from '../router/router.js';
 import { clearSamples } from './sampler.js';
 import { enterCheap } from './scaling.js';
 import { TouchWatcher } from './touch.js';
-import { removePidfile, writePidfile } from './pidfile.js';
-import { dropPrivileges, resolveDropTarget } from './privileges.js';
+import { refuseLivePidfile, removePidfile, writePidfile, type FileOwner } from './pidfile.js';
+import { dropPrivileges, resolveDropTarget, type DropTarget } from './privileges.js';
 import { configuredSockets } from './reload.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
 import { resolvePath } from '../os/paths.js';
@@ -64,22 +64,46 @@ export function setPriority(logger: Logger, prio: number | undefined): void {
 /** `pidfile`, then `prio` and `uid`/`gid`, in the order uWSGI's users expect. */
 function becomeMaster(logger: Logger, c: TsgiConfig, cwd: string): void {
   const target = resolveDropTarget(c.uid, c.gid);
-  if (c.pidfile) writePidfile(resolvePath(cwd, c.pidfile), process.pid);
+  if (c.pidfile) writePidfile(resolvePath(cwd, c.pidfile), process.pid, fileOwner(target));
   setPriority(logger, c.prio);
   dropPrivileges(logger, target);
 }
 
-/** On exit, with `vacuum`: remove the pidfile and the unix sockets. */
-function vacuum(c: TsgiConfig, cwd: string, sockets: Iterable<BoundSocket>): void {
+/**
+ * Who owns the files made before the drop: the user dropped to, so that the dropped
+ * master can still replace or remove them. Undefined when nothing is dropped.
+ */
+export function fileOwner(target: DropTarget | undefined): FileOwner | undefined {
+  return target ? { uid: target.uid ?? process.getuid!(), gid: target.gid } : undefined;
+}
+
+/**
+ * On exit, with `vacuum`: remove the pidfile and the unix sockets. Best effort: after
+ * a uid drop the master may no longer remove a file in a root-owned directory, and
+ * that is logged, not a failed shutdown (each step is tried whatever the others did).
+ */
+function vacuum(logger: Logger, c: TsgiConfig, cwd: string, sockets: Iterable<BoundSocket>): void {
   if (!c.vacuum) return;
-  if (c.pidfile) removePidfile(resolvePath(cwd, c.pidfile), process.pid);
+  const attempt = (what: string, fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      logger.log(`vacuum: cannot remove ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  if (c.pidfile) {
+    const file = resolvePath(cwd, c.pidfile);
+    attempt(`pidfile ${file}`, () => removePidfile(file, process.pid));
+  }
   for (const s of sockets) {
     if (s.kind !== 'unix') continue;
-    try {
-      unlinkSync(s.path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    attempt(`unix socket ${s.path}`, () => {
+      try {
+        unlinkSync(s.path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    });
   }
 }
 
@@ -91,6 +115,8 @@ function vacuum(c: TsgiConfig, cwd: string, sockets: Iterable<BoundSocket>): voi
 export async function setUp(p: MasterParts): Promise<void> {
   const c = p.cfg;
   for (const line of bannerLines(c, p.cwd)) p.log.log(line);
+  // before binding: a second master on the same pidfile starts nothing
+  if (c.pidfile) refuseLivePidfile(resolvePath(p.cwd, c.pidfile), process.pid);
   for (const [name, s] of await bindConfigured(c, p.sockets, p.cwd, p.binder, p.log)) p.sockets.set(name, s);
   if (c.http.length > 0) {
     p.router = new HttpRouter(p.log, () => p.pool.ready(), () => p.state.cheap && p.enqueue({ type: 'doorbell' }), c.listen);
@@ -120,5 +146,5 @@ export function tearDown(p: MasterParts): void {
   p.spoolers.killAll();
   clearSamples();
   for (const s of p.sockets.values()) s.close();
-  vacuum(p.cfg, p.cwd, p.sockets.values());
+  vacuum(p.log, p.cfg, p.cwd, p.sockets.values());
 }
