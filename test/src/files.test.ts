@@ -6,9 +6,10 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { Supervise, isAlive, killAll, startApp, tmp } from './harness.js';
+import { FIXTURES, Supervise, freePort, isAlive, killAll, startApp, tmp, writeIni } from './harness.js';
 
 after(killAll);
 
@@ -25,15 +26,24 @@ function appUserDir(): { parent: string; dir: string } {
   return { parent, dir };
 }
 
+const SECRET = 'root:IMPORTANT\n';
+
+/** A root-only file, and a symlink to it named `name` in the app user's directory, as the app user would plant it. */
+function plantLink(name: string): { victim: string; link: string } {
+  const { parent, dir } = appUserDir();
+  const victim = path.join(parent, 'victim');
+  writeFileSync(victim, SECRET, { mode: 0o600 });
+  const link = path.join(dir, name);
+  symlinkSync(victim, link);
+  lchownSync(link, NOBODY, NOBODY);
+  return { victim, link };
+}
+
 describe('pidfile', { skip: ROOT_ONLY }, () => {
   test('a symlink planted at the pidfile: its root-owned target is untouched, the link is replaced by a file owned by the app user', async () => {
-    const { parent, dir } = appUserDir();
-    const victim = path.join(parent, 'victim');
-    writeFileSync(victim, 'root:IMPORTANT\n', { mode: 0o600 });
-    const pidfile = path.join(dir, 'app.pid');
-    symlinkSync(victim, pidfile);
+    const { victim, link: pidfile } = plantLink('app.pid');
     const { sup } = await startApp({ processes: 1, ini: `pidfile = ${pidfile}\nuid = nobody\ngid = nogroup\n` });
-    assert.equal(readFileSync(victim, 'utf8'), 'root:IMPORTANT\n');
+    assert.equal(readFileSync(victim, 'utf8'), SECRET);
     assert.equal(lstatSync(victim).uid, 0);
     const st = lstatSync(pidfile);
     assert.ok(st.isFile(), 'the link itself was replaced');
@@ -93,3 +103,72 @@ describe('supervise --stop pidfile', { skip: ROOT_ONLY }, () => {
     assert.equal(await sup.waitExit(15000), 0);
   });
 });
+
+/** GET / over a unix socket: the status, or the error code. */
+function getUnix(socketPath: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath, path: '/', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+describe('unix sockets', { skip: ROOT_ONLY }, () => {
+  test('a live socket of another instance is never unlinked: the second supervise fails clearly, the first keeps serving', async () => {
+    const sock = path.join(tmp(), 'app.sock');
+    const first = await startApp({ processes: 1, ini: `http-socket = ${sock}\n` });
+    assert.equal(await getUnix(sock), 200);
+    const ino = lstatSync(sock).ino;
+    const second = await startApp({ processes: 1, ini: `http-socket = ${sock}\n` }).catch((e: Error) => e);
+    assert.ok(second instanceof Error, 'the second supervise did not start');
+    assert.match(second.message, /unix socket .*app\.sock is in use.*\[TSGI_SOCKET_IN_USE\]/);
+    assert.equal(lstatSync(sock).ino, ino);
+    assert.equal(await getUnix(sock), 200);
+    await first.sup.kill();
+  });
+
+  test('chown-socket and umask: the socket belongs to the front end\'s user, mode 0600; the pidfile follows the umask', async () => {
+    const dir = tmp();
+    const sock = path.join(dir, 'app.sock');
+    const pidfile = path.join(dir, 'app.pid');
+    const { sup } = await startApp({ processes: 1, ini: `http-socket = ${sock}\nchown-socket = nobody:nogroup\numask = 077\npidfile = ${pidfile}\n` });
+    const st = statSync(sock);
+    assert.equal(st.uid, NOBODY);
+    assert.equal(st.gid, NOBODY);
+    assert.equal(st.mode & 0o777, 0o600);
+    assert.equal(statSync(pidfile).mode & 0o777, 0o600);
+    assert.equal(await getUnix(sock), 200);
+    await sup.kill();
+  });
+});
+
+describe('log files', { skip: ROOT_ONLY }, () => {
+  test('a symlink planted at logto is not followed: startup fails clearly, the root file is untouched', async () => {
+    const { victim, link: log } = plantLink('app.log');
+    const started = await startApp({ processes: 1, ini: `logto = ${log}\nuid = nobody\ngid = nogroup\n` }).catch((e: Error) => e);
+    assert.ok(started instanceof Error, 'supervise did not start');
+    assert.match(started.message, /cannot open log file .*symlink.*\[TSGI_LOGTO\]/);
+    assert.equal(readFileSync(victim, 'utf8'), SECRET);
+  });
+
+  test('logto with uid: the log file belongs to the app user', async () => {
+    const { dir } = appUserDir();
+    const log = path.join(dir, 'app.log');
+    const port = await freePort();
+    const ini = writeIni(tmp(), `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 1\nlogto = ${log}\nuid = nobody\ngid = nogroup\n`);
+    const sup = new Supervise(['--ini', ini]);
+    await waitForFile(log, /ready in \d+ ms on worker/);
+    assert.equal(statSync(log).uid, NOBODY);
+    await sup.kill();
+  });
+});
+
+async function waitForFile(file: string, re: RegExp, ms = 15000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(existsSync(file) && re.test(readFileSync(file, 'utf8')))) {
+    if (Date.now() > deadline) throw new Error(`${file} never matched ${re}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

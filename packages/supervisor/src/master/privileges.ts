@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { Logger } from '../log/logger.js';
 import { SupervisorError } from '../errors.js';
 import { lookupGroup, lookupUser } from '../os/users.js';
+import type { FileOwner } from './pidfile.js';
 
 /** The ids `uid`/`gid` resolve to, and the supplementary groups the drop may leave. */
 export interface DropTarget {
@@ -109,4 +110,12 @@ export function dropPrivileges(logger: Logger, t: DropTarget | undefined, held: 
   if (wrong.length > 0) {
     throw new SupervisorError('TSGI_PRIVILEGES_UNVERIFIED', `privileges were not dropped as configured: ${wrong.join('; ')}`);
   }
+}
+
+/**
+ * Who owns the files made before the drop: the user dropped to, so that the dropped
+ * master can still replace or remove them. Undefined when nothing is dropped.
+ */
+export function fileOwner(target: DropTarget | undefined): FileOwner | undefined {
+  return target ? { uid: target.uid ?? process.getuid!(), gid: target.gid } : undefined;
 }

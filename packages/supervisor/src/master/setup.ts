@@ -1,5 +1,8 @@
 import os from 'node:os';
-import { unlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { removeOwnSocket, type SocketOwner } from '../net/address.js';
+import { SupervisorError } from '../errors.js';
+import { lookupGroup, lookupUser } from '../os/users.js';
 import type { TsgiConfig } from '@tsgi/config';
 import type { Logger } from '../log/logger.js';
 import { bannerLines, modeLines } from './banner.js';
@@ -9,15 +12,15 @@ import { HttpRouter } from '../router/router.js';
 import { clearSamples } from './sampler.js';
 import { enterCheap } from './scaling.js';
 import { TouchWatcher } from './touch.js';
-import { refuseLivePidfile, removePidfile, writePidfile, type FileOwner } from './pidfile.js';
-import { dropPrivileges, resolveDropTarget, type DropTarget } from './privileges.js';
+import { refuseLivePidfile, removePidfile, writePidfile } from './pidfile.js';
+import { dropPrivileges, fileOwner, resolveDropTarget } from './privileges.js';
 import { configuredSockets } from './reload.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
 import { resolvePath } from '../os/paths.js';
 
 /** How the master binds and listens; tests pass fakes that touch no socket. */
 export interface SocketBinder {
-  bind(name: string, proto: 'http' | 'uwsgi', backlog: number, mode: number | undefined): Promise<BoundSocket>;
+  bind(name: string, proto: 'http' | 'uwsgi', backlog: number, mode: number | undefined, owner?: SocketOwner): Promise<BoundSocket>;
   listen(sockets: BoundSocket[]): void;
 }
 
@@ -36,15 +39,32 @@ export async function bindConfigured(
   logger: Logger,
 ): Promise<[string, BoundSocket][]> {
   const fresh: [string, BoundSocket][] = [];
+  const owner = c.chownSocket === undefined ? undefined : socketOwner(c.chownSocket);
   for (const [name, proto] of configuredSockets(c)) {
     if (have.has(name)) continue;
-    const s = await binder.bind(name.startsWith('/') || name.includes(':') ? name : resolvePath(cwd, name), proto, c.listen, c.chmodSocket);
+    const s = await binder.bind(name.startsWith('/') || name.includes(':') ? name : resolvePath(cwd, name), proto, c.listen, c.chmodSocket, owner);
     fresh.push([name, s]);
     const where = s.kind === 'tcp' ? `TCP address ${s.host}:${s.port}` : `UNIX address ${s.path}`;
     logger.log(`tsgi ${proto} socket ${have.size + fresh.length - 1} bound to ${where} fd ${s.fd}`);
   }
   binder.listen(fresh.map(([, s]) => s));
   return fresh;
+}
+
+/**
+ * `chown-socket = user[:group]` (uWSGI's): who owns the unix app sockets, so that a
+ * front end (nginx as www-data) may connect without `chmod-socket = 666`. Without a
+ * group the socket keeps its group (-1 to lchown).
+ */
+export function socketOwner(spec: string): SocketOwner {
+  const [user, group] = spec.split(':', 2) as [string, string | undefined];
+  const u = lookupUser(user);
+  const uid = u?.id ?? (/^\d+$/.test(user) ? Number(user) : undefined);
+  if (uid === undefined) throw new SupervisorError('TSGI_PRIVILEGES', `chown-socket: no such user ${user}`);
+  if (!group) return { uid, gid: -1 };
+  const gid = lookupGroup(group)?.id ?? (/^\d+$/.test(group) ? Number(group) : undefined);
+  if (gid === undefined) throw new SupervisorError('TSGI_PRIVILEGES', `chown-socket: no such group ${group}`);
+  return { uid, gid };
 }
 
 /**
@@ -70,14 +90,6 @@ function becomeMaster(logger: Logger, c: TsgiConfig, cwd: string): void {
 }
 
 /**
- * Who owns the files made before the drop: the user dropped to, so that the dropped
- * master can still replace or remove them. Undefined when nothing is dropped.
- */
-export function fileOwner(target: DropTarget | undefined): FileOwner | undefined {
-  return target ? { uid: target.uid ?? process.getuid!(), gid: target.gid } : undefined;
-}
-
-/**
  * On exit, with `vacuum`: remove the pidfile and the unix sockets. Best effort: after
  * a uid drop the master may no longer remove a file in a root-owned directory, and
  * that is logged, not a failed shutdown (each step is tried whatever the others did).
@@ -98,11 +110,9 @@ function vacuum(logger: Logger, c: TsgiConfig, cwd: string, sockets: Iterable<Bo
   for (const s of sockets) {
     if (s.kind !== 'unix') continue;
     attempt(`unix socket ${s.path}`, () => {
-      try {
-        unlinkSync(s.path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
+      if (s.fileId === undefined) return;
+      // another instance may have bound the path since: its socket is not ours to remove
+      if (!removeOwnSocket(s.path, s.fileId) && existsSync(s.path)) logger.log(`vacuum: left ${s.path}, another socket is there now`);
     });
   }
 }
@@ -114,6 +124,8 @@ function vacuum(logger: Logger, c: TsgiConfig, cwd: string, sockets: Iterable<Bo
  */
 export async function setUp(p: MasterParts): Promise<void> {
   const c = p.cfg;
+  // before any socket, pidfile or fifo exists; workers and spoolers inherit it
+  if (c.umask !== undefined) process.umask(c.umask);
   for (const line of bannerLines(c, p.cwd)) p.log.log(line);
   // before binding: a second master on the same pidfile starts nothing
   if (c.pidfile) refuseLivePidfile(resolvePath(p.cwd, c.pidfile), process.pid);
