@@ -28,6 +28,19 @@ function appUserDir(): { parent: string; dir: string } {
 
 const SECRET = 'root:IMPORTANT\n';
 
+/**
+ * Starts supervise on a fixture app with `ini` lines that must keep it from starting:
+ * resolves with its log once it exited 1, having spawned no worker.
+ */
+async function startFails(ini: string): Promise<string> {
+  const port = await freePort();
+  const file = writeIni(tmp(), `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 1\n${ini}`);
+  const sup = new Supervise(['--ini', file]);
+  assert.equal(await sup.waitExit(15000), 1, sup.log);
+  assert.doesNotMatch(sup.log, /spawned tsgi worker/);
+  return sup.log;
+}
+
 /** A root-only file, and a symlink to it named `name` in the app user's directory, as the app user would plant it. */
 function plantLink(name: string): { victim: string; link: string } {
   const { parent, dir } = appUserDir();
@@ -56,10 +69,7 @@ describe('pidfile', { skip: ROOT_ONLY }, () => {
     const dir = tmp();
     const pidfile = path.join(dir, 'app.pid');
     const first = await startApp({ processes: 1, ini: `pidfile = ${pidfile}\n` });
-    const second = await startApp({ processes: 1, ini: `pidfile = ${pidfile}\n` }).catch((e: Error) => e);
-    assert.ok(second instanceof Error, 'the second supervise did not start');
-    assert.match(second.message, /TSGI_PIDFILE_LIVE/);
-    assert.doesNotMatch(second.message, /spawned tsgi worker/);
+    assert.match(await startFails(`pidfile = ${pidfile}\n`), /TSGI_PIDFILE_LIVE/);
     assert.equal(readFileSync(pidfile, 'utf8').trim(), String(first.sup.pid));
     assert.ok(isAlive(first.sup.pid));
     await first.sup.kill();
@@ -121,9 +131,7 @@ describe('unix sockets', { skip: ROOT_ONLY }, () => {
     const first = await startApp({ processes: 1, ini: `http-socket = ${sock}\n` });
     assert.equal(await getUnix(sock), 200);
     const ino = lstatSync(sock).ino;
-    const second = await startApp({ processes: 1, ini: `http-socket = ${sock}\n` }).catch((e: Error) => e);
-    assert.ok(second instanceof Error, 'the second supervise did not start');
-    assert.match(second.message, /unix socket .*app\.sock is in use.*\[TSGI_SOCKET_IN_USE\]/);
+    assert.match(await startFails(`http-socket = ${sock}\n`), /unix socket .*app\.sock is in use.*\[TSGI_SOCKET_IN_USE\]/);
     assert.equal(lstatSync(sock).ino, ino);
     assert.equal(await getUnix(sock), 200);
     await first.sup.kill();
@@ -147,9 +155,7 @@ describe('unix sockets', { skip: ROOT_ONLY }, () => {
 describe('log files', { skip: ROOT_ONLY }, () => {
   test('a symlink planted at logto is not followed: startup fails clearly, the root file is untouched', async () => {
     const { victim, link: log } = plantLink('app.log');
-    const started = await startApp({ processes: 1, ini: `logto = ${log}\nuid = nobody\ngid = nogroup\n` }).catch((e: Error) => e);
-    assert.ok(started instanceof Error, 'supervise did not start');
-    assert.match(started.message, /cannot open log file .*symlink.*\[TSGI_LOGTO\]/);
+    assert.match(await startFails(`logto = ${log}\nuid = nobody\ngid = nogroup\n`), /cannot open log file .*symlink.*\[TSGI_LOGTO\]/);
     assert.equal(readFileSync(victim, 'utf8'), SECRET);
   });
 
@@ -172,3 +178,24 @@ async function waitForFile(file: string, re: RegExp, ms = 15000): Promise<void> 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe('supervise --stop pidfile, daemonized', () => {
+  test('a daemonized master (started as supervise/dist/main.js) is recognised and stopped', async () => {
+    const dir = tmp();
+    const logfile = path.join(dir, 'daemon.log');
+    const pidfile = path.join(dir, 'app.pid');
+    const port = await freePort();
+    const ini = writeIni(dir, `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 1\ndaemonize = ${logfile}\npidfile = ${pidfile}\n`);
+    assert.equal(await new Supervise(['--ini', ini]).waitExit(5000), 0);
+    await waitForFile(logfile, /ready in \d+ ms on worker/);
+    const master = Number(readFileSync(pidfile, 'utf8').trim());
+    try {
+      const stop = new Supervise(['--stop', pidfile]);
+      assert.equal(await stop.waitExit(), 0, stop.log);
+      for (let i = 0; i < 100 && isAlive(master); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(!isAlive(master), 'the master is gone');
+    } finally {
+      if (isAlive(master)) process.kill(master, 'SIGKILL');
+    }
+  });
+});

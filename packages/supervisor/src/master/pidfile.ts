@@ -11,8 +11,10 @@ export interface FileOwner {
 
 /**
  * Whether `pid` is a running tsgi master, from its `/proc/<pid>/cmdline`: the
- * `supervise` script, or the title the master gives itself (`tsgi master`).
- * A pid reused by another program, or a pid planted in a pidfile, is not one.
+ * `supervise` script (or the CLI's `supervise/dist/main.js`, which `daemonize`
+ * starts), or the title the master gives itself (`tsgi master`, with any
+ * `procname-prefix`). A pid reused by another program, or a pid planted in a
+ * pidfile, is not one; neither is a master renamed by `procname-master`.
  */
 export function isTsgiMaster(pid: number): boolean {
   let cmdline: string;
@@ -22,7 +24,7 @@ export function isTsgiMaster(pid: number): boolean {
     return false;
   }
   const args = cmdline.split('\0').filter(Boolean);
-  return args.some((a) => /(^|\/)supervise(\.js)?$/.test(a)) || /\btsgi master\b/.test(cmdline);
+  return args.some((a) => /(^|\/)supervise(\.js|\/dist\/main\.js)?$/.test(a)) || /\btsgi master\b/.test(cmdline);
 }
 
 /**
@@ -133,7 +135,7 @@ export function signalPidfile(file: string, signal: NodeJS.Signals): number {
     );
   }
   if (!isTsgiMaster(pid)) {
-    throw new SupervisorError('TSGI_NOT_A_MASTER', `pid ${pid} (from pidfile ${file}) is not a tsgi master; nothing was signalled (a stale pidfile?)`);
+    throw new SupervisorError('TSGI_NOT_A_MASTER', `pid ${pid} (from pidfile ${file}) is not a tsgi master; nothing was signalled (a stale pidfile? a master renamed by procname-master is not recognised)`);
   }
   process.kill(pid, signal);
   return pid;
