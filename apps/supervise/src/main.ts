@@ -3,12 +3,12 @@
  * terminal on its own and calls process.exit (docs/conventions.md, "No console, no
  * process.exit in library code").
  */
-import { openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig, parseArgv, renderHelp, renderIni, type LoadResult } from '@tsgi/config';
 import { upgrade } from './upgrade.js';
-import { Master, SupervisorError, VERSION, fdLogger, signalPidfile, statsSink } from '@tsgi/supervisor';
+import { Master, SupervisorError, VERSION, fdLogger, logOwner, openLogFile, signalPidfile, statsSink } from '@tsgi/supervisor';
 
 /** Exit status of a configuration error (nothing was started). */
 const EXIT_CONFIG = 2;
@@ -37,8 +37,12 @@ async function main(argv: string[]): Promise<number> {
   if (parsed.action === 'show-config') return out(renderIni(first.config)), 0;
 
   const config = first.config;
+  // the log files are the first files supervise creates
+  if (config.umask !== undefined) process.umask(config.umask);
+  const owner = logOwner(config.uid, config.gid);
+  const openLog = (file: string): number => openLogFile(file, owner);
   const daemonLog = process.env['TSGI_DAEMONIZED'];
-  if (config.daemonize && !daemonLog) return daemonize(config.daemonize, argv);
+  if (config.daemonize && !daemonLog) return daemonize(openLog(config.daemonize), config.daemonize, argv);
   const logto = daemonLog ?? config.logto;
   let logFd = logto ? openLog(logto) : undefined;
   const master = new Master({
@@ -63,17 +67,8 @@ async function main(argv: string[]): Promise<number> {
   return master.run();
 }
 
-function openLog(file: string): number {
-  try {
-    return openSync(file, 'a');
-  } catch (e) {
-    throw new SupervisorError('TSGI_LOGTO', `cannot open log file ${file}: ${(e as NodeJS.ErrnoException).code}`);
-  }
-}
-
-/** `daemonize = logfile`: the same command, detached, logging to the file; this process exits at once. */
-function daemonize(logfile: string, argv: string[]): number {
-  const fd = openLog(logfile);
+/** `daemonize = logfile`: the same command, detached, logging to the file (open as `fd`); this process exits at once. */
+function daemonize(fd: number, logfile: string, argv: string[]): number {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...argv], {
     detached: true,
     stdio: ['ignore', fd, fd],

@@ -30,6 +30,8 @@ export interface TsgiConfig {
   listen: number;
   /** File mode of unix sockets (0o660), or undefined for the default. */
   chmodSocket: number | undefined;
+  /** `user[:group]` to own unix app sockets, or undefined to leave them root's. */
+  chownSocket: string | undefined;
   /** Seconds, may be fractional: limit for a request head to arrive. */
   socketTimeout: number;
   /** Seconds; 0 = off: limit for the whole request, body included. */
@@ -55,6 +57,8 @@ export interface TsgiConfig {
   workerPrio: number | undefined;
   uid: string | undefined;
   gid: string | undefined;
+  /** file-creation mask (0o027), or undefined to keep the inherited one */
+  umask: number | undefined;
   daemonize: string | undefined;
 
   // Logging

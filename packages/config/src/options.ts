@@ -88,6 +88,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'protocol', type: 'enum', values: ['uwsgi', 'http'], default: 'uwsgi', status: A, group: 'sockets', doc: 'protocol spoken on `socket` sockets' },
   { name: 'listen', short: 'l', type: 'int', default: 100, min: 1, status: A, group: 'sockets', doc: 'listen backlog of every socket (capped by net.core.somaxconn)' },
   { name: 'chmod-socket', type: 'mode', status: A, group: 'sockets', doc: 'file mode of unix sockets, octal; a bare `chmod-socket` means 666' },
+  { name: 'chown-socket', type: 'string', status: A, group: 'sockets', doc: 'owner of unix app sockets, `user[:group]` (names or numbers), set before the socket file appears at its path; without a group the group is kept' },
   { name: 'socket-timeout', short: 'z', type: 'number', default: 4, min: 0.1, unit: 'seconds', status: A, group: 'sockets', doc: 'a request head (HTTP headers, uwsgi vars packet) must arrive within this (408, or a close for uwsgi), and a body being read must not stall longer (408)' },
   { name: 'body-read-timeout', type: 'number', default: 300, unit: 'seconds', status: A, group: 'sockets', doc: 'the whole request, body included, must arrive within this; else 408 and the connection is closed (tsgi; 0: off)' },
   { name: 'http-keepalive', type: 'number', default: 5, unit: 'seconds', status: A, group: 'sockets', doc: 'an idle keep-alive connection is closed after this (0: no keep-alive, every response closes its connection)' },
@@ -107,6 +108,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'worker-prio', type: 'priority', min: -20, max: 19, status: A, group: 'processes', doc: 'nice value of the workers alone (tsgi): above the master\'s, the master (stats, signals, the http router) keeps its CPU when the workers saturate the machine' },
   { name: 'uid', type: 'string', status: A, group: 'processes', doc: 'user (name or number) to run as after binding the sockets' },
   { name: 'gid', type: 'string', status: A, group: 'processes', doc: 'group (name or number) to run as after binding the sockets' },
+  { name: 'umask', type: 'mode', status: A, group: 'processes', doc: 'file-creation mask of the master and of every process it starts, octal, set before any socket or file is created (unix sockets still get exactly chmod-socket)' },
   { name: 'daemonize', short: 'd', type: 'path', status: A, group: 'processes', doc: 'detach from the terminal and log to this file' },
 
   // Logging

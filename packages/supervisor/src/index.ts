@@ -4,6 +4,7 @@ export type { MasterPhase, MasterState } from './master/state.js';
 export type { MasterView, StatsSink } from './master/view.js';
 export { statsSink, statsDocument } from './stats-sink.js';
 export { signalPidfile } from './master/pidfile.js';
+export { openLogFile, logOwner } from './log/log-file.js';
 export { fdLogger, memoryLogger, type Logger } from './log/logger.js';
 export { SupervisorError, SUPERVISOR_ERROR_CODES, type SupervisorErrorCode } from './errors.js';
 export { VERSION, STATS_VERSION } from './version.js';

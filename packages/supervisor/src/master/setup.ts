@@ -1,8 +1,10 @@
 import os from 'node:os';
-import { unlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { removeOwnSocket, type SocketOwner } from '../net/address.js';
+import { SupervisorError } from '../errors.js';
+import { lookupGroup, lookupUser } from '../os/users.js';
 import type { TsgiConfig } from '@tsgi/config';
 import type { Logger } from '../log/logger.js';
-import { SupervisorError } from '../errors.js';
 import { bannerLines, modeLines } from './banner.js';
 import { openMasterFifo } from './fifo.js';
 import type { MasterParts } from './parts.js';
@@ -10,14 +12,16 @@ import { HttpRouter } from '../router/router.js';
 import { clearSamples } from './sampler.js';
 import { enterCheap } from './scaling.js';
 import { TouchWatcher } from './touch.js';
-import { removePidfile, writePidfile } from './pidfile.js';
+import { refuseLivePidfile, removePidfile, writePidfile } from './pidfile.js';
+import { ENV_UPGRADE_FROM } from './upgrade.js';
+import { dropPrivileges, fileOwner, resolveDropTarget } from './privileges.js';
 import { configuredSockets } from './reload.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
 import { resolvePath } from '../os/paths.js';
 
 /** How the master binds and listens; tests pass fakes that touch no socket. */
 export interface SocketBinder {
-  bind(name: string, proto: 'http' | 'uwsgi', backlog: number, mode: number | undefined): Promise<BoundSocket>;
+  bind(name: string, proto: 'http' | 'uwsgi', backlog: number, mode: number | undefined, owner?: SocketOwner): Promise<BoundSocket>;
   listen(sockets: BoundSocket[]): void;
 }
 
@@ -36,15 +40,32 @@ export async function bindConfigured(
   logger: Logger,
 ): Promise<[string, BoundSocket][]> {
   const fresh: [string, BoundSocket][] = [];
+  const owner = c.chownSocket === undefined ? undefined : socketOwner(c.chownSocket);
   for (const [name, proto] of configuredSockets(c)) {
     if (have.has(name)) continue;
-    const s = await binder.bind(name.startsWith('/') || name.includes(':') ? name : resolvePath(cwd, name), proto, c.listen, c.chmodSocket);
+    const s = await binder.bind(name.startsWith('/') || name.includes(':') ? name : resolvePath(cwd, name), proto, c.listen, c.chmodSocket, owner);
     fresh.push([name, s]);
     const where = s.kind === 'tcp' ? `TCP address ${s.host}:${s.port}` : `UNIX address ${s.path}`;
     logger.log(`tsgi ${proto} socket ${have.size + fresh.length - 1} bound to ${where} fd ${s.fd}`);
   }
   binder.listen(fresh.map(([, s]) => s));
   return fresh;
+}
+
+/**
+ * `chown-socket = user[:group]` (uWSGI's): who owns the unix app sockets, so that a
+ * front end (nginx as www-data) may connect without `chmod-socket = 666`. Without a
+ * group the socket keeps its group (-1 to lchown).
+ */
+export function socketOwner(spec: string): SocketOwner {
+  const [user, group] = spec.split(':', 2) as [string, string | undefined];
+  const u = lookupUser(user);
+  const uid = u?.id ?? (/^\d+$/.test(user) ? Number(user) : undefined);
+  if (uid === undefined) throw new SupervisorError('TSGI_PRIVILEGES', `chown-socket: no such user ${user}`);
+  if (!group) return { uid, gid: -1 };
+  const gid = lookupGroup(group)?.id ?? (/^\d+$/.test(group) ? Number(group) : undefined);
+  if (gid === undefined) throw new SupervisorError('TSGI_PRIVILEGES', `chown-socket: no such group ${group}`);
+  return { uid, gid };
 }
 
 /**
@@ -61,40 +82,46 @@ export function setPriority(logger: Logger, prio: number | undefined): void {
   }
 }
 
-/** `uid`/`gid`: drop privileges after binding, as uWSGI does; workers inherit them. */
-function dropPrivileges(logger: Logger, c: TsgiConfig): void {
-  const apply = (what: 'gid' | 'uid', value: string | undefined, fn: ((id: number | string) => void) | undefined): void => {
-    if (!value) return;
-    try {
-      fn!(/^\d+$/.test(value) ? Number(value) : value);
-    } catch (err) {
-      throw new SupervisorError('TSGI_PRIVILEGES', `cannot set ${what} to ${value}: ${(err as Error).message}`);
-    }
-    logger.log(`set${what}() to ${value}`);
-  };
-  apply('gid', c.gid, process.setgid);
-  apply('uid', c.uid, process.setuid);
+/** The master this one takes over from, when an upgrade started it (it may find its pidfile naming that one). */
+function upgradedFrom(): number | undefined {
+  const from = process.env[ENV_UPGRADE_FROM];
+  return from === undefined ? undefined : Number(from);
 }
 
 /** `pidfile`, then `prio` and `uid`/`gid`, in the order uWSGI's users expect. */
 function becomeMaster(logger: Logger, c: TsgiConfig, cwd: string): void {
-  if (c.pidfile) writePidfile(resolvePath(cwd, c.pidfile), process.pid);
+  const target = resolveDropTarget(c.uid, c.gid);
+  if (c.pidfile) writePidfile(resolvePath(cwd, c.pidfile), process.pid, fileOwner(target), upgradedFrom());
   setPriority(logger, c.prio);
-  dropPrivileges(logger, c);
+  dropPrivileges(logger, target);
 }
 
-/** On exit, with `vacuum`: remove the pidfile and the unix sockets. */
-function vacuum(c: TsgiConfig, cwd: string, sockets: Iterable<BoundSocket>): void {
+/**
+ * On exit, with `vacuum`: remove the pidfile and the unix sockets. Best effort: after
+ * a uid drop the master may no longer remove a file in a root-owned directory, and
+ * that is logged, not a failed shutdown (each step is tried whatever the others did).
+ */
+function vacuum(logger: Logger, c: TsgiConfig, cwd: string, sockets: Iterable<BoundSocket>): void {
   if (!c.vacuum) return;
-  if (c.pidfile) removePidfile(resolvePath(cwd, c.pidfile), process.pid);
-  for (const s of sockets) {
-    // an inherited socket (socket activation) has no path: it is not ours to remove
-    if (s.kind !== 'unix' || !s.path) continue;
+  const attempt = (what: string, fn: () => void): void => {
     try {
-      unlinkSync(s.path);
+      fn();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      logger.log(`vacuum: cannot remove ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
+  };
+  if (c.pidfile) {
+    const file = resolvePath(cwd, c.pidfile);
+    attempt(`pidfile ${file}`, () => removePidfile(file, process.pid));
+  }
+  for (const s of sockets) {
+    // an inherited socket (socket activation, an upgrade) has no path: it is not ours to remove
+    if (s.kind !== 'unix' || !s.path) continue;
+    attempt(`unix socket ${s.path}`, () => {
+      if (s.fileId === undefined) return;
+      // another instance may have bound the path since: its socket is not ours to remove
+      if (!removeOwnSocket(s.path, s.fileId) && existsSync(s.path)) logger.log(`vacuum: left ${s.path}, another socket is there now`);
+    });
   }
 }
 
@@ -105,7 +132,11 @@ function vacuum(c: TsgiConfig, cwd: string, sockets: Iterable<BoundSocket>): voi
  */
 export async function setUp(p: MasterParts): Promise<void> {
   const c = p.cfg;
+  // before any socket, pidfile or fifo exists; workers and spoolers inherit it
+  if (c.umask !== undefined) process.umask(c.umask);
   for (const line of bannerLines(c, p.cwd)) p.log.log(line);
+  // before binding: a second master on the same pidfile starts nothing
+  if (c.pidfile) refuseLivePidfile(resolvePath(p.cwd, c.pidfile), process.pid, upgradedFrom());
   for (const [name, s] of await bindConfigured(c, p.sockets, p.cwd, p.binder, p.log)) p.sockets.set(name, s);
   if (c.http.length > 0) {
     p.router = new HttpRouter(p.log, () => p.pool.ready(), () => p.state.cheap && p.enqueue({ type: 'doorbell' }), c.listen);
@@ -146,5 +177,5 @@ export function tearDown(p: MasterParts): void {
   clearSamples();
   for (const s of p.sockets.values()) s.close();
   // after an upgrade the pidfile and the unix sockets are the new master's
-  if (!p.successor?.ready) vacuum(p.cfg, p.cwd, p.sockets.values());
+  if (!p.successor?.ready) vacuum(p.log, p.cfg, p.cwd, p.sockets.values());
 }

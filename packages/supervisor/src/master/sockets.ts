@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SupervisorError } from '../errors.js';
-import { bindHost, chmodSocket, parseSocketAddress, removeStaleSocket } from '../net/address.js';
+import { bindHost, bindUnix, parseSocketAddress, removeOwnSocket, type SocketOwner } from '../net/address.js';
 
 const LISTEN_MAIN = fileURLToPath(new URL('../net/listen-main.js', import.meta.url));
 
@@ -19,6 +19,8 @@ export interface BoundSocket {
   port: number;
   host: string;
   path: string;
+  /** a unix socket file's `fileIdentity` right after bind, so that vacuum removes only its own file */
+  fileId?: string;
   backlog: number;
   close(): void;
 }
@@ -51,17 +53,29 @@ function createServerHandle(): CreateServerHandle {
   return fn;
 }
 
-/** Binds one configured address (TCP or unix) and returns its descriptor; not listening yet. */
-export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog: number, mode: number | undefined): Promise<BoundSocket> {
+/**
+ * Binds one configured address (TCP or unix) and returns its descriptor; not listening
+ * yet. A unix socket gets `chmod-socket` (0600 by default) and `chown-socket` as it is
+ * made (`bindUnix`), never by a path changed afterwards.
+ */
+export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog: number, mode: number | undefined, owner?: SocketOwner): Promise<BoundSocket> {
   const create = createServerHandle();
   const addr = parseSocketAddress(name);
   if (addr.kind === 'unix') {
-    removeStaleSocket(addr.path);
-    const handle = create(addr.path, -1, -1, undefined, 0);
-    if (typeof handle === 'number') throw bindError(name, handle);
-    // 0600 unless `chmod-socket` asks for more: a socket anyone may connect to is a choice, not a default
-    chmodSocket(addr.path, mode);
-    return { name, proto, kind: 'unix', fd: handle.fd, port: 0, host: '', path: addr.path, backlog, close: () => handle.close() };
+    const { bound: handle, fileId } = await bindUnix(addr.path, mode, owner, (at) => {
+      const h = create(at, -1, -1, undefined, 0);
+      if (typeof h === 'number') throw bindError(name, h);
+      return h;
+    });
+    const close = (): void => {
+      handle.close();
+      try {
+        removeOwnSocket(addr.path, fileId);
+      } catch {
+        // as libuv's own unlink on close was, this is best effort: vacuum tries again and logs a failure
+      }
+    };
+    return { name, proto, kind: 'unix', fd: handle.fd, port: 0, host: '', path: addr.path, fileId, backlog, close };
   }
   const host = bindHost(addr.host);
   const resolved = net.isIP(host) ? { address: host, family: net.isIP(host) } : await lookup(host);

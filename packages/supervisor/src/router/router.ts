@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { MasterMessage } from '../protocol.js';
 import type { Logger } from '../log/logger.js';
 import { SupervisorError } from '../errors.js';
-import { listenOn, parseSocketAddress } from '../net/address.js';
+import { listenOn, parseSocketAddress, removeOwnSocket } from '../net/address.js';
 import type { WorkerRecord } from '../master/worker-table.js';
 
 /**
@@ -15,6 +15,8 @@ import type { WorkerRecord } from '../master/worker-table.js';
  */
 export class HttpRouter {
   private readonly servers: net.Server[] = [];
+  /** the unix socket files bound, with their identities, removed on close only while still ours */
+  private readonly unixFiles: { path: string; fileId: string }[] = [];
   private pending: { socket: net.Socket; at: number }[] = [];
   /** connections handed to each worker since its last report */
   private readonly handed = new WeakMap<WorkerRecord, number>();
@@ -34,9 +36,12 @@ export class HttpRouter {
   async listen(addresses: string[], backlog: number, mode: number | undefined): Promise<void> {
     for (const address of addresses) {
       const server = net.createServer({ pauseOnConnect: true }, (socket) => this.route(socket));
-      await listenOn(server, parseSocketAddress(address), { backlog, mode }).catch((err: NodeJS.ErrnoException) => {
+      const where = parseSocketAddress(address);
+      const { fileId } = await listenOn(server, where, { backlog, mode }).catch((err: NodeJS.ErrnoException) => {
+        if (err instanceof SupervisorError) throw err;
         throw new SupervisorError('TSGI_BIND_FAILED', `cannot bind the http router on ${address}: ${err.code ?? err.message}`);
       });
+      if (where.kind === 'unix') this.unixFiles.push({ path: where.path, fileId });
       // accept() can fail once listening (EMFILE): an 'error' with no listener would end the master
       server.on('error', (err: NodeJS.ErrnoException) => this.logger.log(`http router on ${address}: ${err.code ?? err.message}`));
       this.servers.push(server);
@@ -107,6 +112,14 @@ export class HttpRouter {
 
   close(): void {
     for (const s of this.servers) s.close();
+    // libuv removed the socket file on close when it bound the path itself; bindUnix binds another name
+    for (const f of this.unixFiles.splice(0)) {
+      try {
+        removeOwnSocket(f.path, f.fileId);
+      } catch (err) {
+        this.logger.log(`cannot remove the http router socket ${f.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
     for (const { socket } of this.pending.splice(0)) socket.destroy();
   }
 }

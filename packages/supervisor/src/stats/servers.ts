@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { StatsDocument } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
-import { bindHost, listenOn, parseSocketAddress, removeStaleSocket } from '../net/address.js';
+import { bindHost, listenOn, parseSocketAddress, removeOwnSocket } from '../net/address.js';
 import { corsOrigin, hostAllowed, originAllowed, type HttpAccess } from './access.js';
 import { cacheStats, type StatsCache } from './cache.js';
 import { renderMetrics } from './metrics.js';
@@ -123,7 +123,7 @@ export async function startStatsServer(o: StatsServerOptions): Promise<StatsServ
   if (addr.kind === 'tcp' && !isLoopback(bindHost(addr.host))) {
     o.logger.log(`*** WARNING: the stats server on ${o.address} is reachable beyond this machine: stats reveal paths and pids ***`);
   }
-  await listenOn(server, addr, { mode: o.chmod });
+  const { fileId } = await listenOn(server, addr, { mode: o.chmod });
   // an accept error after listening (ENFILE, ENOBUFS) must not be an uncaught exception in the master
   server.on('error', (err) => o.logger.log(`stats server on ${o.address}: ${err.message}`));
   const bound = server.address();
@@ -133,7 +133,14 @@ export async function startStatsServer(o: StatsServerOptions): Promise<StatsServ
     port,
     close: () => {
       server.close();
-      if (addr.kind === 'unix') removeStaleSocket(addr.path);
+      // only the file this server bound: another instance may have taken the path since
+      if (addr.kind === 'unix') {
+        try {
+          removeOwnSocket(addr.path, fileId);
+        } catch (err) {
+          o.logger.log(`cannot remove the stats socket ${addr.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      }
     },
   };
 }
