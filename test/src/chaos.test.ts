@@ -9,18 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { readStats } from '@tsgi/stats-protocol';
 import { load, sleep, startApp } from './harness.js';
-
-/** A small seeded PRNG (mulberry32): the storm is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './random.js';
 
 /** Established client connections to `port` that `pid` holds: its socket descriptors matched against /proc/net/tcp. */
 function connectionsOf(pid: number, port: number): number {
@@ -52,7 +41,7 @@ const SEED = 20261130;
 describe('chaos', () => {
   test(`kill -9 of a random worker every 200 ms for 20 s under keep-alive load (seed ${SEED})`, { timeout: 60000 }, async () => {
     const { sup, port, stats } = await startApp({ processes: 4, stats: true });
-    const random = prng(SEED);
+    const random = mulberry32(SEED); // the storm is the same on every run
     const gen = load(port, { connections: 16, keepAlive: true, maxMs: 40000 });
     await sleep(500);
     let held = 0;

@@ -12,22 +12,9 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatDiagnostic, loadConfig, renderIni } from '@tsgi/config';
 import { FIXTURES, ROOT } from './harness.js';
+import { int, mulberry32, pick, type Rng } from './random.js';
 
-/** mulberry32: a small, fast, seeded PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-type Rng = () => number;
-const int = (rng: Rng, n: number): number => Math.floor(rng() * n);
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[int(rng, items.length)]!;
 
 /** The environment every case is loaded with: what the examples need, nothing else. */
 export const FUZZ_ENV: NodeJS.ProcessEnv = { PORT: '8080', APP_ADDR: '127.0.0.1', STATS_PORT: '9191', HOME: '/tmp' };

@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { countMatches, freePort, killAll, request, startApp, type Started } from './harness.js';
+import { int, mulberry32, pick, type Rng } from './random.js';
 import { encodeUwsgiPacket } from '../../packages/supervisor/dist/worker/uwsgi.js';
 
 after(killAll);
@@ -19,26 +20,11 @@ const CLIENTS = 6;
 /** no single exchange may take this long: nothing may wait for a timeout */
 const EXCHANGE_MS = 3000;
 
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Rand = () => number;
-const int = (r: Rand, n: number): number => Math.floor(r() * n);
-const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)]!;
 
 const NASTY = ['\r', '\n', '\r\n', '\0', ' ', ':', '\t', '\x7f', '\xff', '%00', '\r\n\r\n', 'Transfer-Encoding: chunked\r\n', '0\r\n\r\n'];
 
 /** A few bytes of `buf` changed, inserted, deleted or cut off. */
-function mutate(r: Rand, input: Buffer): Buffer {
+function mutate(r: Rng, input: Buffer): Buffer {
   let b = Buffer.from(input);
   const n = 1 + int(r, 4);
   for (let i = 0; i < n; i++) {
@@ -109,12 +95,12 @@ interface FuzzReport {
  * `CLIENTS` loops until RUN_MS: each case is a valid input (must get 200), or a mutated one
  * (any answer but 5xx, or a close), sent whole and half-closed, or reset mid-way.
  */
-async function fuzz(port: number, seed: number, valid: (r: Rand) => Buffer): Promise<FuzzReport> {
+async function fuzz(port: number, seed: number, valid: (r: Rng) => Buffer): Promise<FuzzReport> {
   const report: FuzzReport = { cases: 0, valid: 0, problems: [] };
   const until = Date.now() + RUN_MS;
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, client) => {
-      const r = prng(seed + client);
+      const r = mulberry32(seed + client);
       while (Date.now() < until && report.problems.length < 5) {
         const base = valid(r);
         const isValid = int(r, 5) === 0;
@@ -136,7 +122,7 @@ async function fuzz(port: number, seed: number, valid: (r: Rand) => Buffer): Pro
 
 const PATHS = ['/', '/a?b=c', '/x/y/z', '/%20', '/?q=' + 'x'.repeat(50)];
 
-function validHttp(r: Rand): Buffer {
+function validHttp(r: Rng): Buffer {
   const body = int(r, 3) === 0 ? 'k=v&x=' + 'y'.repeat(int(r, 40)) : '';
   const method = body ? 'POST' : pick(r, ['GET', 'HEAD', 'DELETE', 'OPTIONS']);
   const headers = [`Host: 127.0.0.1`, `User-Agent: fuzz/${int(r, 100)}`, 'Accept: */*', 'Connection: close'];
@@ -144,7 +130,7 @@ function validHttp(r: Rand): Buffer {
   return Buffer.from(`${method} ${pick(r, PATHS)} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n${body}`, 'latin1');
 }
 
-function validUwsgi(r: Rand): Buffer {
+function validUwsgi(r: Rng): Buffer {
   const body = int(r, 3) === 0 ? 'k=v&x=' + 'y'.repeat(int(r, 40)) : '';
   const uri = pick(r, PATHS);
   const q = uri.indexOf('?');
@@ -165,7 +151,7 @@ function validUwsgi(r: Rand): Buffer {
 /** The log must show no worker death and no stack trace; the worker is the one that started. */
 async function assertUnharmed(s: Started, pid: number | undefined, port: number, uwsgiPort: number): Promise<void> {
   assert.equal((await request(port, '/')).status, 200);
-  assert.equal((await exchange(uwsgiPort, validUwsgi(prng(1)), undefined)).status, 200);
+  assert.equal((await exchange(uwsgiPort, validUwsgi(mulberry32(1)), undefined)).status, 200);
   assert.equal(countMatches(s.sup.log, /DAMN|died|HARAKIRI/g), 0, s.sup.log.slice(-3000));
   assert.doesNotMatch(s.sup.log, /\n\s+at /, 'a stack trace in the log');
   assert.equal(s.sup.workerPids().get(1), pid, 'the worker is the one that started');
