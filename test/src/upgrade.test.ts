@@ -63,6 +63,23 @@ describe('master upgrade', () => {
     process.kill(next, 'SIGINT');
   });
 
+  test('with the http router: its socket is handed over too, and no request through it fails', async () => {
+    const router = await freePort();
+    const { sup, pidfile } = await master(`http = 127.0.0.1:${router}\n`);
+    const gen = load(router, { connections: 32, keepAlive: true, maxMs: 60_000 });
+    await sleep(800);
+    const r = await upgradeCli(pidfile);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    await sleep(500);
+    const res = await gen.stop();
+    assert.equal(res.failed, 0, JSON.stringify([...res.errors, ...res.statuses]));
+    assert.ok(res.ok > 200, `${res.ok} requests served`);
+    await sup.waitExit(5000);
+    const next = pidOf(pidfile);
+    assert.equal((await request(router, '/')).status, 200);
+    process.kill(next, 'SIGINT');
+  });
+
   test('a configuration with errors: refused before anything starts, exit 2 with the reason, the old master serves on', async () => {
     const { sup, port, pidfile, ini } = await master();
     writeFileSync(ini, readFileSync(ini, 'utf8') + 'processes = many\n');

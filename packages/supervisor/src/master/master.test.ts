@@ -487,7 +487,7 @@ test('the spawn-rate cap: a worker dying right after each start is respawned at 
 
 test('systemd: READY=1 once every slot is ready, RELOADING=1 … READY=1 around a reload, STOPPING=1, WATCHDOG=1 at half WATCHDOG_USEC', async () => {
   const h = await harness(['--processes', '2'], { env: { WATCHDOG_USEC: '4000000' } });
-  const said = () => h.notified.map((f) => f.filter((x) => !x.startsWith('STATUS=') && !x.startsWith('MONOTONIC_USEC=')).join(' ')).filter((x) => x !== 'WATCHDOG=1');
+  const said = () => h.notified.map((f) => f.filter((x) => !x.startsWith('STATUS=') && !x.startsWith('MONOTONIC_USEC=')).join(' ')).filter((x) => x !== 'WATCHDOG=1' && x !== '');
   h.turn();
   h.children[0]!.ready();
   h.turn();
@@ -507,6 +507,7 @@ test('systemd: READY=1 once every slot is ready, RELOADING=1 … READY=1 around 
   const pings = h.notified.filter((f) => f[0] === 'WATCHDOG=1').length;
   for (let i = 0; i < 10; i++) h.turn(1000);
   assert.equal(h.notified.filter((f) => f[0] === 'WATCHDOG=1').length - pings, 5, 'every 2 s over 10 s');
+  assert.ok(h.notified.some((f) => f.length === 1 && /^STATUS=running: 2 worker\(s\) ready, [\d.]+ req\/s/.test(f[0]!)), 'a running STATUS with the request rate');
   h.master.enqueue({ type: 'fifo', letter: 'q' });
   h.turn();
   assert.deepEqual(said(), ['READY=1', 'RELOADING=1', 'READY=1', 'STOPPING=1']);

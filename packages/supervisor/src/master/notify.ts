@@ -43,6 +43,8 @@ export function systemdNotify(env: NodeJS.ProcessEnv, log: (line: string) => voi
 export class SystemdState {
   private told: 'nothing' | 'ready' | 'reloading' | 'stopping' = 'nothing';
   private lastPing = 0;
+  /** when the last periodic STATUS went, and the request total then (requests/s) */
+  private lastStatus = { at: 0, requests: 0 };
   private readonly watchdogMs: number;
   private readonly upgraded: boolean;
 
@@ -71,6 +73,12 @@ export class SystemdState {
       const mainpid = this.upgraded ? [`MAINPID=${process.pid}`] : [];
       this.tell('ready', ['READY=1', ...mainpid, status(v, s.cheap ? 'cheap mode' : 'ready')]);
     }
+    if (this.told === 'ready' && s.phase === 'running' && now - this.lastStatus.at >= STATUS_EVERY_MS) {
+      const requests = totalRequests(v);
+      const rps = this.lastStatus.at > 0 ? ((requests - this.lastStatus.requests) * 1000) / (now - this.lastStatus.at) : 0;
+      this.lastStatus = { at: now, requests };
+      this.send([status(v, 'running', rps)]);
+    }
     if (this.watchdogMs > 0 && now - this.lastPing >= this.watchdogMs) {
       this.lastPing = now;
       this.send(['WATCHDOG=1']);
@@ -80,10 +88,22 @@ export class SystemdState {
   private tell(what: SystemdState['told'], fields: string[]): void {
     this.told = what;
     this.send(fields);
+    if (what === 'ready') this.lastStatus = { at: 0, requests: 0 };
   }
 }
 
-function status(v: MasterView, what: string): string {
+/** How often a running master refreshes its STATUS line (what `systemctl status` shows). */
+const STATUS_EVERY_MS = 10_000;
+
+function totalRequests(v: MasterView): number {
+  let n = 0;
+  for (const s of v.slots) n += s.base.requests;
+  for (const w of v.workers) n += w.counters?.requests ?? 0;
+  return n;
+}
+
+function status(v: MasterView, what: string, rps?: number): string {
   const ready = v.workers.filter((w) => w.state.kind === 'ready').length;
-  return `STATUS=${what}: ${ready} worker(s) ready, generation ${v.generation}, ${v.reloads} reload(s)`;
+  const rate = rps === undefined ? '' : `, ${rps.toFixed(1)} req/s`;
+  return `STATUS=${what}: ${ready} worker(s) ready${rate}, generation ${v.generation}, ${v.reloads} reload(s)`;
 }

@@ -13,7 +13,7 @@ import { clearSamples } from './sampler.js';
 import { enterCheap } from './scaling.js';
 import { TouchWatcher } from './touch.js';
 import { refuseLivePidfile, removePidfile, writePidfile } from './pidfile.js';
-import { ENV_UPGRADE_FROM } from './upgrade.js';
+import { ENV_UPGRADE_FROM, inheritedRouterFd } from './upgrade.js';
 import { dropPrivileges, fileOwner, resolveDropTarget } from './privileges.js';
 import { configuredSockets } from './reload.js';
 import { bindSocket, listenSockets, type BoundSocket } from './sockets.js';
@@ -140,7 +140,7 @@ export async function setUp(p: MasterParts): Promise<void> {
   for (const [name, s] of await bindConfigured(c, p.sockets, p.cwd, p.binder, p.log)) p.sockets.set(name, s);
   if (c.http.length > 0) {
     p.router = new HttpRouter(p.log, () => p.pool.ready(), () => p.state.cheap && p.enqueue({ type: 'doorbell' }), c.listen);
-    await p.router.listen(c.http, c.listen, c.chmodSocket);
+    await p.router.listen(c.http, c.listen, c.chmodSocket, (address) => inheritedRouterFd(process.env, address));
   }
   becomeMaster(p.log, c, p.cwd);
   for (const line of modeLines(c)) p.log.log(line);

@@ -10,6 +10,18 @@ import type { MasterView } from './view.js';
 export const ENV_INHERIT = 'TSGI_INHERIT_FDS';
 /** The pid of the master a new master takes over from. */
 export const ENV_UPGRADE_FROM = 'TSGI_UPGRADE_FROM';
+/** How a handed-over `http` router socket is named among the inherited ones. */
+export const ROUTER_PREFIX = 'http ';
+
+/** The descriptor of the `http` router socket `address` an upgrade handed over, if any. */
+export function inheritedRouterFd(env: NodeJS.ProcessEnv, address: string): number | undefined {
+  try {
+    const list = JSON.parse(env[ENV_INHERIT] ?? '[]') as { name: string; fd: number }[];
+    return list.find((x) => x.name === `${ROUTER_PREFIX}${address}`)?.fd;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A new master being started by an upgrade, until it says it is ready (or dies). */
 export interface Successor {
@@ -30,13 +42,14 @@ const EXTRA_MS = 30_000;
  * are ready; only then does this one drain and exit, leaving the pidfile and the
  * sockets to it. A new master that exits or hangs leaves this one serving. The
  * stats address is closed here first so that the new master can bind it (it is
- * reopened if the upgrade fails); the `http` router cannot be handed over yet.
+ * reopened if the upgrade fails). The `http` router's sockets are handed over too.
  */
 export function startUpgrade(p: MasterParts): void {
   if (!p.state.when('running')) return p.log.log('upgrade asked while the master is not simply running (a reload or a shutdown is under way): ignored');
   if (p.successor) return p.log.log(`upgrade already under way (new master pid ${p.successor.pid})`);
-  if (p.cfg.http.length > 0) return p.log.log('*** upgrade refused: the http router cannot be handed over to a new master yet; restart instead ***');
-  const sockets = [...p.sockets];
+  // the app sockets, then the router's, each named for the new master to find (routers as `http <address>`)
+  const sockets = [...p.sockets].map(([name, s]) => [name, s.fd] as [string, number]);
+  for (const [address, fd] of p.router?.descriptors(p.cfg.http) ?? []) sockets.push([`${ROUTER_PREFIX}${address}`, fd]);
   p.statsServer?.close();
   p.statsServer = undefined;
   const out = p.logFd ?? 'inherit';
@@ -50,7 +63,7 @@ export function startUpgrade(p: MasterParts): void {
         [ENV_UPGRADE_FROM]: String(process.pid),
       },
       // its own session: the new master must outlive this one
-      stdio: ['ignore', out, out, ...sockets.map(([, s]) => s.fd), 'ipc'],
+      stdio: ['ignore', out, out, ...sockets.map(([, fd]) => fd), 'ipc'],
       detached: true,
       serialization: 'json',
     });
@@ -75,6 +88,8 @@ export function onUpgradeEvent(p: MasterParts, ev: Extract<MasterEvent, { type: 
   if (ev.what === 'ready' && !s.ready) {
     s.ready = true;
     p.log.log(`upgrade: the new master (pid ${s.pid}) is ready: this master (pid ${process.pid}) drains and exits`);
+    // its router accepts on the same sockets now; ours would only route to workers that are leaving
+    p.router?.stopListening();
     return shutdown(p, true, 0);
   }
   if (ev.what === 'exit' && !s.ready) upgradeFailed(p, `the new master (pid ${s.pid}) exited before it was ready (${ev.detail})`);

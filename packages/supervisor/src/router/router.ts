@@ -33,9 +33,18 @@ export class HttpRouter {
   ) {}
 
   /** Binds and listens on every `http` address. */
-  async listen(addresses: string[], backlog: number, mode: number | undefined): Promise<void> {
+  async listen(addresses: string[], backlog: number, mode: number | undefined, inherited: (address: string) => number | undefined = () => undefined): Promise<void> {
     for (const address of addresses) {
       const server = net.createServer({ pauseOnConnect: true }, (socket) => this.route(socket));
+      const fd = inherited(address);
+      if (fd !== undefined) {
+        // handed over by the master an upgrade replaces: already bound and listening
+        await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ fd }, resolve));
+        server.on('error', (err: NodeJS.ErrnoException) => this.logger.log(`http router on ${address}: ${err.code ?? err.message}`));
+        this.servers.push(server);
+        this.logger.log(`tsgi http router on ${address}: inherited fd ${fd}`);
+        continue;
+      }
       const where = parseSocketAddress(address);
       const { fileId } = await listenOn(server, where, { backlog, mode }).catch((err: NodeJS.ErrnoException) => {
         if (err instanceof SupervisorError) throw err;
@@ -108,6 +117,16 @@ export class HttpRouter {
       }
     }
     return best;
+  }
+
+  /** The listening descriptors by address, for an upgrade to hand over. */
+  descriptors(addresses: readonly string[]): [string, number][] {
+    return this.servers.map((s, i) => [addresses[i]!, (s as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1] as [string, number]).filter(([, fd]) => fd >= 0);
+  }
+
+  /** Stops accepting (an upgrade's new master accepts on the same sockets now); what waits is still handed over. */
+  stopListening(): void {
+    for (const s of this.servers) s.close();
   }
 
   close(): void {
