@@ -10,10 +10,11 @@ import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, rea
 import http from 'node:http';
 import path from 'node:path';
 import { FIXTURES, Supervise, freePort, isAlive, killAll, startApp, tmp, writeIni } from './harness.js';
+import { dropTestsSkip } from './harness.js';
 
 after(killAll);
 
-const ROOT_ONLY = process.getuid?.() === 0 ? false : 'needs root: plants files as nobody and starts supervise as root';
+const ROOT_ONLY = dropTestsSkip('plants files as nobody and starts supervise as root');
 const NOBODY = 65534;
 
 /** A directory the app user (nobody) owns, inside a root-owned one others may traverse. */

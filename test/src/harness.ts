@@ -3,7 +3,7 @@
  * sends real HTTP to 127.0.0.1, and kills what it started by pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -300,3 +300,18 @@ export function load(port: number, opts: { connections: number; keepAlive: boole
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Why a test that drops to `nobody` cannot run here, or false when it can: it needs
+ * root, and a checkout the app user may read (every directory above it searchable,
+ * the built worker readable), as it would need in production. `.ci/run` opens the
+ * checkout that way; a private clone (mkdtemp's 0700) is skipped with this message.
+ */
+export function dropTestsSkip(what: string): string | false {
+  if (process.getuid?.() !== 0) return `needs root: ${what}`;
+  for (let dir = ROOT; ; dir = path.dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return `${dir} is not searchable by other users, so nobody cannot run the worker: chmod o+x it (.ci/run does)`;
+    if (path.dirname(dir) === dir) break;
+  }
+  return false;
+}

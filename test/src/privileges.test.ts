@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { killAll, startApp } from './harness.js';
+import { dropTestsSkip } from './harness.js';
 
 after(killAll);
 
-const ROOT_ONLY = process.getuid?.() === 0 ? false : 'needs root: drops privileges to nobody/nogroup';
+const ROOT_ONLY = dropTestsSkip('drops privileges to nobody/nogroup');
 
 /** The ids of `/proc/<pid>/status`: real uid/gid, effective, and the supplementary groups. */
 function procIds(pid: number): { uid: string[]; gid: string[]; groups: string[] } {
