@@ -289,6 +289,7 @@ export class Master {
   private nextWakeMs(): number {
     const now = this.p.clock.now();
     const drainAt = this.p.state.when('stopping')?.drainAt ?? Infinity;
-    return Math.max(10, Math.min(drainAt - now, this.p.pool.nextSpawnIn(now, 1000, this.p.cfg.processes)));
+    const ping = this.systemd?.dueIn(now) ?? Infinity;
+    return Math.max(10, Math.min(drainAt - now, ping, this.p.pool.nextSpawnIn(now, 1000, this.p.cfg.processes)));
   }
 }

@@ -85,6 +85,11 @@ export class SystemdState {
     }
   }
 
+  /** Milliseconds until the next watchdog ping is due: the loop must wake for it, however quiet. */
+  dueIn(now: number): number {
+    return this.watchdogMs > 0 ? Math.max(0, this.lastPing + this.watchdogMs - now) : Infinity;
+  }
+
   private tell(what: SystemdState['told'], fields: string[]): void {
     this.told = what;
     this.send(fields);
