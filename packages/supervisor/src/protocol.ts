@@ -341,3 +341,23 @@ export const PUBLIC_VARS: ReadonlySet<string> = new Set([
   'HTTP_X_FORWARDED_HOST',
   'HTTP_X_REAL_IP',
 ]);
+
+/**
+ * What a worker slot keeps across its processes (uWSGI's per-slot shared memory), as
+ * both the master's slot table and the stats read it.
+ */
+export interface SlotFigures {
+  id: number;
+  everSpawned: boolean;
+  /** counters of the slot's dead processes, so slot totals survive respawns */
+  base: { requests: number; exceptions: number; tx: number; runningTime: number; cores: number[] };
+  avgRt: number;
+  respawnCount: number;
+  /** epoch s of the last spawn */
+  lastSpawn: number;
+  harakiriCount: number;
+  /** ms epoch before which no respawn is tried */
+  nextSpawnAt: number;
+  /** why its last process went (a recycle reason, `crash`, `app-load-failed`), or '' */
+  lastReason: string;
+}

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import type { RecycleReason, WorkerCounters } from '../protocol.js';
+import type { RecycleReason, SlotFigures, WorkerCounters } from '../protocol.js';
 
 /**
  * A worker process's life, each state with the data that only it has:
@@ -57,23 +57,12 @@ export function replaceReason(w: WorkerRecord): RecycleReason | undefined {
   return w.state.kind === 'ready' ? w.state.replace : undefined;
 }
 
-/** What stays with a slot when its processes come and go (uWSGI's per-slot shared memory). */
-export interface SlotRecord {
-  id: number;
+/** What stays with a slot when its processes come and go: the shared figures, and what only the master needs. */
+export interface SlotRecord extends SlotFigures {
   /** wanted by the master: cheaper mode and SIGTTOU clear it */
   active: boolean;
-  everSpawned: boolean;
-  /** counters of the slot's dead processes, so slot totals survive respawns */
-  base: { requests: number; exceptions: number; tx: number; runningTime: number; cores: number[] };
-  avgRt: number;
-  respawnCount: number;
-  /** epoch s of the last spawn */
-  lastSpawn: number;
-  harakiriCount: number;
-  /** consecutive fast deaths (crash loop) */
+  /** consecutive boot failures (crash loop) */
   fastFailures: number;
-  /** ms epoch before which no respawn is tried */
-  nextSpawnAt: number;
   lastReason: SlotReason;
 }
 

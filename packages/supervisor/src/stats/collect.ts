@@ -1,23 +1,10 @@
 import type { StatsCore, StatsDocument, StatsSocket, StatsSpooler, StatsWorker, TsgiDrainingWorker } from '@tsgi/stats-protocol';
-import { PUBLIC_VARS, type WorkerCounters } from '../protocol.js';
+import { PUBLIC_VARS, type SlotFigures, type WorkerCounters } from '../protocol.js';
 import type { ProcessSample } from '../os/proc.js';
 import { STATS_VERSION, VERSION } from '../version.js';
 
 /** What the stats read of a slot (uWSGI's per-slot figures, across the slot's processes). */
-export interface SlotView {
-  id: number;
-  everSpawned: boolean;
-  /** counters of the slot's dead processes */
-  base: { requests: number; exceptions: number; tx: number; runningTime: number; cores: number[] };
-  avgRt: number;
-  respawnCount: number;
-  /** epoch s */
-  lastSpawn: number;
-  harakiriCount: number;
-  /** ms epoch before which no respawn is tried */
-  nextSpawnAt: number;
-  lastReason: string;
-}
+export type SlotView = SlotFigures;
 
 /** What the stats read of one worker process. */
 export interface WorkerView {
