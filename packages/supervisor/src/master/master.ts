@@ -141,6 +141,8 @@ export class Master {
     this.adaptWorkers(now);
     this.manageWorkers(now);
     this.finishTransitions(now);
+    // a view costs a socket list and the spoolers' figures: only for someone who reads it
+    if (!this.systemd && !this.handshake.waiting) return;
     const view = this.view();
     this.systemd?.tick(view, now);
     this.handshake.tick(view);

@@ -122,8 +122,13 @@ export class UpgradeHandshake {
 
   constructor(private readonly from: number | undefined) {}
 
+  /** Whether there is still a master to tell (the loop builds no view for it otherwise). */
+  get waiting(): boolean {
+    return !this.told && this.from !== undefined;
+  }
+
   tick(v: MasterView): void {
-    if (this.told || this.from === undefined || !process.send || !process.connected) return;
+    if (!this.waiting || !process.send || !process.connected) return;
     const allReady = v.slots.every((slot) => !slot.active || v.workers.some((w) => w.slot === slot.id && w.state.kind === 'ready'));
     if (v.state.phase !== 'running' || !allReady) return;
     this.told = true;
