@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig, parseArgv, renderHelp, renderIni, type LoadResult } from '@tsgi/config';
 import { upgrade } from './upgrade.js';
-import { Master, SupervisorError, VERSION, fdLogger, logOwner, openLogFile, signalPidfile, statsSink } from '@tsgi/supervisor';
+import { LogMaster, Master, SupervisorError, VERSION, logOwner, openLogFile, signalPidfile, statsSink } from '@tsgi/supervisor';
 
 /** Exit status of a configuration error (nothing was started). */
 const EXIT_CONFIG = 2;
@@ -43,15 +43,13 @@ async function main(argv: string[]): Promise<number> {
   const openLog = (file: string): number => openLogFile(file, owner);
   const daemonLog = process.env['TSGI_DAEMONIZED'];
   if (config.daemonize && !daemonLog) return daemonize(openLog(config.daemonize), config.daemonize, argv);
-  const logto = daemonLog ?? config.logto;
-  let logFd = logto ? openLog(logto) : undefined;
+  // the master writes every line: its own, the workers' and spoolers' output and the request log
+  const logs = new LogMaster({ cfg: config, logto: daemonLog ?? config.logto, ...(owner ? { owner } : {}) });
   const master = new Master({
     config,
     stats: statsSink,
-    logger: fdLogger(() => logFd ?? 2),
-    ...(logto && logFd !== undefined
-      ? { logFd, reopenLog: () => (logFd = openLog(logto)) }
-      : {}),
+    logger: logs.logger,
+    logs,
     readConfig: () => {
       const r = load();
       return {
@@ -64,7 +62,10 @@ async function main(argv: string[]): Promise<number> {
   if (config.autoProcname || config.procnameMaster || config.procnamePrefix || config.procnamePrefixSpaced) {
     process.title = config.procnameMaster ?? `${config.procnamePrefix ?? (config.procnamePrefixSpaced ? config.procnamePrefixSpaced + ' ' : '')}tsgi master`;
   }
-  return master.run();
+  const status = await master.run();
+  // the workers' last lines (flushed as they exited) are still in the pipes
+  await logs.close();
+  return status;
 }
 
 /** `daemonize = logfile`: the same command, detached, logging to the file (open as `fd`); this process exits at once. */

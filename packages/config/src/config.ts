@@ -74,6 +74,24 @@ export interface TsgiConfig {
   logZero: boolean;
   logMicros: boolean;
   logXForwardedFor: boolean;
+  /** uWSGI's request-log template (logging.ts parses it); undefined: the default line. */
+  logformat: string | undefined;
+  /** `true`, a list of variable names, or `false`/undefined (parseJsonKeys). */
+  logJson: string | undefined;
+  /** `true` (ctime), a strftime format, or `false`/undefined (parseLogDate). */
+  logdate: string | undefined;
+  logPrefix: string | undefined;
+  /** Bytes; 0 = never rotate. */
+  logMaxsize: number;
+  logBackupname: string | undefined;
+  logReopen: boolean;
+  touchLogreopen: string[];
+  touchLogrotate: string[];
+  /** `file:PATH`, `stdio`, ... (parseLogTarget), in order. */
+  logger: string[];
+  reqLogger: string[];
+  /** Always true in effect: the master writes every line. */
+  logMaster: boolean;
 
   // Reloading and shutdown
   dieOnTerm: boolean;

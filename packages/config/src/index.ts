@@ -25,3 +25,5 @@ export { appExportName, resolveAppSpec } from './app-spec.js';
 export type { AppSpec } from './app-spec.js';
 export { renderHelp } from './help.js';
 export { renderOptionsDoc } from './docs.js';
+export { DEFAULT_JSON_KEYS, LOG_VARIABLES, PREFIX_VARIABLES, REQUEST_VARS, checkLogVariable, parseJsonKeys, parseLogDate, parseLogFormat, parseLogPrefix, parseLogTarget, parseTemplate } from './logging.js';
+export type { LogChunk, LogDate, LogTarget, LogVariable, LogVariableKind, Parsed } from './logging.js';

@@ -228,7 +228,7 @@ function parseSetting(setting: SourcedSetting, env: NodeJS.ProcessEnv, result: L
   const { spec, where } = setting;
   let raw = setting.value;
   if (raw !== undefined) {
-    const expanded = expandValue(raw, env, setting.magic, setting.magic === undefined ? undefined : lookups);
+    const expanded = expandValue(raw, env, setting.magic, setting.magic === undefined ? undefined : spec.template === true ? keepUnknownReferences(lookups) : lookups);
     if (!expanded.ok) return void result.errors.push(diagnostic(expanded.code, `option "${spec.name}": ${expanded.reason}`, where, spec.name));
     raw = expanded.value;
   }
@@ -240,6 +240,20 @@ function parseSetting(setting: SourcedSetting, env: NodeJS.ProcessEnv, result: L
   const range = outOfRange(spec, parsed.value);
   if (range !== undefined) return void result.errors.push(diagnostic('TSGI_CONFIG_OUT_OF_RANGE', range, where, spec.name));
   return parsed.value;
+}
+
+/**
+ * The lookups of a template option (`logformat`): a `%(name)` that names nothing in the ini
+ * files is the template's own variable (`%(status)`), kept as written, as uWSGI keeps it.
+ */
+function keepUnknownReferences(lookups: IniLookups): IniLookups {
+  return {
+    ...lookups,
+    refer: (expression) => {
+      const value = lookups.refer(expression);
+      return !value.ok && value.code === 'TSGI_CONFIG_UNKNOWN_PLACEHOLDER' ? { ok: true, value: `%(${expression})` } : value;
+    },
+  };
 }
 
 /**

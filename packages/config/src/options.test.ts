@@ -24,6 +24,8 @@ const CONFIG_FIELDS = {
   statsChmod: true, statsHttpCors: true, statsHttpAllowHost: true,
   spoolerQuiet: true, spoolerMaxTasks: true, spoolerHarakiri: true, setPlaceholder: true,
   log4xx: true, log5xx: true, logSlow: true, logBig: true, logZero: true, logMicros: true, logXForwardedFor: true,
+  logformat: true, logJson: true, logdate: true, logPrefix: true, logMaxsize: true, logBackupname: true, logReopen: true,
+  touchLogreopen: true, touchLogrotate: true, logger: true, reqLogger: true, logMaster: true,
 } satisfies Record<keyof TsgiConfig, true>;
 
 test('every table entry has a TsgiConfig field and every field an entry', () => {

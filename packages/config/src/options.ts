@@ -5,6 +5,7 @@
  *
  * Names, defaults and units follow uWSGI 2.0 unless the doc line says otherwise.
  */
+import { checkJsonKeys, checkLogFormat, checkLogPrefix, checkLogTarget } from './logging.js';
 
 /** How a value is read and validated; see values.ts for each parser. */
 export type OptionType =
@@ -63,6 +64,15 @@ export interface OptionSpec {
   readonly group: OptionGroup;
   /** One line of meaning, for `--help` and the docs. */
   readonly doc: string;
+  /** What a bare key (`logdate` alone) or an empty value means, for an option that is not a boolean. */
+  readonly bare?: string;
+  /**
+   * The value is a template of its own (`logformat`): a `%(name)` that names nothing in the
+   * ini files is kept as written, for the template to read, as uWSGI keeps it.
+   */
+  readonly template?: boolean;
+  /** A further check of the value once read: why it is refused, or undefined. */
+  readonly check?: (value: string) => string | undefined;
 }
 
 const A = 'active';
@@ -121,6 +131,18 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'log-zero', type: 'bool', default: false, status: A, group: 'logging', doc: 'log responses without a body, even with disable-logging' },
   { name: 'log-micros', type: 'bool', default: false, status: A, group: 'logging', doc: 'request log times in microseconds ("in 250 micros") instead of milliseconds' },
   { name: 'log-x-forwarded-for', type: 'bool', default: false, status: A, group: 'logging', doc: 'request log shows the X-Forwarded-For header instead of the peer address (behind a proxy)' },
+  { name: 'logformat', aliases: ['log-format'], type: 'string', template: true, check: checkLogFormat, status: A, group: 'logging', doc: 'request log line as uWSGI writes it: text and %(addr) %(method) %(uri) %(status) %(msecs) %(size) %(ltime) %(uagent) %(referer) %(pid) %(wid) ... (docs/logging.md); an empty value prints -' },
+  { name: 'log-json', type: 'string', bare: 'true', check: checkJsonKeys, status: A, group: 'logging', doc: 'request log as one JSON object per line, uWSGI\'s variable names as keys: `true` for isotime addr method uri proto status size msecs referer uagent host pid wid, or your own list of names (tsgi)' },
+  { name: 'logdate', aliases: ['log-date'], type: 'string', bare: 'true', status: A, group: 'logging', doc: 'date at the head of every line but request lines (the master\'s and the app\'s output): `true` for uWSGI\'s "Sat Nov 21 23:29:21 2026 - ", or a strftime format (%%Y-%%m-%%d %%H:%%M:%%S in an ini file)' },
+  { name: 'log-prefix', type: 'string', template: true, check: checkLogPrefix, status: A, group: 'logging', doc: 'text before every line but request lines, after the date: strftime conversions and %(wid), %(pid) of the process that wrote it (0 for the master and spoolers), e.g. [worker %(wid) pid %(pid)]' },
+  { name: 'log-maxsize', type: 'int', default: 0, unit: 'bytes', status: A, group: 'logging', doc: 'rotate a log file once it passes this size: renamed to FILE.<unix time> (or log-backupname) and opened anew, no line lost or cut (0: never)' },
+  { name: 'log-backupname', type: 'path', status: A, group: 'logging', doc: 'name the logto file is renamed to by a rotation, instead of FILE.<unix time>; overwritten by the next rotation, as in uWSGI' },
+  { name: 'log-reopen', type: 'bool', default: false, status: A, group: 'logging', doc: 'reopen the log files on every reload (SIGHUP), as fifo `l` does' },
+  { name: 'touch-logreopen', type: 'path', repeatable: true, status: A, group: 'logging', doc: 'reopen the log files when the mtime of this file changes (a logrotate postrotate: touch FILE)' },
+  { name: 'touch-logrotate', type: 'path', repeatable: true, status: A, group: 'logging', doc: 'rotate the log files, as log-maxsize does, when the mtime of this file changes' },
+  { name: 'logger', type: 'string', repeatable: true, check: checkLogTarget, status: A, group: 'logging', doc: 'where the master\'s and the app\'s lines go, instead of logto or stderr (and the request lines too, without req-logger): file:PATH, file:logfile=PATH,maxsize=N,backupname=NAME, or stdio' },
+  { name: 'req-logger', aliases: ['logger-req'], type: 'string', repeatable: true, check: checkLogTarget, status: A, group: 'logging', doc: 'where the request lines go, instead of the main log: file:PATH, file:logfile=PATH,maxsize=N,backupname=NAME, or stdio' },
+  { name: 'log-master', type: 'bool', default: true, status: A, group: 'logging', doc: 'accepted for uWSGI files; the master always writes the log (workers and spoolers send it their lines)' },
 
   // Reloading and shutdown
   { name: 'die-on-term', type: 'bool', default: false, status: A, group: 'reload', doc: 'SIGTERM shuts down gracefully instead of a brutal reload (set it under docker and systemd)' },

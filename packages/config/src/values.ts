@@ -27,17 +27,21 @@ const ok = (value: string | number | boolean): ParsedValue => ({ ok: true, value
 const fail = (reason: string): ParsedValue => ({ ok: false, reason });
 
 /**
- * Parse one occurrence of `spec`. A bare key (or an empty value) is `true` for booleans
- * and 666 for `chmod-socket`; for any other option it is a missing value.
+ * Parse one occurrence of `spec`. A bare key (or an empty value) is `true` for booleans,
+ * 666 for `chmod-socket` and the option's `bare` value where it has one (`logdate`); for
+ * any other option it is a missing value.
  */
 export function parseValue(spec: OptionSpec, raw: RawValue): ParsedValue {
   if (raw === undefined || raw === '') {
     if (spec.type === 'bool') return ok(true);
     if (spec.type === 'mode') return ok(BARE_MODE);
+    if (spec.bare !== undefined) return ok(spec.bare);
     return { ok: false, reason: `option "${spec.name}" needs a value`, missing: true };
   }
   const parsed = parseText(spec.type, raw, spec.values ?? []);
   if (!parsed.ok) return fail(`option "${spec.name}": ${parsed.reason}`);
+  const refused = typeof parsed.value === 'string' ? spec.check?.(parsed.value) : undefined;
+  if (refused !== undefined) return fail(`option "${spec.name}": ${refused}`);
   return parsed;
 }
 

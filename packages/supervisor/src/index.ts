@@ -6,6 +6,7 @@ export { statsSink, statsDocument } from './stats-sink.js';
 export { signalPidfile } from './master/pidfile.js';
 export { openLogFile, logOwner } from './log/log-file.js';
 export { fdLogger, memoryLogger, type Logger } from './log/logger.js';
+export { LogMaster, type ChildLogs, type LogMasterOptions } from './log/log-master.js';
 export { SupervisorError, SUPERVISOR_ERROR_CODES, type SupervisorErrorCode } from './errors.js';
 export { VERSION, STATS_VERSION } from './version.js';
 export { EXIT } from './protocol.js';

@@ -50,6 +50,12 @@ export interface RequestLogRules {
   micros: boolean;
   /** the X-Forwarded-For header, when present, instead of the peer address */
   xForwardedFor: boolean;
+  /** `logformat`, parsed: literal text and uWSGI's variables; absent: uWSGI's default line */
+  format?: Array<{ text: string } | { name: string }>;
+  /** `log-json`: one JSON object per line with these variables as keys (takes the place of the line) */
+  json?: string[];
+  /** `logdate`'s strftime format, for %(ftime) */
+  ftime?: string;
 }
 
 /**
@@ -141,6 +147,8 @@ export interface WorkerBoot {
   limits?: WorkerLimits;
   /** the kernel kills this worker when its master dies (setpriv --pdeathsig): no watchdog thread needed */
   parentDeathSignal?: boolean;
+  /** the descriptor request-log lines go to (a pipe the master reads); absent: stderr */
+  requestLogFd?: number;
 }
 
 /** Cumulative counters of one worker process since it was spawned. */

@@ -1,4 +1,5 @@
 import type { TsgiConfig } from '@tsgi/config';
+import type { ChildLogs } from '../log/log-master.js';
 import type { Logger } from '../log/logger.js';
 import { EXIT, type WorkerMessage } from '../protocol.js';
 import { CheapMode } from '../cheap/cheap-mode.js';
@@ -43,10 +44,8 @@ export interface MasterOptions {
   notify?: NotifySend;
   /** the once-a-second readings; false: none (tests enqueue readings themselves) */
   readings?: StartReadings | false;
-  /** descriptor workers write their stdout/stderr to; undefined: inherit */
-  logFd?: number;
-  /** fifo `l`: opens the log file anew and returns its descriptor; absent without `logto` */
-  reopenLog?: () => number;
+  /** reads the children's stdout, stderr and request lines, rotates and reopens the log files; absent: children inherit stderr */
+  logs?: ChildLogs;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -87,16 +86,15 @@ export class Master {
       binder: o.binder ?? activationBinder(env, process.pid, log) ?? osBinder,
       stats: o.stats,
       readings: o.readings ?? startReadings,
-      reopenLogFile: o.reopenLog,
       state: new StateMachine((line) => log.verbose(line)),
       pool,
       scaling: new Scaling(log, pool),
-      spoolers: new SpoolerPool(log, cwd, (event) => enqueue({ type: 'spooler', event }), () => env, o.logFd),
+      spoolers: new SpoolerPool(log, cwd, (event) => enqueue({ type: 'spooler', event }), () => env, o.logs),
       cheap: new CheapMode(() => enqueue({ type: 'doorbell' }), o.startWaker, o.config.listen, (line) => log.log(line)),
       sockets: new Map(),
       opened: [],
       cfg: o.config,
-      logFd: o.logFd,
+      logs: o.logs,
       router: undefined,
       reader: undefined,
       statsServer: undefined,
@@ -245,7 +243,7 @@ export class Master {
     const sockets = [...configuredSockets(cfg).keys()].map((n) => this.p.sockets.get(n)).filter((x): x is BoundSocket => x !== undefined);
     const cwd = cfg.chdir ? resolvePath(this.p.cwd, cfg.chdir) : this.p.cwd;
     const extraEnv = this.p.spoolers.env();
-    for (const slot of plan.spawn.slice(0, pool.spawnBudget(now, cfg.processes))) pool.spawn(slot, { cfg, sockets, cwd, extraEnv, logFd: this.p.logFd });
+    for (const slot of plan.spawn.slice(0, pool.spawnBudget(now, cfg.processes))) pool.spawn(slot, { cfg, sockets, cwd, extraEnv, logs: this.p.logs });
     // new workers' figures in the stats at once, not up to a second later
     if (plan.spawn.length > 0) this.p.reader?.soon();
     for (const w of plan.end) pool.end(w, 'brutal-reload');

@@ -1,4 +1,5 @@
 import type { TsgiConfig } from '@tsgi/config';
+import type { ChildLogs } from '../log/log-master.js';
 import type { Logger } from '../log/logger.js';
 import type { ProcessSample } from '../os/proc.js';
 import type { CheapMode } from '../cheap/cheap-mode.js';
@@ -30,7 +31,6 @@ export interface MasterParts {
   readonly binder: SocketBinder;
   readonly stats: StatsSink | undefined;
   readonly readings: StartReadings | false;
-  readonly reopenLogFile: (() => number) | undefined;
   readonly state: StateMachine;
   readonly pool: WorkerPool;
   readonly scaling: Scaling;
@@ -41,7 +41,8 @@ export interface MasterParts {
   /** what set-up opened and tear-down closes */
   readonly opened: { close(): void }[];
   cfg: TsgiConfig;
-  logFd: number | undefined;
+  /** the log master that reads the children's output; undefined: they inherit stderr */
+  readonly logs: ChildLogs | undefined;
   router: HttpRouter | undefined;
   /** the stats server(s), once started; closed while an upgrade's new master takes the address */
   statsServer: { close(): void } | undefined;

@@ -1,4 +1,3 @@
-import { closeSync } from 'node:fs';
 import type { TsgiConfig } from '@tsgi/config';
 import type { MasterParts } from './parts.js';
 import { togglePause } from './lifecycle.js';
@@ -62,6 +61,8 @@ export function reload(p: MasterParts, brutal: boolean, fromFile: boolean): void
     const next = fromFile ? rereadConfig(p) : undefined;
     if (next) applyConfig(p, next, cheap);
     applied = next !== undefined;
+    // log-reopen, and the new config's line heads and rotation (log/log-master.ts)
+    if (fromFile) p.logs?.reloaded(p.cfg);
   } catch (err) {
     // a config that cannot be read or applied must not take the master down: the workers reload with the old one
     p.log.log(`*** cannot apply the new configuration: ${(err as Error).message}; reloading the workers with the previous one ***`);
@@ -146,25 +147,11 @@ export function advanceChain(p: MasterParts): void {
 }
 
 /**
- * fifo `l`: the log file is opened again (logrotate moved it away); the master
- * writes there at once, and its workers and spoolers, which hold their own copy
- * of the old descriptor, are replaced one at a time (a chain reload: zero-drop)
- * so that every line soon goes to the new file.
+ * fifo `l`: the log files are opened again (logrotate moved them away). The master
+ * alone writes them (workers and spoolers send it their lines), so no process is
+ * restarted: the next line goes to the new file.
  */
 export function reopenLog(p: MasterParts): void {
-  const old = p.logFd;
-  if (!p.reopenLogFile || old === undefined) return p.log.log('log reopen asked, but there is no log file (logto is not set): nothing to do');
-  try {
-    p.logFd = p.reopenLogFile();
-  } catch (err) {
-    return p.log.log(`*** cannot reopen the log file: ${(err as Error).message}; still logging to the old one ***`);
-  }
-  p.spoolers.setLogFd(p.logFd);
-  closeSync(old);
-  p.log.log('*** log file reopened: workers move to it by chain reload ***');
-  p.spoolers.configure(p.cfg);
-  // a chain under way restarts: slots it already did hold the old file
-  const run = p.state.when('running');
-  if (run?.chain) p.state.move({ ...run, chain: undefined }, 'the log file changed: the chain starts over');
-  startChain(p);
+  if (!p.logs) return p.log.log('log reopen asked, but the children write the log themselves here: nothing to do');
+  p.logs.reopen('fifo l');
 }

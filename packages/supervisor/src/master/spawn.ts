@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { accessSync, constants } from 'node:fs';
+import type { ChildLogs } from '../log/log-master.js';
 import type { WorkerBoot } from '../protocol.js';
 import type { BoundSocket } from './sockets.js';
 
@@ -11,8 +12,8 @@ export interface SpawnOptions {
   sockets: BoundSocket[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** the log descriptor for the worker's stdout and stderr, or undefined to inherit the master's */
-  logFd: number | undefined;
+  /** the log master that reads the worker's stdout, stderr and request lines; undefined: it inherits the master's stderr */
+  logs: ChildLogs | undefined;
 }
 
 /** Spawns the process a worker is made of. */
@@ -22,26 +23,31 @@ export type Spawner = (opts: SpawnOptions) => ChildProcess;
  * Forks a worker: a fresh Node process running the worker entry, with the
  * listening sockets as inherited descriptors 4, 5, … (fd 3 is the IPC channel)
  * and its own session, so that terminal signals reach only the master, which
- * decides what each worker gets.
+ * decides what each worker gets. With a log master, stdout, stderr and one more
+ * descriptor after the sockets (the request log) are pipes the master reads.
  */
-export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logFd }) => {
+export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logs }) => {
   const setpriv = parentDeathWrapper();
+  const requests = 4 + sockets.length;
   const full: WorkerBoot = {
     ...boot,
     sockets: sockets.map((s, i) => ({ fd: 4 + i, name: s.name, proto: s.proto })),
     ...(setpriv ? { parentDeathSignal: true } : {}),
+    ...(logs ? { requestLogFd: requests } : {}),
   };
-  const out = logFd ?? 'inherit';
+  const out = logs ? 'pipe' : 'inherit';
   const node = [process.execPath, ...process.execArgv, WORKER_MAIN];
   // setpriv sets the kernel's parent-death signal, then execs node in the same process (same pid)
   const [file, ...args] = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...node] : node;
-  return spawn(file!, args, {
+  const child = spawn(file!, args, {
     cwd,
     env: { ...env, TSGI_WORKER: JSON.stringify(full) },
-    stdio: ['ignore', out, out, 'ipc', ...sockets.map((s) => s.fd)],
+    stdio: ['ignore', out, out, 'ipc', ...sockets.map((s) => s.fd), ...(logs ? ['pipe' as const] : [])],
     detached: true,
     serialization: 'json',
   });
+  logs?.adopt(child, { wid: boot.id, requests });
+  return child;
 };
 
 let wrapper: string | null | undefined;

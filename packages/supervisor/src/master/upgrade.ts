@@ -52,7 +52,7 @@ export function startUpgrade(p: MasterParts): void {
   for (const [address, fd] of p.router?.descriptors(p.cfg.http) ?? []) sockets.push([`${ROUTER_PREFIX}${address}`, fd]);
   p.statsServer?.close();
   p.statsServer = undefined;
-  const out = p.logFd ?? 'inherit';
+  const out = p.logs?.fd() ?? 'inherit';
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {

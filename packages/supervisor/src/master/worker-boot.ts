@@ -1,6 +1,6 @@
 import type { TsgiConfig } from '@tsgi/config';
-import { resolveAppSpec } from '@tsgi/config';
-import { workerLimits, type WorkerBoot } from '../protocol.js';
+import { parseJsonKeys, parseLogDate, parseLogFormat, resolveAppSpec } from '@tsgi/config';
+import { workerLimits, type RequestLogRules, type WorkerBoot } from '../protocol.js';
 
 /** Report interval of the workers; stats are never staler than this plus a loop turn. */
 export const REPORT_INTERVAL_MS = 250;
@@ -18,16 +18,7 @@ export function workerBoot(
     appFile: app.file,
     ...(app.exportName ? { exportName: app.exportName } : {}),
     argv: c.argv ? c.argv.split(/\s+/).filter(Boolean) : [],
-    log: {
-      all: !c.disableLogging,
-      status4xx: c.log4xx,
-      status5xx: c.log5xx,
-      slowMs: c.logSlow,
-      bigBytes: c.logBig,
-      zero: c.logZero,
-      micros: c.logMicros,
-      xForwardedFor: c.logXForwardedFor,
-    },
+    log: requestLogRules(c),
     threads: c.threads,
     // max-requests-delta: worker i recycles at N + (i-1)·delta, so workers do not recycle together
     maxRequests: c.maxRequests > 0 ? c.maxRequests + (o.slot - 1) * c.maxRequestsDelta : 0,
@@ -39,6 +30,29 @@ export function workerBoot(
     ...(c.workerPrio !== undefined ? { priority: c.workerPrio } : {}),
     slotRequests: o.slotRequests,
     limits: workerLimits(c),
+  };
+}
+
+/**
+ * Which requests get a line and in which format: the templates are parsed here, in the
+ * master, so the worker renders them without loading the config package (the config was
+ * checked at load, so they parse).
+ */
+export function requestLogRules(c: TsgiConfig): RequestLogRules {
+  const json = parseJsonKeys(c.logJson);
+  const format = c.logformat === undefined ? undefined : parseLogFormat(c.logformat);
+  const date = parseLogDate(c.logdate);
+  return {
+    all: !c.disableLogging,
+    status4xx: c.log4xx,
+    status5xx: c.log5xx,
+    slowMs: c.logSlow,
+    bigBytes: c.logBig,
+    zero: c.logZero,
+    micros: c.logMicros,
+    xForwardedFor: c.logXForwardedFor,
+    ...(json.ok && json.value ? { json: [...json.value] } : format?.ok ? { format: format.value.map((chunk) => ({ ...chunk })) } : {}),
+    ...(date.kind === 'strftime' ? { ftime: date.format } : {}),
   };
 }
 

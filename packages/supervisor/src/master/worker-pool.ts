@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { TsgiConfig } from '@tsgi/config';
 import { EXIT, isTsgiMessageType, parseWorkerMessage, type MasterMessage, type RecycleReason, type WorkerMessage } from '../protocol.js';
+import type { ChildLogs } from '../log/log-master.js';
 import type { Logger } from '../log/logger.js';
 import { isBootFailure, respawnDelay, spawnRateCap } from './backoff.js';
 import type { MasterEvent } from './events.js';
@@ -38,7 +39,7 @@ export interface SpawnContext {
   cwd: string;
   /** the spoolers' variables */
   extraEnv: Record<string, string>;
-  logFd: number | undefined;
+  logs: ChildLogs | undefined;
 }
 
 /**
@@ -103,7 +104,7 @@ export class WorkerPool {
         sockets: x.sockets,
         cwd: x.cwd,
         env: { ...workerEnv(this.d.env, c, slot.id), ...x.extraEnv },
-        logFd: x.logFd,
+        logs: x.logs,
       });
     } catch (err) {
       this.d.logger.log(`cannot spawn worker ${slot.id}: ${(err as Error).message}`);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, realpathSync } from 'node:fs';
 import type { TsgiConfig } from '@tsgi/config';
 import type { StatsSpooler } from '@tsgi/stats-protocol';
+import type { ChildLogs } from '../log/log-master.js';
 import type { Logger } from '../log/logger.js';
 import { EXIT } from '../protocol.js';
 import { isBootFailure, respawnDelay } from '../master/backoff.js';
@@ -58,13 +59,9 @@ export class SpoolerPool {
     private readonly cwd: string,
     private readonly enqueue: (ev: SpoolerEvent) => void,
     private readonly spawnEnv: () => NodeJS.ProcessEnv,
-    private logFd: number | undefined,
+    /** reads the spoolers' stdout and stderr; undefined: they inherit the master's stderr */
+    private readonly logs: ChildLogs | undefined,
   ) {}
-
-  /** The log descriptor spoolers spawned from now on write to (fifo `l`). */
-  setLogFd(fd: number): void {
-    this.logFd = fd;
-  }
 
   /** Absolute spool directories of a config (created if missing). */
   static directories(c: TsgiConfig, cwd: string): string[] {
@@ -202,7 +199,7 @@ export class SpoolerPool {
       harakiriSeconds: c.spoolerHarakiri,
       quiet: c.spoolerQuiet,
     };
-    const out = this.logFd ?? 'inherit';
+    const out = this.logs ? 'pipe' : 'inherit';
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [...process.execArgv, SPOOLER_MAIN], {
@@ -219,6 +216,7 @@ export class SpoolerPool {
       s.nextSpawnAt = now + respawnDelay(s.fastFailures, c.forkbombDelay, c.respawnBackoffMax) * 1000;
       return;
     }
+    this.logs?.adopt(child, { wid: 0 });
     this.processes.push({ child, killAt: 0 });
     child.on('exit', (code, signal) => this.enqueue({ kind: 'exit', slot: s, child, code, signal }));
     child.on('message', (m) => {

@@ -14,7 +14,7 @@ import { fetchToNode } from './fetch-adapter.js';
 import { AppLoadError, loadApp, type AppHooks } from './load-app.js';
 import { reportDue, type Reported } from './report-gate.js';
 import { nextRate, successorDue } from './succession.js';
-import { RequestLog, logsAnything } from './request-log.js';
+import { RequestLog, channelWriter, logsAnything } from './request-log.js';
 import { WorkerServer } from './serve.js';
 import { startOrphanWatchdog } from './watchdog.js';
 import { readMemory } from '../os/proc.js';
@@ -31,7 +31,11 @@ const masterPid = boot.masterPid;
 const startedAt = Date.now();
 
 const logErr = (text: string): void => {
-  writeSync(2, text.endsWith('\n') ? text : text + '\n');
+  try {
+    writeSync(2, text.endsWith('\n') ? text : text + '\n');
+  } catch {
+    // EPIPE: the master, which reads this pipe, is gone; the worker follows it
+  }
 };
 const send = (m: WorkerMessage): void => {
   if (process.connected) process.send!(marked(m));
@@ -55,7 +59,10 @@ process.argv = [process.argv[0]!, boot.appFile, ...boot.argv];
 
 const limits = boot.limits ?? DEFAULT_LIMITS;
 const acct = new Accounting(boot.threads);
-const requestLog = logsAnything(boot.log) ? new RequestLog(process.pid, boot.log, (t) => process.stderr.write(t)) : undefined;
+// the master's request-log pipe; without one (a spawner of its own), stderr, with a copy: a pipe may write later
+const requestLog = logsAnything(boot.log)
+  ? new RequestLog(process.pid, boot.log, boot.requestLogFd === undefined ? (t) => process.stderr.write(Buffer.from(t)) : channelWriter(boot.requestLogFd), boot.id)
+  : undefined;
 let server: WorkerServer | undefined;
 let draining = false;
 let recycleAsked = false;

@@ -22,9 +22,10 @@ function exchange(url: string, status = 200, headers: Record<string, string> = {
   return [req, res];
 }
 
-function collect(rules = ALL): { log: RequestLog; writes: Buffer[]; text: () => string } {
+function collect(rules = ALL, wid = 1): { log: RequestLog; writes: Buffer[]; text: () => string } {
   const writes: Buffer[] = [];
-  const log = new RequestLog(4242, rules, (b) => writes.push(Buffer.from(b)));
+  // the batch buffer is reused: a writer copies what it keeps
+  const log = new RequestLog(4242, rules, (b) => writes.push(Buffer.from(b)), wid);
   return { log, writes, text: () => (log.flush(), Buffer.concat(writes).toString('latin1')) };
 }
 
@@ -57,20 +58,32 @@ test('the URL is logged with the bytes the client sent', () => {
   assert.match(writes[0]!.toString('utf8'), / GET \/café => /);
 });
 
-test('a batch is written once it reaches 64 KiB, a huge line included, and nothing is lost or cut', () => {
+test('a batch is written once the next line would pass 64 KiB; a huge line goes out alone; nothing is lost or cut', () => {
   const { log, writes } = collect();
   const [req, res] = exchange('/' + 'a'.repeat(1000));
   for (let i = 0; i < 100; i++) log.add(req, res, i, i, 66, 0, 0);
-  assert.equal(writes.length, 1, '100 lines of ~1.2 KB reach 64 KiB once');
+  assert.equal(writes.length, 1, '100 lines of ~1.2 KB fill 64 KiB once');
+  assert.ok(writes[0]!.length <= 64 * 1024 && writes[0]!.length > 60 * 1024, `a full batch (${writes[0]!.length} bytes)`);
   const [bigReq, bigRes] = exchange('/' + 'b'.repeat(100_000));
   log.add(bigReq, bigRes, 101, 101, 66, 0, 0);
-  assert.equal(writes.length, 2, 'the pending lines and the huge one go out at once');
-  assert.match(writes[1]!.toString('latin1'), /GET \/b{100000} => .*\n$/);
+  assert.equal(writes.length, 3, 'the pending lines, then the huge one alone');
+  assert.match(writes[2]!.toString('latin1'), /^\[pid: 4242\|app: 0\|req: 101\/101\] .* GET \/b{100000} => .*\n$/);
   log.flush();
-  assert.equal(writes.length, 2, 'nothing was left');
+  assert.equal(writes.length, 3, 'nothing was left');
+  for (const w of writes) assert.equal(w.at(-1), 0x0a, 'every write ends a line');
   const all = Buffer.concat(writes).toString('latin1').split('\n').filter(Boolean);
   assert.equal(all.length, 101, 'no line lost or cut');
   assert.ok(all.every((l) => l.startsWith('[pid: 4242|app: 0|req: ') && l.endsWith('(1 switches on core 0)')));
+});
+
+test('logformat and log-json take the place of the default line', () => {
+  const fmt = collect({ ...ALL, format: [{ name: 'method' }, { text: ' ' }, { name: 'uri' }, { text: ' ' }, { name: 'status' }, { text: ' wid=' }, { name: 'wid' }, { text: ' ' }, { name: 'referer' }] }, 3);
+  const [req, res] = exchange('/x?y=1', 404);
+  fmt.log.add(req, res, 1, 1, 66, 1.5, 0);
+  assert.equal(fmt.text(), 'GET /x?y=1 404 wid=3 -\n');
+  const json = collect({ ...ALL, json: ['uri', 'status', 'size', 'rsize', 'pid', 'wid', 'referer'] }, 3);
+  json.log.add(req, res, 1, 1, 66, 1.5, 0);
+  assert.deepEqual(JSON.parse(json.text()), { uri: '/x?y=1', status: 404, size: 66, rsize: 2, pid: 4242, wid: 3, referer: null });
 });
 
 test("disable-logging with uWSGI's conditions: only the 4xx, 5xx, slow, big or empty responses asked for", () => {

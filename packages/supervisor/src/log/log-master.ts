@@ -1,0 +1,223 @@
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { parseLogTarget, type LogTarget, type TsgiConfig } from '@tsgi/config';
+import type { FileOwner } from '../master/pidfile.js';
+import { TouchWatcher } from '../master/touch.js';
+import { ctime } from './ctime.js';
+import { LineAssembler } from './lines.js';
+import type { Logger } from './logger.js';
+import { LinePrefixes } from './prefix.js';
+import { FileSink, StreamSink, type LogSink } from './sink.js';
+
+/**
+ * How the master's children send it their output: the contract between the processes
+ * that spawn children (workers, spoolers) and the log master. Absent, children inherit
+ * the master's stderr and write it themselves.
+ */
+export interface ChildLogs {
+  /** Reads a child spawned with pipes as fd 1 and 2 (and, for a worker, its request log at fd `requests`). */
+  adopt(child: ChildProcess, who: { wid: number; requests?: number }): void;
+  /** fifo `l`, touch-logreopen, log-reopen: every log file opened anew by its path. */
+  reopen(why: string): void;
+  /** A reload read the config again: its line heads, rotation and touch files apply from now on. */
+  reloaded(cfg: TsgiConfig): void;
+  /** The main log file's descriptor, for a process that writes there itself (an upgrade's new master). */
+  fd(): number | undefined;
+}
+
+/** What the log master is built from. */
+export interface LogMasterOptions {
+  cfg: TsgiConfig;
+  /** the `logto` (or `daemonize`) file; absent: stderr */
+  logto: string | undefined;
+  /** who owns the files it creates after a privilege drop */
+  owner?: FileOwner;
+  /** where `stdio` and a missing logto write; default process.stderr */
+  stderr?: Writable;
+  now?: () => number;
+  /** how often touch-logreopen / touch-logrotate files are looked at (uWSGI: every master cycle) */
+  touchIntervalMs?: number;
+}
+
+/** One child's stream being read, with what heads its lines. */
+interface Source {
+  stream: Readable;
+  wid: number;
+  pid: number;
+}
+
+/**
+ * uWSGI's log-master, always on: the master alone writes the log. Workers and spoolers
+ * write their stdout and stderr into pipes, workers their request lines into one more,
+ * and the master copies whole lines to the files (or stderr), which is why it can rotate
+ * (`log-maxsize`, `touch-logrotate`) and reopen them (fifo `l`, `touch-logreopen`,
+ * `log-reopen`) between two writes, without a worker restart, with no line cut, lost or
+ * written twice. Request lines go to `req-logger` targets, everything else to `logger`
+ * targets; both default to `logto` or stderr.
+ */
+export class LogMaster implements ChildLogs {
+  /** The master's own lines. */
+  readonly logger: Logger;
+  private prefixes: LinePrefixes;
+  private readonly main: LogSink;
+  private readonly server: LogSink[];
+  private readonly requests: LogSink[];
+  private readonly files = new Map<string, FileSink>();
+  /** files whose logger value sets its own maxsize: a reload's log-maxsize leaves them */
+  private readonly ownMaxsize = new Set<FileSink>();
+  private readonly stderr: StreamSink;
+  private readonly sources = new Set<Source>();
+  private readonly ended = new Set<() => void>();
+  private congested = false;
+  private touches: { reopen: TouchWatcher; rotate: TouchWatcher };
+  private readonly timer: NodeJS.Timeout;
+  private readonly now: () => number;
+  private cfg: TsgiConfig;
+
+  constructor(o: LogMasterOptions) {
+    this.now = o.now ?? Date.now;
+    this.cfg = o.cfg;
+    this.prefixes = new LinePrefixes(o.cfg);
+    this.stderr = new StreamSink('stderr', o.stderr ?? process.stderr);
+    const note = (line: string): void => this.logger.log(line);
+    const file = (target: Extract<LogTarget, { kind: 'file' }>, backupname?: string): FileSink => {
+      const full = path.resolve(target.path);
+      let sink = this.files.get(full);
+      if (!sink) {
+        const backup = target.backupname ?? backupname;
+        sink = new FileSink(target.path, { maxsize: target.maxsize ?? o.cfg.logMaxsize, ...(backup ? { backupname: backup } : {}), ...(o.owner ? { owner: o.owner } : {}), now: this.now, note });
+        this.files.set(full, sink);
+        if (target.maxsize !== undefined) this.ownMaxsize.add(sink);
+      }
+      return sink;
+    };
+    const sink = (value: string): LogSink => {
+      const target = parseLogTarget(value);
+      // the config was checked at load; a value that does not parse here cannot happen
+      if (!target.ok) throw new Error(target.reason);
+      return target.value.kind === 'stdio' ? this.stderr : file(target.value);
+    };
+    this.main = o.logto === undefined ? this.stderr : file({ kind: 'file', path: o.logto }, o.cfg.logBackupname);
+    this.server = o.cfg.logger.length > 0 ? unique(o.cfg.logger.map(sink)) : [this.main];
+    this.requests = o.cfg.reqLogger.length > 0 ? unique(o.cfg.reqLogger.map(sink)) : this.server;
+    this.logger = this.masterLogger();
+    this.touches = touchWatchers(o.cfg);
+    this.timer = setInterval(() => this.checkTouches(), o.touchIntervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  adopt(child: ChildProcess, who: { wid: number; requests?: number }): void {
+    const pid = child.pid ?? 0;
+    for (const stream of [child.stdout, child.stderr]) if (stream) this.read({ stream, wid: who.wid, pid }, this.server, true);
+    const channel = who.requests === undefined ? undefined : child.stdio[who.requests];
+    if (channel && 'on' in channel) this.read({ stream: channel as Readable, wid: who.wid, pid }, this.requests, false);
+  }
+
+  reopen(why: string): void {
+    this.logger.log(`*** ${why}: reopening the log files ***`);
+    for (const sink of this.files.values()) sink.reopen();
+  }
+
+  /** Every log file renamed and started anew (touch-logrotate). */
+  rotate(why: string): void {
+    this.logger.log(`*** ${why}: rotating the log files ***`);
+    for (const sink of this.files.values()) sink.rotate();
+  }
+
+  reloaded(cfg: TsgiConfig): void {
+    const before = this.cfg;
+    this.cfg = cfg;
+    this.prefixes = new LinePrefixes(cfg);
+    this.touches = touchWatchers(cfg);
+    for (const sink of this.files.values()) if (!this.ownMaxsize.has(sink)) sink.setMaxsize(cfg.logMaxsize);
+    if (String([before.logto, before.daemonize, before.logger, before.reqLogger]) !== String([cfg.logto, cfg.daemonize, cfg.logger, cfg.reqLogger])) {
+      this.logger.log('the log targets (logto, logger, req-logger) changed: they take effect at the next start or upgrade, not on a reload');
+    }
+    if (cfg.logReopen) this.reopen('log-reopen on reload');
+  }
+
+  fd(): number | undefined {
+    return this.main instanceof FileSink ? this.main.descriptor : undefined;
+  }
+
+  /**
+   * Once the children are gone, what they wrote is read to the end (bounded: a grandchild
+   * of the app may hold a pipe open) and stderr has written what it holds.
+   */
+  async close(timeoutMs = 2000): Promise<void> {
+    clearInterval(this.timer);
+    const deadline = this.now() + timeoutMs;
+    while (this.sources.size > 0 && this.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, Math.max(1, deadline - this.now()));
+        this.ended.add(done);
+        function done(): void {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    }
+    await this.stderr.flushed(Math.max(0, deadline - this.now()));
+  }
+
+  /** touch-logreopen and touch-logrotate, once a second as uWSGI's master cycle looks at them. */
+  private checkTouches(): void {
+    for (const f of this.touches.rotate.check()) this.rotate(`${f} has been touched`);
+    for (const f of this.touches.reopen.check()) this.reopen(`${f} has been touched`);
+  }
+
+  private masterLogger(): Logger {
+    const head = (): string => this.prefixes.forProcess(0, process.pid, this.now)();
+    return {
+      log: (line) => this.write(this.server, Buffer.from(`${head()}${line}\n`)),
+      // uWSGI's verbose lines always carry a date: logdate's, or ctime's
+      verbose: (line) => this.write(this.server, Buffer.from(`${this.prefixes.dated ? '' : `${ctime(new Date(this.now()))} - `}${head()}${line}\n`)),
+    };
+  }
+
+  /** Copies one child stream's whole lines to `sinks`, the app's output with its heads. */
+  private read(source: Source, sinks: LogSink[], headed: boolean): void {
+    let heads = this.prefixes;
+    let head = heads.forProcess(source.wid, source.pid, this.now);
+    const prefix = (): string => {
+      if (heads !== this.prefixes) [heads, head] = [this.prefixes, this.prefixes.forProcess(source.wid, source.pid, this.now)];
+      return head();
+    };
+    const lines = new LineAssembler((bytes) => this.write(sinks, bytes), headed ? prefix : undefined);
+    this.sources.add(source);
+    const { stream } = source;
+    stream.on('data', (chunk: Buffer) => lines.push(chunk));
+    // a pipe error (the child was killed mid-write) ends the stream like its end: what was read is kept
+    stream.on('error', () => undefined);
+    stream.once('close', () => {
+      lines.end();
+      this.sources.delete(source);
+      for (const done of this.ended) done();
+      this.ended.clear();
+    });
+    if (this.congested) stream.pause();
+  }
+
+  private write(sinks: readonly LogSink[], bytes: Buffer): void {
+    let full = false;
+    for (const sink of sinks) full = !sink.write(bytes) || full;
+    if (full && !this.congested) {
+      // stderr is a slow pipe: the children wait (their writes block) rather than the master's memory growing
+      this.congested = true;
+      for (const s of this.sources) s.stream.pause();
+      this.stderr.onDrain(() => {
+        this.congested = false;
+        for (const s of this.sources) s.stream.resume();
+      });
+    }
+  }
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+function touchWatchers(cfg: TsgiConfig): { reopen: TouchWatcher; rotate: TouchWatcher } {
+  return { reopen: new TouchWatcher(cfg.touchLogreopen), rotate: new TouchWatcher(cfg.touchLogrotate) };
+}
