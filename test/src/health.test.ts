@@ -237,7 +237,7 @@ describe('logging', () => {
     await sup.kill();
   });
 
-  test('master-fifo l after logrotate moved the file: master, workers and request log go to the new file, no request fails', async () => {
+  test('master-fifo l after logrotate moved the file: master, workers and request log go to the new file, no worker restarted, no request fails', async () => {
     const dir = tmp();
     const file = path.join(dir, 'tsgi.log');
     const fifo = path.join(dir, 'master.fifo');
@@ -253,17 +253,21 @@ describe('logging', () => {
     await waitIn(file, /ready in \d+ ms on worker 2/, 'both workers ready');
     await request(port, '/before');
     await waitIn(file, /GET \/before/, 'request logged');
+    const spawned = (): string[] => [...(read(`${file}.1`) + read(file)).matchAll(/spawned tsgi worker \d+ \(pid: \d+|Respawned tsgi worker \d+/g)].map((m) => m[0]);
+    const pids = spawned();
+    assert.equal(pids.length, 2);
     renameSync(file, `${file}.1`); // what logrotate does
     const gen = load(port, { connections: 8, keepAlive: true });
     const fd = openSync(fifo, 'w');
     writeSync(fd, 'l');
     closeSync(fd);
-    await waitIn(file, /chain reloading complete/, 'the master writes to the new file and replaces its workers');
+    await waitIn(file, /tsgi\.log reopened\./, 'the master writes to the new file');
     const r = await gen.stop();
     assert.equal(r.failed, 0, JSON.stringify([...r.errors]));
     await request(port, '/after');
-    await waitIn(file, /GET \/after/, 'the new workers log requests to the new file');
-    assert.match(read(file), /log file reopened/);
+    await waitIn(file, /GET \/after/, 'the workers log requests to the new file');
+    assert.deepEqual(spawned(), pids, 'no worker was restarted for it');
+    assert.doesNotMatch(read(file) + read(`${file}.1`), /chain reload/);
     assert.doesNotMatch(read(`${file}.1`), /GET \/after/, 'nothing new in the rotated file');
     assert.match(read(`${file}.1`), /GET \/before/);
     await sup.kill();
