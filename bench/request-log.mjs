@@ -1,53 +1,210 @@
 #!/usr/bin/env node
-// What one request-log line costs a worker: tsgi's RequestLog (lines joined and written
-// once per 64 KiB or 50 ms) against the same line written with one write() per request,
-// as an unbuffered logger does, both to /dev/null, in the same run. Prints ns per line,
-// medians over interleaved rounds, and the ratio. Build first (npx tsc -b).
+// What the request log costs, in two parts, each with ratios against a baseline measured
+// in the same run:
+//  (a) line:   ns per line a worker spends making and buffering one line (uWSGI's default
+//              line, an Apache-style logformat, log-json), in-process, written to /dev/null;
+//  (b) server: hello world under wrk, request log off (disable-logging) vs on in each format:
+//              req/s, and the CPU time per request of the workers and of the master (which
+//              writes every line), from /proc. Interleaved rounds, a fresh server per run.
+// On demand only (never in CI). Build first (npx tsc -b).
 import fs from 'node:fs';
-import { RequestLog } from '../packages/supervisor/dist/worker/request-log.js';
-import { median } from './lib/common.mjs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  APPS_DIR, RESULTS_DIR, ROOT, fmtInt, freePort, machineInfo, mdTable, median, parseArgs, runMain,
+  serverJiffies, sleep, startGroup, textTable, tmpDir, waitHttp, wrk, writeResults, cpuSnapshot, foreignCpu,
+} from './lib/common.mjs';
 
-const ROUNDS = 7;
-const LINES = 300_000;
-const fd = fs.openSync('/dev/null', 'w');
-// what a hello-world exchange through node:http looks like to the log
-const req = { method: 'GET', url: '/', httpVersion: '1.1', rawHeaders: ['Host', '127.0.0.1:8080', 'User-Agent', 'wrk'], socket: { remoteAddress: '127.0.0.1' } };
-const res = {
-  statusCode: 200,
-  _header: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: Sun, 22 Nov 2026 08:00:00 GMT\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 12\r\n\r\n',
+const USAGE = `usage: node bench/request-log.mjs [options]
+
+  --only LIST        line,server (default both)
+  --rounds N         interleaved rounds of each part (default 7 for line, 5 for server)
+  --lines N          lines per contender and round in (a) (default 300000)
+  --workers N        worker processes in (b) (default 2)
+  --duration S       measured wrk run in (b), seconds (default 8)
+  --warmup S         unmeasured wrk run before it (default 2)
+  --connections N    wrk keep-alive connections (default 64)
+  --formats LIST     (b): off,default,logformat,json (default all four)
+  --compare DIR      (b): also run the same contenders with the supervise of another
+                     checkout (built), e.g. a worktree of the previous commit
+  --out FILE         markdown results (default bench/results/request-log.md; "-" for none)
+`;
+
+const opts = parseArgs({
+  only: 'line,server', rounds: 0, lines: 300_000, workers: 2, duration: 8, warmup: 2, connections: 64,
+  formats: 'off,default,logformat,json', compare: '', out: path.join(RESULTS_DIR, 'request-log.md'),
+}, USAGE);
+const parts = opts.only.split(',');
+
+// Apache's "combined" log format in uWSGI's variables (uWSGI's LogFormat docs)
+const COMBINED = '%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)"';
+const FORMATS = {
+  off: { label: 'disable-logging', ini: ['disable-logging = true'] },
+  default: { label: "uWSGI's default line", ini: [] },
+  logformat: { label: 'logformat (Apache combined)', ini: [`logformat = ${COMBINED}`] },
+  json: { label: 'log-json = true', ini: ['log-json = true'] },
 };
 
-// every request logged (disable-logging off), in milliseconds, the peer address
-const RULES = { all: true, status4xx: false, status5xx: false, slowMs: 0, bigBytes: 0, zero: false, micros: false, xForwardedFor: false };
-let written = 0;
-const writeOut = (bytes) => (written += fs.writeSync(fd, bytes));
-const batched = new RequestLog(4242, RULES, writeOut);
-// the same formatting, flushed after every line: one write syscall per request
-const perLine = new RequestLog(4242, RULES, writeOut);
-const contenders = {
-  'RequestLog (batched)': (i) => batched.add(req, res, i, i, 141, 0.4, 0),
-  'one write per line': (i) => {
-    perLine.add(req, res, i, i, 141, 0.4, 0);
-    perLine.flush();
-  },
-};
-
-const results = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 === 0 ? Object.entries(contenders) : Object.entries(contenders).reverse();
-  for (const [name, add] of order) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < LINES; i++) add(i);
-    batched.flush();
-    results[name].push(Number(process.hrtime.bigint() - t0) / LINES);
+// ---------------------------------------------------------------- (a) line
+async function lineCost() {
+  const { RequestLog } = await import('../packages/supervisor/dist/worker/request-log.js');
+  const { parseLogFormat, parseJsonKeys } = await import('../packages/config/dist/index.js');
+  const rounds = opts.rounds || 7;
+  const fd = fs.openSync('/dev/null', 'w');
+  // what a hello-world exchange through node:http looks like to the log
+  const headers = { host: '127.0.0.1:8080', 'user-agent': 'wrk' };
+  const req = { method: 'GET', url: '/', httpVersion: '1.1', rawHeaders: ['Host', '127.0.0.1:8080', 'User-Agent', 'wrk'], headers, socket: { remoteAddress: '127.0.0.1' } };
+  const res = {
+    statusCode: 200,
+    _header: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: Sun, 22 Nov 2026 08:00:00 GMT\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 12\r\n\r\n',
+  };
+  const base = { all: true, status4xx: false, status5xx: false, slowMs: 0, bigBytes: 0, zero: false, micros: false, xForwardedFor: false };
+  let written = 0;
+  const out = (bytes) => (written += fs.writeSync(fd, bytes));
+  const contenders = {
+    default: new RequestLog(4242, base, out, 1),
+    logformat: new RequestLog(4242, { ...base, format: parseLogFormat(COMBINED).value }, out, 1),
+    json: new RequestLog(4242, { ...base, json: [...parseJsonKeys('true').value] }, out, 1),
+  };
+  const results = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = Object.entries(contenders);
+    if (round % 2) order.reverse();
+    for (const [name, log] of order) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < opts.lines; i++) log.add(req, res, i, i, 141, 0.4, 0);
+      log.flush();
+      results[name].push(Number(process.hrtime.bigint() - t0) / opts.lines);
+    }
   }
+  // a line is over 100 bytes: a run that wrote much less measured nothing
+  if (written < rounds * opts.lines * 3 * 100) throw new Error(`only ${written} bytes were written: the log wrote nothing`);
+  const header = ['line', 'median ns', 'min', 'max', 'vs default'];
+  const rows = Object.entries(results).map(([k, xs]) => [k, median(xs).toFixed(0), Math.min(...xs).toFixed(0), Math.max(...xs).toFixed(0), (median(xs) / median(results.default)).toFixed(2)]);
+  console.log(`\n(a) ns per line, ${rounds} interleaved rounds of ${opts.lines.toLocaleString('en')} lines each, to /dev/null\n${textTable(header, rows)}\n`);
+  return { header, rows, rounds };
 }
-// a line is ~180 bytes: a run that wrote much less measured nothing
-const expected = ROUNDS * LINES * 2 * 150;
-if (written < expected) throw new Error(`only ${written} bytes were written (expected more than ${expected}): the log wrote nothing`);
-const base = median(results['one write per line']);
-console.log(`request log: ns per line, ${ROUNDS} interleaved rounds of ${LINES.toLocaleString('en')} lines to /dev/null; node ${process.version}`);
-for (const [name, xs] of Object.entries(results)) {
-  console.log(`  ${name.padEnd(22)} median ${median(xs).toFixed(0).padStart(5)} ns  (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})  ratio ${(median(xs) / base).toFixed(2)}`);
+
+// ---------------------------------------------------------------- (b) server
+async function startServer(dir, root, format, tag) {
+  const port = await freePort();
+  const ini = path.join(dir, `${tag}-${format}-${port}.ini`);
+  const logFile = path.join(dir, `${tag}-${format}-${port}.log`);
+  fs.writeFileSync(ini, [
+    '[tsgi]', `app = ${path.join(APPS_DIR, 'hello.cjs')}`, `http-socket = 127.0.0.1:${port}`, `processes = ${opts.workers}`,
+    'die-on-term = true', `logto = ${logFile}`, ...FORMATS[format].ini, '',
+  ].join('\n'));
+  const proc = startGroup(process.execPath, [path.join(root, 'apps', 'supervise', 'bin', 'supervise.js'), '--ini', ini], { logFile: path.join(dir, `${tag}-${format}-${port}.stderr`) });
+  await waitHttp(port, { isDead: () => proc.child.exitCode !== null, what: `${tag} ${format} (log: ${logFile})` });
+  return { port, logFile, pid: proc.pid, stop: () => proc.stop('SIGTERM', 15_000) };
 }
-process.exit(0);
+
+async function serverCost() {
+  const rounds = opts.rounds || 5;
+  const dir = tmpDir('tsgi-bench-request-log-');
+  const roots = [['tsgi', ROOT], ...(opts.compare ? [['compare', path.resolve(opts.compare)]] : [])];
+  const contenders = roots.flatMap(([tag, root]) => opts.formats.split(',').map((format) => ({ key: `${tag}:${format}`, tag, root, format })));
+  const runs = Object.fromEntries(contenders.map((c) => [c.key, []]));
+  const notes = [];
+  console.log(`(b) server: ${contenders.length} contenders x ${rounds} rounds, ${opts.workers} workers, wrk -t1 -c${opts.connections} -d${opts.duration}s (+${opts.warmup}s warm-up), ${os.availableParallelism()} cores shared by wrk and the servers`);
+  let n = 0;
+  for (let round = 0; round < rounds; round++) {
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+    for (const c of order) {
+      n++;
+      let server;
+      try {
+        server = await startServer(dir, c.root, c.format, c.tag);
+        if (opts.warmup > 0) await wrk(server.port, { seconds: opts.warmup, connections: opts.connections });
+        const j0 = serverJiffies(server.pid);
+        const cpu0 = cpuSnapshot();
+        const r = await wrk(server.port, { seconds: opts.duration, connections: opts.connections });
+        const j1 = serverJiffies(server.pid);
+        const foreign = foreignCpu(cpu0, cpuSnapshot());
+        const us = (j) => (j * 10_000) / r.requests; // jiffies (10 ms) per request, in µs
+        const run = { round, rps: r.rps, requests: r.requests, errors: r.errors, worker: us(j1.workers - j0.workers), master: us(j1.master - j0.master), foreign };
+        runs[c.key].push(run);
+        console.log(`[${n}/${contenders.length * rounds}] ${c.key.padEnd(18)} ${fmtInt(r.rps).padStart(7)} req/s  worker ${run.worker.toFixed(1)} µs/req  master ${run.master.toFixed(2)} µs/req  others ${foreign.toFixed(0)} % of a core`);
+        if (r.errors) notes.push(`round ${round + 1}, ${c.key}: ${r.errors} errors`);
+      } catch (e) {
+        notes.push(`round ${round + 1}, ${c.key}: failed: ${e.message}`);
+        console.log(`[${n}] ${c.key}: FAILED: ${e.message}`);
+      } finally {
+        if (server) await server.stop();
+      }
+      if (server && c.format !== 'off') {
+        // every request of the warm-up and the measured run has its line, once the server stopped
+        const lines = fs.readFileSync(server.logFile, 'latin1').split('\n').filter((l) => l.startsWith('[pid: ') || l.startsWith('{') || l.startsWith('127.0.0.1 ')).length;
+        const last = runs[c.key].at(-1);
+        if (last && lines < last.requests) notes.push(`round ${round + 1}, ${c.key}: ${lines} request lines for ${last.requests} measured requests`);
+        fs.rmSync(server.logFile, { force: true });
+      }
+      await sleep(500);
+    }
+  }
+  // per round, each contender against the server with the log off, same checkout, same round
+  const paired = (c, field) => {
+    const off = runs[`${c.tag}:off`] ?? [];
+    return runs[c.key].map((r) => {
+      const b = off.find((x) => x.round === r.round);
+      return b ? (field === 'rps' ? r.rps / b.rps : r[field] - b[field]) : NaN;
+    }).filter(Number.isFinite);
+  };
+  const spread = (xs, digits) => (xs.length ? `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}..${Math.max(...xs).toFixed(digits)})` : 'n/a');
+  const header = ['contender', 'req/s median (min..max)', 'vs log off, same round', 'worker µs/req', 'extra worker µs per line', 'master µs/req', 'extra master µs per line'];
+  const rows = contenders.map((c) => {
+    const rs = runs[c.key];
+    const label = `${c.tag === 'tsgi' ? '' : `${c.tag}: `}${FORMATS[c.format].label}`;
+    const base = c.format === 'off';
+    return [
+      label,
+      spread(rs.map((r) => r.rps), 0),
+      base ? '1' : spread(paired(c, 'rps'), 3),
+      spread(rs.map((r) => r.worker), 1),
+      base ? '-' : spread(paired(c, 'worker'), 1),
+      spread(rs.map((r) => r.master), 2),
+      base ? '-' : spread(paired(c, 'master'), 2),
+    ];
+  });
+  console.log(`\n${textTable(header, rows)}\n`);
+  for (const x of notes) console.log(`note: ${x}`);
+  const foreign = Object.values(runs).flat().map((r) => r.foreign);
+  return { header, rows, rounds, notes, foreign, contenders, runs };
+}
+
+async function main() {
+  const info = machineInfo();
+  const line = parts.includes('line') ? await lineCost() : undefined;
+  const server = parts.includes('server') ? await serverCost() : undefined;
+  if (opts.out === '-') return;
+  const md = [
+    '# Request log: what a line costs',
+    '',
+    `- date: ${info.date}`,
+    `- machine: ${info.nproc} cores (\`nproc\`), ${info.cpu}, ${info.kernel}; load average ${info.loadavg} at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`,
+    `- node ${info.node}, ${info.wrk}`,
+    '- command: `node bench/request-log.mjs' + (process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : '') + '`',
+    '',
+  ];
+  if (line) {
+    md.push('## (a) Making and buffering one line (ns, in-process, to /dev/null)', '', `${line.rounds} interleaved rounds of ${opts.lines.toLocaleString('en')} lines per contender; median (min, max).`, '', mdTable(line.header, line.rows), '');
+  }
+  if (server) {
+    md.push(
+      '## (b) Hello world under wrk: request log off vs on',
+      '',
+      `${opts.workers} workers, \`wrk -t1 -c${opts.connections} -d${opts.duration}s\` after a ${opts.warmup} s warm-up, ${server.rounds} interleaved rounds (rotating order, a fresh server per run, \`logto\` a file). ` +
+        '**wrk and the servers share the same cores**: read the ratios and the CPU per request, not the req/s. ' +
+        '"vs log off" is the run\'s req/s over the log-off run of the same round; "extra µs per line" is the run\'s CPU per request minus the log-off run\'s, same round: what a line costs the workers, and the master that writes it. Medians, (min..max) over the rounds.',
+      '',
+      mdTable(server.header, server.rows),
+      '',
+      `CPU used by other processes on the machine during the runs: median ${median(server.foreign).toFixed(0)} % of a core (max ${Math.max(...server.foreign).toFixed(0)} %).`,
+      '',
+      ...(server.notes.length ? ['Notes:', '', ...server.notes.map((x) => `- ${x}`), ''] : []),
+    );
+  }
+  writeResults(opts.out, md.join('\n'));
+}
+
+await runMain(main);

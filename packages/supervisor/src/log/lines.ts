@@ -9,7 +9,8 @@ const NL = Buffer.from('\n');
  * writes half a line of one worker next to another worker's: a chunk's complete lines
  * go out at once, its unfinished last line waits for the next chunk (or for the end of
  * the stream, or for MAX_PENDING_LINE bytes). With `prefix`, each line gets it (the
- * date, the worker id); the prefix is asked once per chunk.
+ * date, the worker id); the prefix is asked once per chunk. A chunk may be a buffer the
+ * reader reuses: what waits is copied, and `emit` must be done with its bytes when it returns.
  */
 export class LineAssembler {
   private pending: Buffer | undefined;
@@ -23,12 +24,12 @@ export class LineAssembler {
   push(chunk: Buffer): void {
     const nl = chunk.lastIndexOf(NEWLINE);
     if (nl === -1) {
-      this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+      this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk);
       if (this.pending.length >= MAX_PENDING_LINE) this.end();
       return;
     }
     const whole = this.pending ? Buffer.concat([this.pending, chunk.subarray(0, nl + 1)]) : chunk.subarray(0, nl + 1);
-    this.pending = nl + 1 < chunk.length ? chunk.subarray(nl + 1) : undefined;
+    this.pending = nl + 1 < chunk.length ? Buffer.from(chunk.subarray(nl + 1)) : undefined;
     this.emit(this.prefix ? prefixed(whole, this.prefix()) : whole);
   }
 

@@ -7,6 +7,7 @@ import { TouchWatcher } from '../master/touch.js';
 import { ctime } from './ctime.js';
 import { LineAssembler } from './lines.js';
 import type { Logger } from './logger.js';
+import { readPipe } from './pipe-reader.js';
 import { LinePrefixes } from './prefix.js';
 import { FileSink, StreamSink, type LogSink } from './sink.js';
 
@@ -40,9 +41,9 @@ export interface LogMasterOptions {
   touchIntervalMs?: number;
 }
 
-/** One child's stream being read, with what heads its lines. */
+/** One child's pipe being read (once its reader is set up), with what heads its lines. */
 interface Source {
-  stream: Readable;
+  reader?: Readable;
   wid: number;
   pid: number;
 }
@@ -70,6 +71,8 @@ export class LogMaster implements ChildLogs {
   private readonly sources = new Set<Source>();
   private readonly ended = new Set<() => void>();
   private congested = false;
+  /** every pipe is read into this one buffer: a chunk is copied to the files before the next read */
+  private readonly buffer = Buffer.allocUnsafe(64 * 1024);
   private touches: { reopen: TouchWatcher; rotate: TouchWatcher };
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
@@ -109,9 +112,9 @@ export class LogMaster implements ChildLogs {
 
   adopt(child: ChildProcess, who: { wid: number; requests?: number }): void {
     const pid = child.pid ?? 0;
-    for (const stream of [child.stdout, child.stderr]) if (stream) this.read({ stream, wid: who.wid, pid }, this.server, true);
+    for (const stream of [child.stdout, child.stderr]) if (stream) this.read(stream, { wid: who.wid, pid }, this.server, true);
     const channel = who.requests === undefined ? undefined : child.stdio[who.requests];
-    if (channel && 'on' in channel) this.read({ stream: channel as Readable, wid: who.wid, pid }, this.requests, false);
+    if (channel && 'on' in channel) this.read(channel as Readable, { wid: who.wid, pid }, this.requests, false);
   }
 
   reopen(why: string): void {
@@ -176,8 +179,8 @@ export class LogMaster implements ChildLogs {
     };
   }
 
-  /** Copies one child stream's whole lines to `sinks`, the app's output with its heads. */
-  private read(source: Source, sinks: LogSink[], headed: boolean): void {
+  /** Copies one child pipe's whole lines to `sinks`, the app's output with its heads. */
+  private read(pipe: Readable, source: Source, sinks: LogSink[], headed: boolean): void {
     let heads = this.prefixes;
     let head = heads.forProcess(source.wid, source.pid, this.now);
     const prefix = (): string => {
@@ -186,17 +189,13 @@ export class LogMaster implements ChildLogs {
     };
     const lines = new LineAssembler((bytes) => this.write(sinks, bytes), headed ? prefix : undefined);
     this.sources.add(source);
-    const { stream } = source;
-    stream.on('data', (chunk: Buffer) => lines.push(chunk));
-    // a pipe error (the child was killed mid-write) ends the stream like its end: what was read is kept
-    stream.on('error', () => undefined);
-    stream.once('close', () => {
+    source.reader = readPipe(pipe, this.buffer, (chunk) => lines.push(chunk), () => {
       lines.end();
       this.sources.delete(source);
       for (const done of this.ended) done();
       this.ended.clear();
     });
-    if (this.congested) stream.pause();
+    if (this.congested) source.reader.pause();
   }
 
   private write(sinks: readonly LogSink[], bytes: Buffer): void {
@@ -205,10 +204,10 @@ export class LogMaster implements ChildLogs {
     if (full && !this.congested) {
       // stderr is a slow pipe: the children wait (their writes block) rather than the master's memory growing
       this.congested = true;
-      for (const s of this.sources) s.stream.pause();
+      for (const s of this.sources) s.reader?.pause();
       this.stderr.onDrain(() => {
         this.congested = false;
-        for (const s of this.sources) s.stream.resume();
+        for (const s of this.sources) s.reader?.resume();
       });
     }
   }

@@ -8,7 +8,7 @@ import { openLogFile } from './log-file.js';
 export interface LogSink {
   /** What it is, for messages: the path, or `stderr`. */
   readonly name: string;
-  /** Writes whole lines; returns false when a stream asks the writers to wait ('drain'). */
+  /** Writes whole lines, done with `bytes` when it returns; false when a stream asks the writers to wait ('drain'). */
   write(bytes: Buffer): boolean;
   /** Opens the file again by its path (logrotate moved it away); nothing for a stream. */
   reopen(): void;
@@ -137,7 +137,8 @@ export class StreamSink implements LogSink {
   }
 
   write(bytes: Buffer): boolean {
-    return this.stream.write(bytes);
+    // a copy: a pipe may write it later, and the caller reuses its buffer
+    return this.stream.write(Buffer.from(bytes));
   }
 
   /** Calls `then` once the stream has written what it holds. */
