@@ -147,8 +147,22 @@ export interface WorkerBoot {
   limits?: WorkerLimits;
   /** the kernel kills this worker when its master dies (setpriv --pdeathsig): no watchdog thread needed */
   parentDeathSignal?: boolean;
-  /** the descriptor request-log lines go to (a pipe the master reads); absent: stderr */
-  requestLogFd?: number;
+  /** where request-log lines go, written by the worker itself; absent: stderr */
+  requestLogs?: RequestLogTarget[];
+}
+
+/**
+ * A file (or the master's stderr) a worker writes its request lines to, as an inherited
+ * descriptor: the line is the busiest thing in the log, and a hop through the master
+ * would wake it for every batch. The master rotates and reopens the files and tells the
+ * workers (`reopen-log`), which open them again by `path`.
+ */
+export interface RequestLogTarget {
+  fd: number;
+  /** a file, opened again by this path on `reopen-log` */
+  path?: string;
+  /** not a regular file (a pipe, a socket, a terminal): written in pieces of at most PIPE_BUF, whole lines, so that two workers' lines never mix */
+  pipe?: boolean;
 }
 
 /** Cumulative counters of one worker process since it was spawned. */
@@ -217,6 +231,8 @@ export type MasterMessage =
   /** rebalancing: end this many keep-alive connections after their next response */
   | { t: 'shed'; count: number }
   | { t: 'status' }
+  /** the master rotated or reopened the log files: open the request-log files again by their paths */
+  | { t: 'reopen-log' }
   /**
    * a connection accepted by the master (cheap mode, the `http` router), passed as the
    * message's handle; `proto` is the protocol of the listener that accepted it (absent: http)

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -10,33 +10,43 @@ import { LogMaster } from './log-master.js';
 
 const dir = (): string => mkdtempSync(path.join(tmpdir(), 'tsgi-logmaster-'));
 
-/** A child that writes app lines on stdout and stderr (one in two pieces) and request lines on fd 3, like a worker. */
-function child(d: string, requests = 3): ReturnType<typeof spawn> {
+/**
+ * A child that writes app lines on stdout and stderr (one in two pieces, and `extra` more
+ * on stdout) and, like a worker, request lines on fd 3 (a descriptor of the master's
+ * request targets), and prints the IPC messages it gets.
+ */
+function child(d: string, requestFd: number | 'ignore', extra = 0): ReturnType<typeof spawn> {
   const script = path.join(d, 'child.mjs');
   writeFileSync(
     script,
     [
       "import { writeSync } from 'node:fs';",
+      `for (let i = 0; i < ${extra}; i++) process.stdout.write('extra ' + i + '\\n');`,
       "process.stdout.write('out one\\nout ');",
       "setTimeout(() => process.stdout.write('two\\n'), 30);",
       "process.stderr.write('err one\\n');",
-      `for (let i = 0; i < ${requests}; i++) writeSync(3, 'GET /' + i + ' 200\\n');`,
+      `if (${requestFd !== 'ignore'}) for (let i = 0; i < 3; i++) writeSync(3, 'GET /' + i + ' 200\\n');`,
+      "process.on('message', (m) => { process.stdout.write('message ' + JSON.stringify(m) + '\\n'); process.disconnect(); });",
+      'setTimeout(() => process.disconnect(), 1500);',
     ].join('\n'),
   );
-  return spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe', requestFd, 'ipc'] });
 }
 
 const config = (extra: Partial<TsgiConfig>): TsgiConfig => ({ ...defaultConfig(2), ...extra });
 const read = (f: string): string => readFileSync(f, 'utf8');
+const exited = (c: ReturnType<typeof spawn>): Promise<unknown> => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r(c.exitCode)));
 
-test("a child's output and request lines, read by the master: whole lines, each in its file, app lines headed with the process's ids", async () => {
+test("a child's output read by the master, whole lines with the process's ids, its request lines written by itself to the req-logger file", async () => {
   const d = dir();
   const cfg = config({ logdate: '%Y', logPrefix: '[%(wid)/%(pid)]', logger: [`file:${d}/server.log`], reqLogger: [`file:${d}/req.log`] });
   const logs = new LogMaster({ cfg, logto: path.join(d, 'main.log'), stderr: new PassThrough() });
-  const c = child(d);
-  logs.adopt(c, { wid: 7, requests: 3 });
+  const targets = logs.requestTargets();
+  assert.deepEqual(targets.map((t) => t.path), [`${d}/req.log`]);
+  const c = child(d, targets[0]!.fd);
+  logs.adopt(c, { wid: 7 });
   logs.logger.log('spawned tsgi worker 7');
-  await new Promise((r) => c.once('exit', r));
+  await exited(c);
   await logs.close();
   const year = new Date().getFullYear();
   const server = read(`${d}/server.log`).split('\n').filter(Boolean).sort();
@@ -56,7 +66,7 @@ test('without logger and req-logger everything goes to logto; fifo l and touch-l
   writeFileSync(touch, '');
   utimesSync(touch, 1000, 1000);
   const logto = path.join(d, 'app.log');
-  const logs = new LogMaster({ cfg: config({ touchLogreopen: [touch] }), logto, stderr: new PassThrough(), touchIntervalMs: 20 });
+  const logs = new LogMaster({ cfg: config({ touchLogreopen: [touch] }), logto, stderr: new PassThrough(), tickMs: 20 });
   logs.logger.log('before');
   renameSync(logto, `${logto}.1`);
   logs.reopen('fifo l');
@@ -64,26 +74,43 @@ test('without logger and req-logger everything goes to logto; fifo l and touch-l
   renameSync(logto, `${logto}.2`);
   utimesSync(touch, 2000, 2000);
   await new Promise((r) => setTimeout(r, 200));
-  const c = child(d, 2);
-  logs.adopt(c, { wid: 1, requests: 3 });
-  await new Promise((r) => c.once('exit', r));
+  const c = child(d, logs.requestTargets()[0]!.fd);
+  logs.adopt(c, { wid: 1, writesRequests: true });
+  await exited(c);
   await logs.close();
   assert.match(read(`${logto}.1`), /^before\n\*\*\* fifo l: reopening the log files \*\*\*\n\[\d+\] logsize: \d+, triggering log-reopen\.\.\.\n$/);
   assert.match(read(`${logto}.2`), /reopened\.\nbetween\n\*\*\* .*reopen has been touched: reopening the log files \*\*\*\n\[\d+\] logsize/);
-  assert.deepEqual(read(logto).split('\n').filter((l) => !l.includes('reopened.')).sort(), ['', 'GET /0 200', 'GET /1 200', 'err one', 'out one', 'out two']);
+  assert.deepEqual(read(logto).split('\n').filter((l) => !l.includes('reopened.')).sort(), ['', 'GET /0 200', 'GET /1 200', 'GET /2 200', 'err one', 'out one', 'out two']);
+});
+
+test('a rotation by size tells the workers to open the files again; other children are not told', async () => {
+  const d = dir();
+  const logto = path.join(d, 'app.log');
+  const logs = new LogMaster({ cfg: config({ logMaxsize: 200 }), logto, stderr: new PassThrough(), tickMs: 20 });
+  const worker = child(d, logs.requestTargets()[0]!.fd);
+  logs.adopt(worker, { wid: 1, writesRequests: true });
+  const spooler = child(d, 'ignore');
+  logs.adopt(spooler, { wid: 0 });
+  await new Promise((r) => setTimeout(r, 300));
+  logs.logger.log('x'.repeat(300));
+  await Promise.all([exited(worker), exited(spooler)]);
+  await logs.close();
+  const all = readdirSync(d).filter((f) => f.startsWith('app.log')).map((f) => read(path.join(d, f))).join('');
+  assert.match(all, /triggering rotation to .*app\.log\.\d+/);
+  assert.equal((all.match(/message \{"t":"reopen-log","tsgi":1\}/g) ?? []).length, 1, 'the worker was told, once');
 });
 
 test('stderr that cannot keep up: the children are paused, not the lines dropped', async () => {
   const d = dir();
   const slow = new PassThrough({ highWaterMark: 16 });
   const logs = new LogMaster({ cfg: config({}), logto: undefined, stderr: slow });
-  const c = child(d, 500);
-  logs.adopt(c, { wid: 1, requests: 3 });
+  const c = child(d, 'ignore', 2000);
+  logs.adopt(c, { wid: 1 });
   const got: Buffer[] = [];
   setTimeout(() => slow.on('data', (b: Buffer) => got.push(b)), 300);
-  await new Promise((r) => c.once('exit', r));
+  await exited(c);
   await logs.close(5000);
   const lines = Buffer.concat(got).toString().split('\n');
-  assert.equal(lines.filter((l) => l.startsWith('GET /')).length, 500);
+  assert.equal(lines.filter((l) => l.startsWith('extra ')).length, 2000);
   assert.ok(lines.includes('out two'));
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { fstatSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { parseLogTarget, type LogTarget, type TsgiConfig } from '@tsgi/config';
 import type { FileOwner } from '../master/pidfile.js';
@@ -7,18 +8,24 @@ import { TouchWatcher } from '../master/touch.js';
 import { ctime } from './ctime.js';
 import { LineAssembler } from './lines.js';
 import type { Logger } from './logger.js';
+import { marked, type MasterMessage, type RequestLogTarget } from '../protocol.js';
 import { readPipe } from './pipe-reader.js';
 import { LinePrefixes } from './prefix.js';
 import { FileSink, StreamSink, type LogSink } from './sink.js';
 
 /**
- * How the master's children send it their output: the contract between the processes
- * that spawn children (workers, spoolers) and the log master. Absent, children inherit
- * the master's stderr and write it themselves.
+ * How the master's children log: the contract between the processes that spawn children
+ * (workers, spoolers) and the log master. Absent, children inherit the master's stderr
+ * and write it themselves.
  */
 export interface ChildLogs {
-  /** Reads a child spawned with pipes as fd 1 and 2 (and, for a worker, its request log at fd `requests`). */
-  adopt(child: ChildProcess, who: { wid: number; requests?: number }): void;
+  /**
+   * Where a worker writes its request lines itself: descriptors of the master's to hand it
+   * (the `fd`s are the master's; the spawner renumbers them as the child's).
+   */
+  requestTargets(): RequestLogTarget[];
+  /** Reads a child spawned with pipes as fd 1 and 2; a worker (`writesRequests`) also hears of rotations. */
+  adopt(child: ChildProcess, who: { wid: number; writesRequests?: boolean }): void;
   /** fifo `l`, touch-logreopen, log-reopen: every log file opened anew by its path. */
   reopen(why: string): void;
   /** A reload read the config again: its line heads, rotation and touch files apply from now on. */
@@ -37,9 +44,12 @@ export interface LogMasterOptions {
   /** where `stdio` and a missing logto write; default process.stderr */
   stderr?: Writable;
   now?: () => number;
-  /** how often touch-logreopen / touch-logrotate files are looked at (uWSGI: every master cycle) */
-  touchIntervalMs?: number;
+  /** how often touch files and (with log-maxsize) file sizes are looked at; default 1 s, 250 ms with log-maxsize */
+  tickMs?: number;
 }
+
+/** How often the sizes of files with a log-maxsize are looked at (uWSGI: once a second). */
+const SIZE_CHECK_MS = 250;
 
 /** One child's pipe being read (once its reader is set up), with what heads its lines. */
 interface Source {
@@ -49,13 +59,17 @@ interface Source {
 }
 
 /**
- * uWSGI's log-master, always on: the master alone writes the log. Workers and spoolers
- * write their stdout and stderr into pipes, workers their request lines into one more,
- * and the master copies whole lines to the files (or stderr), which is why it can rotate
- * (`log-maxsize`, `touch-logrotate`) and reopen them (fifo `l`, `touch-logreopen`,
- * `log-reopen`) between two writes, without a worker restart, with no line cut, lost or
- * written twice. Request lines go to `req-logger` targets, everything else to `logger`
- * targets; both default to `logto` or stderr.
+ * The master's side of the log. The workers' and spoolers' stdout and stderr come to it
+ * through pipes, and it writes them (and its own lines) as whole lines, with their heads
+ * (`logdate`, `log-prefix`), so an app's output can be rotated and reopened without
+ * restarting anything, as with uWSGI's log-master. Request lines, the bulk of the log,
+ * are written by the workers themselves in whole batches to the same files (a hop
+ * through the master would wake it for every batch); the master rotates the files
+ * (`log-maxsize`, `touch-logrotate`) and reopens them (fifo `l`, `touch-logreopen`,
+ * `log-reopen`), then tells the workers to open the paths again. No line is cut, lost or
+ * written twice: each is written once, before or after the rename. Request lines go to
+ * `req-logger` targets, everything else to `logger` targets; both default to `logto` or
+ * stderr.
  */
 export class LogMaster implements ChildLogs {
   /** The master's own lines. */
@@ -69,12 +83,19 @@ export class LogMaster implements ChildLogs {
   private readonly ownMaxsize = new Set<FileSink>();
   private readonly stderr: StreamSink;
   private readonly sources = new Set<Source>();
+  /** workers that write request lines: told when the files move */
+  private readonly writers = new Set<ChildProcess>();
+  /** the master's stderr descriptor, when `stderr` is its process.stderr */
+  private readonly stderrFd: number | undefined;
   private readonly ended = new Set<() => void>();
   private congested = false;
   /** every pipe is read into this one buffer: a chunk is copied to the files before the next read */
   private readonly buffer = Buffer.allocUnsafe(64 * 1024);
   private touches: { reopen: TouchWatcher; rotate: TouchWatcher };
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly tickMs: number | undefined;
+  /** a `reopen-log` is due to the workers (sent once for files moved together) */
+  private tellWorkers = false;
   private readonly now: () => number;
   private cfg: TsgiConfig;
 
@@ -83,13 +104,15 @@ export class LogMaster implements ChildLogs {
     this.cfg = o.cfg;
     this.prefixes = new LinePrefixes(o.cfg);
     this.stderr = new StreamSink('stderr', o.stderr ?? process.stderr);
+    this.stderrFd = o.stderr === undefined || o.stderr === process.stderr ? 2 : undefined;
     const note = (line: string): void => this.logger.log(line);
+    const moved = (): void => this.filesMoved();
     const file = (target: Extract<LogTarget, { kind: 'file' }>, backupname?: string): FileSink => {
       const full = path.resolve(target.path);
       let sink = this.files.get(full);
       if (!sink) {
         const backup = target.backupname ?? backupname;
-        sink = new FileSink(target.path, { maxsize: target.maxsize ?? o.cfg.logMaxsize, ...(backup ? { backupname: backup } : {}), ...(o.owner ? { owner: o.owner } : {}), now: this.now, note });
+        sink = new FileSink(target.path, { maxsize: target.maxsize ?? o.cfg.logMaxsize, ...(backup ? { backupname: backup } : {}), ...(o.owner ? { owner: o.owner } : {}), now: this.now, note, moved });
         this.files.set(full, sink);
         if (target.maxsize !== undefined) this.ownMaxsize.add(sink);
       }
@@ -106,26 +129,39 @@ export class LogMaster implements ChildLogs {
     this.requests = o.cfg.reqLogger.length > 0 ? unique(o.cfg.reqLogger.map(sink)) : this.server;
     this.logger = this.masterLogger();
     this.touches = touchWatchers(o.cfg);
-    this.timer = setInterval(() => this.checkTouches(), o.touchIntervalMs ?? 1000);
-    this.timer.unref();
+    this.tickMs = o.tickMs;
+    this.startTicking();
   }
 
-  adopt(child: ChildProcess, who: { wid: number; requests?: number }): void {
+  requestTargets(): RequestLogTarget[] {
+    return this.requests.flatMap((sink): RequestLogTarget[] => {
+      if (sink instanceof FileSink) return [{ fd: sink.descriptor, path: sink.name }];
+      // a custom stderr (tests) has no descriptor to hand over: its request lines are lost to it
+      if (this.stderrFd === undefined) return [];
+      return [{ fd: this.stderrFd, ...(isRegularFile(this.stderrFd) ? {} : { pipe: true }) }];
+    });
+  }
+
+  adopt(child: ChildProcess, who: { wid: number; writesRequests?: boolean }): void {
     const pid = child.pid ?? 0;
     for (const stream of [child.stdout, child.stderr]) if (stream) this.read(stream, { wid: who.wid, pid }, this.server, true);
-    const channel = who.requests === undefined ? undefined : child.stdio[who.requests];
-    if (channel && 'on' in channel) this.read(channel as Readable, { wid: who.wid, pid }, this.requests, false);
+    if (who.writesRequests) {
+      this.writers.add(child);
+      child.once('exit', () => this.writers.delete(child));
+    }
   }
 
   reopen(why: string): void {
     this.logger.log(`*** ${why}: reopening the log files ***`);
     for (const sink of this.files.values()) sink.reopen();
+    this.sendReopen();
   }
 
   /** Every log file renamed and started anew (touch-logrotate). */
   rotate(why: string): void {
     this.logger.log(`*** ${why}: rotating the log files ***`);
     for (const sink of this.files.values()) sink.rotate();
+    this.sendReopen();
   }
 
   reloaded(cfg: TsgiConfig): void {
@@ -134,6 +170,7 @@ export class LogMaster implements ChildLogs {
     this.prefixes = new LinePrefixes(cfg);
     this.touches = touchWatchers(cfg);
     for (const sink of this.files.values()) if (!this.ownMaxsize.has(sink)) sink.setMaxsize(cfg.logMaxsize);
+    this.startTicking();
     if (String([before.logto, before.daemonize, before.logger, before.reqLogger]) !== String([cfg.logto, cfg.daemonize, cfg.logger, cfg.reqLogger])) {
       this.logger.log('the log targets (logto, logger, req-logger) changed: they take effect at the next start or upgrade, not on a reload');
     }
@@ -150,6 +187,7 @@ export class LogMaster implements ChildLogs {
    */
   async close(timeoutMs = 2000): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined;
     const deadline = this.now() + timeoutMs;
     while (this.sources.size > 0 && this.now() < deadline) {
       await new Promise<void>((resolve) => {
@@ -164,10 +202,41 @@ export class LogMaster implements ChildLogs {
     await this.stderr.flushed(Math.max(0, deadline - this.now()));
   }
 
-  /** touch-logreopen and touch-logrotate, once a second as uWSGI's master cycle looks at them. */
-  private checkTouches(): void {
+  /**
+   * touch-logreopen and touch-logrotate, once a second as uWSGI's master cycle looks at
+   * them; with log-maxsize, the sizes of the files the workers append to, four times a second.
+   */
+  private tick(): void {
     for (const f of this.touches.rotate.check()) this.rotate(`${f} has been touched`);
     for (const f of this.touches.reopen.check()) this.reopen(`${f} has been touched`);
+    for (const sink of this.files.values()) sink.checkSize();
+    this.sendReopen();
+  }
+
+  private startTicking(): void {
+    clearInterval(this.timer);
+    const sized = [...this.files.values()].some((f) => f.sized);
+    this.timer = setInterval(() => this.tick(), this.tickMs ?? (sized ? SIZE_CHECK_MS : 1000));
+    this.timer.unref();
+  }
+
+  /** A file moved (rotated or reopened): the workers are told once the current step is over. */
+  private filesMoved(): void {
+    this.tellWorkers = true;
+    setImmediate(() => this.sendReopen());
+  }
+
+  private sendReopen(): void {
+    if (!this.tellWorkers) return;
+    this.tellWorkers = false;
+    const m: MasterMessage = { t: 'reopen-log' };
+    for (const child of this.writers) {
+      try {
+        if (child.connected) child.send(marked(m));
+      } catch {
+        // a worker exiting as it is told: the file it would reopen is of no more use to it
+      }
+    }
   }
 
   private masterLogger(): Logger {
@@ -210,6 +279,14 @@ export class LogMaster implements ChildLogs {
         for (const s of this.sources) s.reader?.resume();
       });
     }
+  }
+}
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -29,19 +29,20 @@ export interface FileSinkOptions {
   now: () => number;
   /** a line about the sink itself (a failed rotation), for the master's log */
   note: (line: string) => void;
+  /** after a rotation or a reopen: the workers, which write request lines here themselves, open the path again */
+  moved?: () => void;
 }
 
 /**
- * A log file written by the master alone, so that it can rotate and reopen it between two
- * writes: every write is whole lines, no line is ever cut by a rotation, and none is lost
- * or written twice. Rotation follows uWSGI's (core/logging.c uwsgi_log_do_rotate): a
- * note in the old file, rename, then a fresh file at the path; reopen follows its
- * uwsgi_log_reopen (a note in each file).
+ * A log file the master rotates and reopens. Every write to it, the master's and the
+ * workers' (request lines, appended in whole batches), is whole lines, so a rotation
+ * never cuts one, and a line is written once, to the file before or after the rename:
+ * none is lost or doubled. Rotation follows uWSGI's (core/logging.c uwsgi_log_do_rotate):
+ * a note in the old file, rename, then a fresh file at the path; reopen follows its
+ * uwsgi_log_reopen (a note in each file). Workers then open the path again themselves.
  */
 export class FileSink implements LogSink {
   private fd: number;
-  /** bytes in the file: its size when opened, plus what was written since */
-  private size: number;
   /** a rotation that failed is tried again from this time on, not at every write */
   private retryAt = 0;
   private maxsize: number;
@@ -52,13 +53,17 @@ export class FileSink implements LogSink {
     fd?: number,
   ) {
     this.fd = fd ?? openLogFile(name, o.owner);
-    this.size = sizeOf(this.fd);
     this.maxsize = o.maxsize;
   }
 
   /** log-maxsize as a reload set it. */
   setMaxsize(bytes: number): void {
     this.maxsize = bytes;
+  }
+
+  /** Whether it rotates by size. */
+  get sized(): boolean {
+    return this.maxsize > 0;
   }
 
   /** The descriptor of the file (for children that write to it themselves). */
@@ -68,14 +73,20 @@ export class FileSink implements LogSink {
 
   write(bytes: Buffer): boolean {
     writeFully(this.fd, bytes);
-    this.size += bytes.length;
-    if (this.maxsize > 0 && this.size > this.maxsize && this.o.now() >= this.retryAt) this.rotate();
+    if (this.maxsize > 0) this.checkSize();
     return true;
+  }
+
+  /** log-maxsize: a file past the size is rotated (after the master's writes, and a few times a second for the workers'). */
+  checkSize(): void {
+    if (this.maxsize <= 0) return;
+    // fstat: the workers append to the file too
+    if (sizeOf(this.fd) > this.maxsize && this.o.now() >= this.retryAt) this.rotate();
   }
 
   rotate(): void {
     const target = this.o.backupname ?? this.freeName();
-    writeFully(this.fd, Buffer.from(`${ctime(new Date(this.o.now()))} - logsize: ${this.size}, triggering rotation to ${target}...\n`));
+    writeFully(this.fd, Buffer.from(`${ctime(new Date(this.o.now()))} - logsize: ${sizeOf(this.fd)}, triggering rotation to ${target}...\n`));
     try {
       renameSync(this.name, target);
     } catch (err) {
@@ -84,11 +95,14 @@ export class FileSink implements LogSink {
       return this.o.note(`unable to rotate log ${this.name}: rename(): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     if (!this.swap()) this.retryAt = this.o.now() + 1000;
+    this.o.moved?.();
   }
 
   reopen(): void {
-    writeFully(this.fd, Buffer.from(`[${Math.floor(this.o.now() / 1000)}] logsize: ${this.size}, triggering log-reopen...\n`));
-    if (this.swap()) this.write(Buffer.from(`[${Math.floor(this.o.now() / 1000)}] ${this.name} reopened.\n`));
+    writeFully(this.fd, Buffer.from(`[${Math.floor(this.o.now() / 1000)}] logsize: ${sizeOf(this.fd)}, triggering log-reopen...\n`));
+    if (!this.swap()) return;
+    this.write(Buffer.from(`[${Math.floor(this.o.now() / 1000)}] ${this.name} reopened.\n`));
+    this.o.moved?.();
   }
 
   close(): void {
@@ -106,7 +120,6 @@ export class FileSink implements LogSink {
     }
     const old = this.fd;
     this.fd = fd;
-    this.size = sizeOf(fd);
     closeSync(old);
     return true;
   }

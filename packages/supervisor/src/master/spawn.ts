@@ -23,17 +23,17 @@ export type Spawner = (opts: SpawnOptions) => ChildProcess;
  * Forks a worker: a fresh Node process running the worker entry, with the
  * listening sockets as inherited descriptors 4, 5, … (fd 3 is the IPC channel)
  * and its own session, so that terminal signals reach only the master, which
- * decides what each worker gets. With a log master, stdout, stderr and one more
- * descriptor after the sockets (the request log) are pipes the master reads.
+ * decides what each worker gets. With a log master, stdout and stderr are pipes the
+ * master reads, and the request-log files follow the sockets as descriptors.
  */
 export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logs }) => {
   const setpriv = parentDeathWrapper();
-  const requests = 4 + sockets.length;
+  const targets = logs?.requestTargets() ?? [];
   const full: WorkerBoot = {
     ...boot,
     sockets: sockets.map((s, i) => ({ fd: 4 + i, name: s.name, proto: s.proto })),
     ...(setpriv ? { parentDeathSignal: true } : {}),
-    ...(logs ? { requestLogFd: requests } : {}),
+    ...(logs ? { requestLogs: targets.map((t, i) => ({ ...t, fd: 4 + sockets.length + i })) } : {}),
   };
   const out = logs ? 'pipe' : 'inherit';
   const node = [process.execPath, ...process.execArgv, WORKER_MAIN];
@@ -42,11 +42,11 @@ export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logs }) => {
   const child = spawn(file!, args, {
     cwd,
     env: { ...env, TSGI_WORKER: JSON.stringify(full) },
-    stdio: ['ignore', out, out, 'ipc', ...sockets.map((s) => s.fd), ...(logs ? ['pipe' as const] : [])],
+    stdio: ['ignore', out, out, 'ipc', ...sockets.map((s) => s.fd), ...targets.map((t) => t.fd)],
     detached: true,
     serialization: 'json',
   });
-  logs?.adopt(child, { wid: boot.id, requests });
+  logs?.adopt(child, { wid: boot.id, writesRequests: true });
   return child;
 };
 

@@ -14,7 +14,7 @@ import { fetchToNode } from './fetch-adapter.js';
 import { AppLoadError, loadApp, type AppHooks } from './load-app.js';
 import { reportDue, type Reported } from './report-gate.js';
 import { nextRate, successorDue } from './succession.js';
-import { RequestLog, channelWriter, logsAnything } from './request-log.js';
+import { RequestLog, RequestLogFiles, logsAnything } from './request-log.js';
 import { WorkerServer } from './serve.js';
 import { startOrphanWatchdog } from './watchdog.js';
 import { readMemory } from '../os/proc.js';
@@ -59,10 +59,9 @@ process.argv = [process.argv[0]!, boot.appFile, ...boot.argv];
 
 const limits = boot.limits ?? DEFAULT_LIMITS;
 const acct = new Accounting(boot.threads);
-// the master's request-log pipe; without one (a spawner of its own), stderr, with a copy: a pipe may write later
-const requestLog = logsAnything(boot.log)
-  ? new RequestLog(process.pid, boot.log, boot.requestLogFd === undefined ? (t) => process.stderr.write(Buffer.from(t)) : channelWriter(boot.requestLogFd), boot.id)
-  : undefined;
+// the log files the master hands over; without them (a spawner of its own), stderr, with a copy: a pipe may write later
+const requestFiles = boot.requestLogs ? new RequestLogFiles(boot.requestLogs, logErr) : undefined;
+const requestLog = logsAnything(boot.log) ? new RequestLog(process.pid, boot.log, requestFiles?.write ?? ((t) => process.stderr.write(Buffer.from(t))), boot.id) : undefined;
 let server: WorkerServer | undefined;
 let draining = false;
 let recycleAsked = false;
@@ -118,6 +117,11 @@ process.on('message', (m: MasterMessage, handle: unknown) => {
   else if (m.t === 'drain') void drain(m.reason);
   else if (m.t === 'shed') server?.shed(m.count);
   else if (m.t === 'status') send({ t: 'status', text: statusReport() });
+  else if (m.t === 'reopen-log') {
+    // what is buffered was made before the move: it goes to the file it belongs to
+    requestLog?.flush();
+    requestFiles?.reopen();
+  }
 });
 
 await start();

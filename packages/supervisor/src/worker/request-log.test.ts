@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestLogRules } from '../protocol.js';
-import { RequestLog, logsAnything } from './request-log.js';
+import { mkdtempSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RequestLog, RequestLogFiles, logsAnything, pipePieces } from './request-log.js';
 
 const ALL: RequestLogRules = { all: true, status4xx: false, status5xx: false, slowMs: 0, bigBytes: 0, zero: false, micros: false, xForwardedFor: false };
 const NONE: RequestLogRules = { ...ALL, all: false };
@@ -120,4 +123,38 @@ test('log-micros and log-x-forwarded-for', () => {
   const [first, second] = text().split('\n');
   assert.match(first!, /\] 203\.0\.113\.7, 10\.0\.0\.1 \(\) \{.* GET \/a => generated 2 bytes in 2345 micros /);
   assert.match(second!, /\] 127\.0\.0\.1 \(\) \{.* GET \/b => generated 2 bytes in 250 micros /, 'no header: the peer address');
+});
+
+test('request-log files: written by the worker, opened again by path when the master moved them', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-reqlog-'));
+  const file = path.join(dir, 'req.log');
+  const fd = openSync(file, 'a');
+  const warnings: string[] = [];
+  const files = new RequestLogFiles([{ fd, path: file }], (l) => warnings.push(l));
+  files.write(Buffer.from('one\n'));
+  renameSync(file, `${file}.1`); // the master's rotation: rename, then a new file at the path
+  files.write(Buffer.from('two\n'));
+  writeFileSync(file, '');
+  files.reopen();
+  files.write(Buffer.from('three\n'));
+  assert.equal(readFileSync(`${file}.1`, 'utf8'), 'one\ntwo\n');
+  assert.equal(readFileSync(file, 'utf8'), 'three\n');
+  renameSync(file, `${file}.2`);
+  files.reopen();
+  files.write(Buffer.from('four\n'));
+  assert.match(warnings.join(), /cannot open the request log .*req\.log again: ENOENT; still writing to the previous file/);
+  assert.equal(readFileSync(`${file}.2`, 'utf8'), 'three\nfour\n', 'nothing lost when the new file is not there');
+});
+
+test('to a pipe, a batch goes out in pieces of whole lines of at most PIPE_BUF bytes; a longer line alone', () => {
+  const line = (n: number): string => 'x'.repeat(n - 1) + '\n';
+  const batch = Buffer.from(line(100).repeat(100) + line(5000) + line(10));
+  const pieces = pipePieces(batch);
+  assert.equal(pieces.reduce((n, [a, b]) => n + b - a, 0), batch.length, 'every byte, once');
+  for (const [a, b] of pieces) {
+    assert.equal(batch[b - 1], 0x0a, 'each piece ends a line');
+    assert.ok(b - a <= 4096 || b - a === 5000, `${b - a} bytes`);
+  }
+  assert.deepEqual(pieces.map(([a, b]) => b - a), [4000, 4000, 2000, 5000, 10]);
+  assert.deepEqual(pipePieces(Buffer.from('no newline at all')), [[0, 17]]);
 });

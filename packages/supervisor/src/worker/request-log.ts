@@ -1,9 +1,9 @@
-import { writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { cachedCtime } from '../log/ctime.js';
 import { compileJsonLine, compileLogFormat, headerBytes, headerCount, type Exchange } from '../log/request-format.js';
-import type { RequestLogRules } from '../protocol.js';
+import type { RequestLogRules, RequestLogTarget } from '../protocol.js';
 
 /** bytes buffered before a write */
 const BATCH = 64 * 1024;
@@ -121,21 +121,81 @@ function conditionMet(r: RequestLogRules, status: number, body: number, ms: numb
   );
 }
 
+/** Bytes a pipe takes in one write without mixing them with another writer's (Linux's PIPE_BUF). */
+const PIPE_BUF = 4096;
+
 /**
- * Writes request-log batches to the pipe the master reads them from (a blocking socket:
- * when the master is behind, the worker waits rather than losing lines). A master that
- * is gone (EPIPE) loses them: the worker exits with it.
+ * The request-log files (or the master's stderr) a worker writes itself, as descriptors
+ * inherited from the master (protocol.ts, RequestLogTarget). A batch is whole lines and
+ * goes out in one write to a file (appends do not mix), in whole-line pieces of at most
+ * PIPE_BUF to a pipe. When the master has rotated or reopened the files (`reopen-log`),
+ * they are opened again by their paths; a batch is never split between two files.
  */
-export function channelWriter(fd: number): (bytes: Buffer) => void {
-  return (bytes) => {
-    for (let off = 0; off < bytes.length; ) {
-      try {
-        off += writeSync(fd, bytes, off, bytes.length - off);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-        // someone made the socket non-blocking: wait a moment for the master to read, then go on
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-      }
+export class RequestLogFiles {
+  private readonly targets: RequestLogTarget[];
+
+  constructor(
+    targets: readonly RequestLogTarget[],
+    private readonly warn: (line: string) => void,
+  ) {
+    this.targets = targets.map((t) => ({ ...t }));
+  }
+
+  /** Writes one batch of whole lines to every target. */
+  readonly write = (bytes: Buffer): void => {
+    for (const t of this.targets) {
+      if (t.pipe) writeInPieces(t.fd, bytes);
+      else writeFully(t.fd, bytes);
     }
   };
+
+  /** The files at their paths take over (the master renamed or reopened them); a failure keeps the old one. */
+  reopen(): void {
+    for (const t of this.targets) {
+      if (t.path === undefined) continue;
+      let fd: number;
+      try {
+        // never created here: the master has made the new file (as the user it runs as)
+        fd = openSync(t.path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+      } catch (err) {
+        this.warn(`cannot open the request log ${t.path} again: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; still writing to the previous file`);
+        continue;
+      }
+      closeSync(t.fd);
+      t.fd = fd;
+    }
+  }
+}
+
+/** A whole buffer written, however many write() calls that takes; a reader that went away (EPIPE) loses it. */
+function writeFully(fd: number, bytes: Buffer, start = 0, end = bytes.length): void {
+  for (let off = start; off < end; ) {
+    try {
+      off += writeSync(fd, bytes, off, end - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      // a pipe someone made non-blocking, full: wait a moment for its reader rather than lose lines
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+/** Whole lines in writes of at most PIPE_BUF bytes (a longer line alone), so that they reach a pipe unmixed. */
+function writeInPieces(fd: number, bytes: Buffer): void {
+  for (const [start, end] of pipePieces(bytes)) writeFully(fd, bytes, start, end);
+}
+
+/** Where a batch of lines is cut for a pipe: pieces of whole lines, at most `max` bytes unless one line is longer. */
+export function pipePieces(bytes: Buffer, max = PIPE_BUF): Array<[number, number]> {
+  const pieces: Array<[number, number]> = [];
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.length;
+    if (end - start > max) {
+      const nl = bytes.lastIndexOf(0x0a, start + max - 1);
+      end = nl >= start ? nl + 1 : bytes.indexOf(0x0a, start) + 1 || bytes.length;
+    }
+    pieces.push([start, end]);
+    start = end;
+  }
+  return pieces;
 }
