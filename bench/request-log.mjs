@@ -18,8 +18,8 @@ import {
 const USAGE = `usage: node bench/request-log.mjs [options]
 
   --only LIST        line,server (default both)
-  --rounds N         interleaved rounds of each part (default 7 for line, 5 for server)
-  --lines N          lines per contender and round in (a) (default 300000)
+  --rounds N         interleaved rounds of each part (default 40 for line, 5 for server)
+  --lines N          lines per contender and round in (a) (default 50000)
   --workers N        worker processes in (b) (default 2)
   --duration S       measured wrk run in (b), seconds (default 8)
   --warmup S         unmeasured wrk run before it (default 2)
@@ -27,12 +27,13 @@ const USAGE = `usage: node bench/request-log.mjs [options]
   --formats LIST     (b): off,default,logformat,json (default all four)
   --compare DIR      (b): also run the same contenders with the supervise of another
                      checkout (built), e.g. a worktree of the previous commit
+  --one-at-a-time    (b): one server at a time instead of all of a round side by side
   --out FILE         markdown results (default bench/results/request-log.md; "-" for none)
 `;
 
 const opts = parseArgs({
-  only: 'line,server', rounds: 0, lines: 300_000, workers: 2, duration: 8, warmup: 2, connections: 64,
-  formats: 'off,default,logformat,json', compare: '', out: path.join(RESULTS_DIR, 'request-log.md'),
+  only: 'line,server', rounds: 0, lines: 50_000, workers: 2, duration: 8, warmup: 2, connections: 64,
+  formats: 'off,default,logformat,json', compare: '', oneAtATime: false, out: path.join(RESULTS_DIR, 'request-log.md'),
 }, USAGE);
 const parts = opts.only.split(',');
 
@@ -49,7 +50,7 @@ const FORMATS = {
 async function lineCost() {
   const { RequestLog } = await import('../packages/supervisor/dist/worker/request-log.js');
   const { parseLogFormat, parseJsonKeys } = await import('../packages/config/dist/index.js');
-  const rounds = opts.rounds || 7;
+  const rounds = opts.rounds || 40;
   const fd = fs.openSync('/dev/null', 'w');
   // what a hello-world exchange through node:http looks like to the log
   const headers = { host: '127.0.0.1:8080', 'user-agent': 'wrk' };
@@ -65,11 +66,15 @@ async function lineCost() {
     default: new RequestLog(4242, base, out, 1),
     logformat: new RequestLog(4242, { ...base, format: parseLogFormat(COMBINED).value }, out, 1),
     json: new RequestLog(4242, { ...base, json: [...parseJsonKeys('true').value] }, out, 1),
+    // how lines were batched before: each line kept as a string, joined and encoded per 64 KiB
+    'default, joined per batch (before)': joinedBatches(new RequestLog(4242, base, () => undefined, 1), out),
   };
   const results = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  // short slices, every contender in each round in a rotating order: a machine whose speed
+  // drifts (other people's processes) weighs on all alike, and the paired ratios show it least
   for (let round = 0; round < rounds; round++) {
     const order = Object.entries(contenders);
-    if (round % 2) order.reverse();
+    for (let k = 0; k < round % order.length; k++) order.push(order.shift());
     for (const [name, log] of order) {
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < opts.lines; i++) log.add(req, res, i, i, 141, 0.4, 0);
@@ -78,11 +83,36 @@ async function lineCost() {
     }
   }
   // a line is over 100 bytes: a run that wrote much less measured nothing
-  if (written < rounds * opts.lines * 3 * 100) throw new Error(`only ${written} bytes were written: the log wrote nothing`);
-  const header = ['line', 'median ns', 'min', 'max', 'vs default'];
-  const rows = Object.entries(results).map(([k, xs]) => [k, median(xs).toFixed(0), Math.min(...xs).toFixed(0), Math.max(...xs).toFixed(0), (median(xs) / median(results.default)).toFixed(2)]);
+  if (written < rounds * opts.lines * Object.keys(contenders).length * 100) throw new Error(`only ${written} bytes were written: the log wrote nothing`);
+  const paired = (name) => median(results[name].map((x, i) => x / results.default[i]));
+  const header = ['line', 'median ns', 'min', 'max', 'vs default, same round'];
+  const rows = Object.entries(results).map(([k, xs]) => [k, median(xs).toFixed(0), Math.min(...xs).toFixed(0), Math.max(...xs).toFixed(0), paired(k).toFixed(2)]);
   console.log(`\n(a) ns per line, ${rounds} interleaved rounds of ${opts.lines.toLocaleString('en')} lines each, to /dev/null\n${textTable(header, rows)}\n`);
   return { header, rows, rounds };
+}
+
+/**
+ * The batching the request log had before it wrote into one buffer: every line (made as
+ * today, by RequestLog's own method) kept as a string until the batch is joined and encoded.
+ */
+function joinedBatches(log, out) {
+  let lines = [];
+  let size = 0;
+  return {
+    add(req, res, workerReq, slotReq, tx, ms, core) {
+      const head = res._header ?? '';
+      const line = log.uwsgiLine(req, res, head, Math.max(0, tx - head.length), workerReq, slotReq, ms, core);
+      lines.push(line);
+      size += line.length;
+      if (size >= 64 * 1024) this.flush();
+    },
+    flush() {
+      if (lines.length === 0) return;
+      out(Buffer.from(lines.join(''), 'latin1'));
+      lines = [];
+      size = 0;
+    },
+  };
 }
 
 // ---------------------------------------------------------------- (b) server
@@ -106,41 +136,53 @@ async function serverCost() {
   const contenders = roots.flatMap(([tag, root]) => opts.formats.split(',').map((format) => ({ key: `${tag}:${format}`, tag, root, format })));
   const runs = Object.fromEntries(contenders.map((c) => [c.key, []]));
   const notes = [];
-  console.log(`(b) server: ${contenders.length} contenders x ${rounds} rounds, ${opts.workers} workers, wrk -t1 -c${opts.connections} -d${opts.duration}s (+${opts.warmup}s warm-up), ${os.availableParallelism()} cores shared by wrk and the servers`);
-  let n = 0;
+  console.log(`(b) server: ${contenders.length} contenders x ${rounds} rounds, ${opts.oneAtATime ? 'one at a time' : 'side by side'}, ${opts.workers} workers, wrk -t1 -c${opts.connections} -d${opts.duration}s (+${opts.warmup}s warm-up), ${os.availableParallelism()} cores shared by wrk and the servers`);
   for (let round = 0; round < rounds; round++) {
     const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
-    for (const c of order) {
-      n++;
-      let server;
-      try {
-        server = await startServer(dir, c.root, c.format, c.tag);
-        if (opts.warmup > 0) await wrk(server.port, { seconds: opts.warmup, connections: opts.connections });
-        const j0 = serverJiffies(server.pid);
-        const cpu0 = cpuSnapshot();
-        const r = await wrk(server.port, { seconds: opts.duration, connections: opts.connections });
-        const j1 = serverJiffies(server.pid);
-        const foreign = foreignCpu(cpu0, cpuSnapshot());
-        const us = (j) => (j * 10_000) / r.requests; // jiffies (10 ms) per request, in µs
-        const run = { round, rps: r.rps, requests: r.requests, errors: r.errors, worker: us(j1.workers - j0.workers), master: us(j1.master - j0.master), foreign };
-        runs[c.key].push(run);
-        console.log(`[${n}/${contenders.length * rounds}] ${c.key.padEnd(18)} ${fmtInt(r.rps).padStart(7)} req/s  worker ${run.worker.toFixed(1)} µs/req  master ${run.master.toFixed(2)} µs/req  others ${foreign.toFixed(0)} % of a core`);
-        if (r.errors) notes.push(`round ${round + 1}, ${c.key}: ${r.errors} errors`);
-      } catch (e) {
-        notes.push(`round ${round + 1}, ${c.key}: failed: ${e.message}`);
-        console.log(`[${n}] ${c.key}: FAILED: ${e.message}`);
-      } finally {
-        if (server) await server.stop();
-      }
-      if (server && c.format !== 'off') {
-        // every request of the warm-up and the measured run has its line, once the server stopped
-        const lines = fs.readFileSync(server.logFile, 'latin1').split('\n').filter((l) => l.startsWith('[pid: ') || l.startsWith('{') || l.startsWith('127.0.0.1 ')).length;
-        const last = runs[c.key].at(-1);
-        if (last && lines < last.requests) notes.push(`round ${round + 1}, ${c.key}: ${lines} request lines for ${last.requests} measured requests`);
-        fs.rmSync(server.logFile, { force: true });
-      }
-      await sleep(500);
+    if (opts.oneAtATime) {
+      for (const c of order) await measure([c], round);
+    } else {
+      await measure(order, round);
     }
+  }
+
+  /**
+   * One measured run of `group`, all at once: every server starts, then gets its own wrk,
+   * all of them at the same time, so that whatever else the machine runs weighs on each alike.
+   */
+  async function measure(group, round) {
+    const servers = [];
+    try {
+      for (const c of group) servers.push({ c, server: await startServer(dir, c.root, c.format, c.tag) });
+      if (opts.warmup > 0) await Promise.all(servers.map(({ server }) => wrk(server.port, { seconds: opts.warmup, connections: opts.connections })));
+      const j0 = servers.map(({ server }) => serverJiffies(server.pid));
+      const cpu0 = cpuSnapshot();
+      const results = await Promise.all(servers.map(({ server }) => wrk(server.port, { seconds: opts.duration, connections: opts.connections })));
+      const j1 = servers.map(({ server }) => serverJiffies(server.pid));
+      const foreign = foreignCpu(cpu0, cpuSnapshot());
+      servers.forEach(({ c }, i) => {
+        const r = results[i];
+        const us = (j) => (j * 10_000) / r.requests; // jiffies (10 ms) per request, in µs
+        const run = { round, rps: r.rps, requests: r.requests, errors: r.errors, worker: us(j1[i].workers - j0[i].workers), master: us(j1[i].master - j0[i].master), foreign };
+        runs[c.key].push(run);
+        console.log(`round ${round + 1} ${c.key.padEnd(18)} ${fmtInt(r.rps).padStart(7)} req/s  worker ${run.worker.toFixed(1)} µs/req  master ${run.master.toFixed(2)} µs/req  others ${foreign.toFixed(0)} % of a core`);
+        if (r.errors) notes.push(`round ${round + 1}, ${c.key}: ${r.errors} errors`);
+      });
+    } catch (e) {
+      notes.push(`round ${round + 1}, ${group.map((c) => c.key).join(' ')}: failed: ${e.message}`);
+      console.log(`round ${round + 1}: FAILED: ${e.message}`);
+    } finally {
+      for (const { server } of servers) await server.stop();
+    }
+    for (const { c, server } of servers) {
+      if (c.format === 'off') continue;
+      // every request of the warm-up and the measured run has its line, once the server stopped
+      const lines = fs.readFileSync(server.logFile, 'latin1').split('\n').filter((l) => l.startsWith('[pid: ') || l.startsWith('{') || l.startsWith('127.0.0.1 ')).length;
+      const last = runs[c.key].at(-1);
+      if (last && last.round === round && lines < last.requests) notes.push(`round ${round + 1}, ${c.key}: ${lines} request lines for ${last.requests} measured requests`);
+      fs.rmSync(server.logFile, { force: true });
+    }
+    await sleep(500);
   }
   // per round, each contender against the server with the log off, same checkout, same round
   const paired = (c, field) => {

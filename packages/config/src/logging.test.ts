@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { load, printed, validIni, writeIni } from './fixtures.js';
 import { DEFAULT_JSON_KEYS, LOG_VARIABLES, parseJsonKeys, parseLogDate, parseLogFormat, parseLogPrefix, parseLogTarget } from './logging.js';
@@ -119,4 +120,10 @@ test('in an ini file: %(name) of a template stays for the template, strftime tak
     'FILE:5: option "logger": "syslog": tsgi has no "syslog" logger; use file:PATH, file:logfile=PATH,maxsize=BYTES,backupname=PATH or stdio',
     'FILE:6: option "log-prefix": %(uri): log-prefix knows %(wid) and %(pid) (and strftime\'s %Y, %m, ...)',
   ].map((l) => l.replace('FILE', bad.files[0]!)));
+});
+
+test('docs/logging.md lists every request variable', () => {
+  const doc = readFileSync(new URL('../../../docs/logging.md', import.meta.url), 'utf8');
+  for (const name of Object.keys(LOG_VARIABLES)) assert.ok(doc.includes(`\`%(${name})\``), `%(${name}) is in docs/logging.md`);
+  for (const key of DEFAULT_JSON_KEYS) assert.ok(doc.includes(key));
 });

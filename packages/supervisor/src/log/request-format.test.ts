@@ -4,7 +4,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LOG_VARIABLES } from '@tsgi/config';
-import { RENDERED_VARIABLES, compileJsonLine, compileLogFormat, type Exchange } from './request-format.js';
+import { ByteLine } from './byte-line.js';
+import { RENDERED_VARIABLES, compileJsonLine, compileLogFormat, rawHeader, type Exchange, type LineTemplate } from './request-format.js';
 
 test("every variable the config accepts is rendered here, a number where the docs say so", () => {
   const rendered = new Map(RENDERED_VARIABLES);
@@ -19,7 +20,7 @@ test("every variable the config accepts is rendered here, a number where the doc
 async function exchangeOf(
   raw: Buffer,
   answer: (req: IncomingMessage, res: ServerResponse) => void,
-  render: ReadonlyArray<(x: Exchange) => string>,
+  render: ReadonlyArray<LineTemplate>,
 ): Promise<{ x: Exchange; lines: string[]; received: number }> {
   let resolveX!: (x: { x: Exchange; lines: string[] }) => void;
   const finished = new Promise<{ x: Exchange; lines: string[] }>((r) => (resolveX = r));
@@ -36,7 +37,7 @@ async function exchangeOf(
         end: performance.timeOrigin + performance.now(),
         core: 0,
       };
-      resolveX({ x, lines: render.map((r) => r(x)) });
+      resolveX({ x, lines: render.map((r) => written(r, x)) });
     });
     answer(req, res);
   });
@@ -58,6 +59,17 @@ async function exchangeOf(
   } finally {
     server.close();
   }
+}
+
+/** A template's line of `x`, written as bytes (as the worker does) and checked against its string. */
+function written(t: LineTemplate, x: Exchange): string {
+  const bound = t.measure(x);
+  const out = new ByteLine(Buffer.alloc(bound));
+  t.emit(out);
+  const text = t.text();
+  assert.equal(out.buffer.toString('latin1', 0, out.at), text, 'the bytes are the string');
+  assert.ok(out.at <= bound, `within the bound measured (${out.at} <= ${bound})`);
+  return text;
 }
 
 const ALL_KEYS = [...Object.keys(LOG_VARIABLES), 'var.HTTP_X_REQUEST_ID', 'var.QUERY_STRING', 'var.PATH_INFO', 'var.REMOTE_PORT', 'var.CONTENT_TYPE'];
@@ -143,4 +155,14 @@ test('logformat: text as written, values unescaped, "-" for an empty one; %(addr
   ];
   const { lines } = await exchangeOf(raw, (_req, res) => res.end('ok'), render);
   assert.deepEqual(lines, ['127.0.0.1 "-" 100% 200 HTTP/1.0\n', '203.0.113.9 "-" 100% 200 HTTP/1.0\n', '{}\n']);
+});
+
+test("a header read from rawHeaders is what req.headers gives: the first of some, the others joined", async () => {
+  const raw = Buffer.from(
+    'GET / HTTP/1.1\r\nHost: a.test\r\nUser-Agent: first\r\nuser-agent: second\r\nX-Forwarded-For: 1.1.1.1\r\nx-forwarded-for: 2.2.2.2\r\nCookie: a=1\r\nCOOKIE: b=2\r\nX-Empty:\r\nConnection: close\r\n\r\n',
+  );
+  const { x } = await exchangeOf(raw, (_req, res) => res.end('ok'), []);
+  for (const name of ['host', 'user-agent', 'x-forwarded-for', 'cookie', 'x-empty', 'referer']) {
+    assert.equal(rawHeader(x.req.rawHeaders, name), x.req.headers[name], name);
+  }
 });

@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readMemory } from '../os/proc.js';
+import type { ByteLine } from './byte-line.js';
 import { ctime } from './ctime.js';
 import { everySecond, strftime } from './strftime.js';
 
@@ -48,10 +49,38 @@ interface Variable {
   numeric: boolean;
 }
 
-const header = (x: Exchange, name: string): string | undefined => {
-  const v = x.req.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
+/** `HTTP/1.1` for `1.1`: made once per version rather than once per line. */
+const protocols = new Map<string, string>();
+const protocol = (x: Exchange): string => {
+  const v = x.req.httpVersion;
+  let p = protocols.get(v);
+  if (p === undefined) protocols.set(v, (p = `HTTP/${v}`));
+  return p;
 };
+/** `.000Z` to `.999Z`, the tail of an ISO time */
+const MILLIS = Array.from({ length: 1000 }, (_, ms) => `.${String(ms).padStart(3, '0')}Z`);
+
+/** Headers of which Node keeps the first occurrence (http.IncomingMessage's headers); others are joined. */
+const FIRST_ONLY = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent']);
+
+/**
+ * A request header by its lower-case name, as `req.headers` would give it, read from
+ * `rawHeaders`: `req.headers` is made on first use, every name lower-cased, which a log
+ * line alone would pay for on every request of an app that never reads it.
+ */
+export function rawHeader(raw: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length !== name.length || key.toLowerCase() !== name) continue;
+    if (value === undefined) value = raw[i + 1]!;
+    else if (FIRST_ONLY.has(name)) break;
+    else value += (name === 'cookie' ? '; ' : ', ') + raw[i + 1]!;
+  }
+  return value;
+}
+
+const header = (x: Exchange, name: string): string | undefined => rawHeader(x.req.rawHeaders, name);
 const start = (x: Exchange): number => x.end - x.ms;
 const hsize = (x: Exchange): number => x.head.length;
 
@@ -101,10 +130,10 @@ function variables(c: LineContext): Record<string, Variable> {
     method: text((x) => x.req.method),
     user: text(() => undefined),
     addr: text((x) => (c.xForwardedFor ? header(x, 'x-forwarded-for') : undefined) ?? x.req.socket.remoteAddress),
-    host: text((x) => x.req.headers.host),
-    proto: text((x) => `HTTP/${x.req.httpVersion}`),
-    uagent: text((x) => x.req.headers['user-agent']),
-    referer: text((x) => x.req.headers.referer),
+    host: text((x) => header(x, 'host')),
+    proto: text(protocol),
+    uagent: text((x) => header(x, 'user-agent')),
+    referer: text((x) => header(x, 'referer')),
     status: num((x) => x.res.statusCode),
     micros: num((x) => Math.floor(x.ms * 1000)),
     msecs: num((x) => Math.floor(x.ms)),
@@ -118,13 +147,12 @@ function variables(c: LineContext): Record<string, Variable> {
     ftime: text((x) => ftime(start(x))),
     isotime: text((x) => {
       const s = start(x);
-      const ms = Math.floor(s) % 1000;
-      return `${isoSecond(s)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+      return isoSecond(s) + MILLIS[Math.floor(s) % 1000]!;
     }),
     size: num((x) => x.tx),
     rsize: num((x) => Math.max(0, x.tx - hsize(x))),
     hsize: num(hsize),
-    cl: num((x) => Number(x.req.headers['content-length']) || 0),
+    cl: num((x) => Number(header(x, 'content-length')) || 0),
     pid: num(() => c.pid),
     wid: num(() => c.wid),
     core: num((x) => x.core),
@@ -166,7 +194,7 @@ function requestVar(name: string): Getter {
         return q === -1 ? '' : url.slice(q + 1);
       };
     case 'SERVER_PROTOCOL':
-      return (x) => `HTTP/${x.req.httpVersion}`;
+      return protocol;
     case 'REMOTE_ADDR':
       return (x) => x.req.socket.remoteAddress;
     case 'REMOTE_PORT':
@@ -174,9 +202,9 @@ function requestVar(name: string): Getter {
     case 'SERVER_PORT':
       return (x) => (x.req.socket.localPort === undefined ? undefined : String(x.req.socket.localPort));
     case 'CONTENT_TYPE':
-      return (x) => x.req.headers['content-type'];
+      return (x) => header(x, 'content-type');
     case 'CONTENT_LENGTH':
-      return (x) => x.req.headers['content-length'];
+      return (x) => header(x, 'content-length');
     default:
       // the config refuses any other name; an unknown one left here reads as empty
       return () => undefined;
@@ -194,28 +222,121 @@ export const RENDERED_VARIABLES: ReadonlyArray<readonly [string, boolean]> = Obj
   variables({ pid: 0, wid: 0, xForwardedFor: false }),
 ).map(([name, v]) => [name, v.numeric] as const);
 
+/** How a variable's value is written. */
+type Kind = 'format' | 'json-text' | 'json-number';
+
+/** A piece of a line: constant text (`bytes`), or a variable (`get`) and how it is written. One shape for both. */
+interface Part {
+  text: string;
+  bytes: Buffer | undefined;
+  get: Getter | undefined;
+  kind: Kind;
+}
+
+const QUOTE = 0x22;
+
+/**
+ * A compiled `logformat` or `log-json` line. `measure` reads the variables of one
+ * exchange; the line is then written into the batch (`emit`, no string of the line is
+ * made) or, for a line longer than a batch, made as a string (`text`).
+ */
+export class LineTemplate {
+  /** the values of the line measured last, one per variable part */
+  private readonly values: Array<string | number>;
+  /** which of those values are JSON strings still to be quoted */
+  private readonly quoted: boolean[];
+  private readonly constantBytes: number;
+
+  constructor(private readonly parts: readonly Part[]) {
+    const variables = parts.filter((p) => p.get !== undefined).length;
+    this.values = new Array<string | number>(variables).fill('');
+    this.quoted = new Array<boolean>(variables).fill(false);
+    this.constantBytes = parts.reduce((n, p) => n + (p.bytes?.length ?? 0), 0);
+  }
+
+  /** Reads the variables of `x`; returns the most bytes the line can take. */
+  measure(x: Exchange): number {
+    let bytes = this.constantBytes;
+    let i = 0;
+    for (const p of this.parts) {
+      if (p.get === undefined) continue;
+      const v = p.get(x);
+      let out: string | number;
+      let quote = false;
+      if (v === undefined || v === '') out = p.kind === 'format' ? '-' : 'null';
+      else if (p.kind !== 'json-text') out = v;
+      else if (isJsonSafe(v as string)) [out, quote] = [v, true];
+      else out = JSON.stringify(v);
+      this.values[i] = out;
+      this.quoted[i] = quote;
+      bytes += typeof out === 'number' ? 24 : out.length + (quote ? 2 : 0);
+      i++;
+    }
+    return bytes;
+  }
+
+  /** Writes the line measured last. */
+  emit(o: ByteLine): void {
+    let i = 0;
+    for (const p of this.parts) {
+      if (p.bytes !== undefined) {
+        o.bytes(p.bytes);
+        continue;
+      }
+      const v = this.values[i]!;
+      if (typeof v === 'number') o.number(v);
+      else if (this.quoted[i]) {
+        o.byte(QUOTE);
+        o.text(v);
+        o.byte(QUOTE);
+      } else o.text(v);
+      i++;
+    }
+  }
+
+  /** The line measured last, as a string. */
+  text(): string {
+    let line = '';
+    let i = 0;
+    for (const p of this.parts) {
+      if (p.get === undefined) {
+        line += p.text;
+        continue;
+      }
+      const v = this.values[i]!;
+      line += this.quoted[i] ? `"${v}"` : v;
+      i++;
+    }
+    return line;
+  }
+
+  /** The line of `x`, as a string. */
+  render(x: Exchange): string {
+    this.measure(x);
+    return this.text();
+  }
+}
+
+const constant = (text: string): Part => ({ text, bytes: Buffer.from(text, 'latin1'), get: undefined, kind: 'format' });
+const variable = (get: Getter, kind: Kind): Part => ({ text: '', bytes: undefined, get, kind });
+
 /**
  * A `logformat` line (newline included): text as written, each variable's value as it
  * is, `-` for an empty one, as uWSGI writes it (values are not escaped).
  */
-export function compileLogFormat(chunks: readonly Chunk[], c: LineContext): (x: Exchange) => string {
+export function compileLogFormat(chunks: readonly Chunk[], c: LineContext): LineTemplate {
   const table = variables(c);
-  const parts = chunks.map((chunk): string | Getter => {
-    if ('text' in chunk) return chunk.text;
-    return lookUp(table, chunk.name)?.get ?? (() => undefined);
-  });
-  return (x) => {
-    let line = '';
-    for (const p of parts) {
-      if (typeof p === 'string') {
-        line += p;
-        continue;
-      }
-      const v = p(x);
-      line += v === undefined || v === '' ? '-' : v;
-    }
-    return line + '\n';
-  };
+  const parts = chunks.map((chunk): Part => ('text' in chunk ? constant(chunk.text) : variable(lookUp(table, chunk.name)?.get ?? (() => undefined), 'format')));
+  return new LineTemplate([...parts, constant('\n')]);
+}
+
+/** Whether a string is a JSON string once quoted: most values (an address, a method, a URL) are. */
+function isJsonSafe(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
 }
 
 /**
@@ -223,15 +344,11 @@ export function compileLogFormat(chunks: readonly Chunk[], c: LineContext): (x: 
  * numbers as numbers, text as strings (JSON-escaped; bytes above 127 are the client's, as
  * in every other line), an empty value as null.
  */
-export function compileJsonLine(keys: readonly string[], c: LineContext): (x: Exchange) => string {
+export function compileJsonLine(keys: readonly string[], c: LineContext): LineTemplate {
   const table = variables(c);
-  const fields = keys.map((key, i) => ({ head: `${i === 0 ? '{' : ','}${JSON.stringify(key)}:`, v: lookUp(table, key) ?? { get: () => undefined, numeric: false } }));
-  return (x) => {
-    let line = '';
-    for (const f of fields) {
-      const v = f.v.get(x);
-      line += f.head + (v === undefined || v === '' ? 'null' : f.v.numeric ? v : JSON.stringify(v));
-    }
-    return (fields.length === 0 ? '{' : line) + '}\n';
-  };
+  const parts = keys.flatMap((key, i): Part[] => {
+    const v = lookUp(table, key) ?? { get: () => undefined, numeric: false };
+    return [constant(`${i === 0 ? '{' : ','}${JSON.stringify(key)}:`), variable(v.get, v.numeric ? 'json-number' : 'json-text')];
+  });
+  return new LineTemplate([...(keys.length === 0 ? [constant('{')] : parts), constant('}\n')]);
 }

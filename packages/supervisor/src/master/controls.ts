@@ -113,7 +113,7 @@ const DOCS: ControlDoc[] = [
   {
     control: 'reopen-log',
     effect:
-      'reopen the log files (`logto`, `logger`, `req-logger`) after logrotate moved them, no `copytruncate` needed: the master writes every line, so the next one goes to the new file, no process restarted',
+      'reopen the log files (`logto`, `logger`, `req-logger`) after logrotate moved them, no `copytruncate` needed: the master opens them anew and the workers follow, no process restarted, no line lost',
   },
   { control: 'cheap', effect: 'cheap mode now: every worker stops; the next connection wakes them and is served' },
   { control: 'pause', effect: 'pause / resume every worker (status `pause`; connections wait in the backlog)' },

@@ -16,7 +16,7 @@ function exchange(url: string, status = 200, headers: Record<string, string> = {
     method: 'GET',
     url,
     httpVersion: '1.1',
-    rawHeaders: ['Host', '127.0.0.1:8080'],
+    rawHeaders: ['Host', '127.0.0.1:8080', ...Object.entries(headers).flat()],
     headers,
     socket: { remoteAddress: '127.0.0.1' },
   } as unknown as IncomingMessage;
@@ -50,6 +50,13 @@ test("one line per request in uWSGI's format, written in one batch", (t) => {
   );
   log.flush();
   assert.equal(writes.length, 1, 'an empty flush writes nothing');
+  const [req, res] = exchange('/later');
+  log.add(req, res, 4, 14, 66, 1, 0);
+  t.mock.timers.tick(49);
+  assert.equal(writes.length, 1);
+  t.mock.timers.tick(1);
+  assert.equal(writes.length, 2, 'the timer is armed again by the next line');
+  assert.match(writes[1]!.toString('latin1'), /GET \/later => /);
 });
 
 test('the URL is logged with the bytes the client sent', () => {
@@ -87,6 +94,14 @@ test('logformat and log-json take the place of the default line', () => {
   const json = collect({ ...ALL, json: ['uri', 'status', 'size', 'rsize', 'pid', 'wid', 'referer'] }, 3);
   json.log.add(req, res, 1, 1, 66, 1.5, 0);
   assert.deepEqual(JSON.parse(json.text()), { uri: '/x?y=1', status: 404, size: 66, rsize: 2, pid: 4242, wid: 3, referer: null });
+  // a line longer than a batch goes out alone, whole
+  const big = collect({ ...ALL, json: ['uri', 'status'] });
+  const [small, smallRes] = exchange('/small');
+  big.log.add(small, smallRes, 1, 1, 66, 1, 0);
+  const [huge, hugeRes] = exchange('/' + 'h'.repeat(70_000));
+  big.log.add(huge, hugeRes, 2, 2, 66, 1, 0);
+  assert.equal(big.writes.length, 2, 'the pending line, then the huge one');
+  assert.deepEqual(JSON.parse(big.writes[1]!.toString('latin1')), { uri: '/' + 'h'.repeat(70_000), status: 200 });
 });
 
 test("disable-logging with uWSGI's conditions: only the 4xx, 5xx, slow, big or empty responses asked for", () => {
@@ -125,7 +140,7 @@ test('log-micros and log-x-forwarded-for', () => {
   assert.match(second!, /\] 127\.0\.0\.1 \(\) \{.* GET \/b => generated 2 bytes in 250 micros /, 'no header: the peer address');
 });
 
-test('request-log files: written by the worker, opened again by path when the master moved them', () => {
+test('request-log files: written by the worker, opened again by path when the master moved them', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-reqlog-'));
   const file = path.join(dir, 'req.log');
   const fd = openSync(file, 'a');
@@ -144,6 +159,10 @@ test('request-log files: written by the worker, opened again by path when the ma
   files.write(Buffer.from('four\n'));
   assert.match(warnings.join(), /cannot open the request log .*req\.log again: ENOENT; still writing to the previous file/);
   assert.equal(readFileSync(`${file}.2`, 'utf8'), 'three\nfour\n', 'nothing lost when the new file is not there');
+  writeFileSync(file, '');
+  await new Promise((r) => setTimeout(r, 1100));
+  files.write(Buffer.from('five\n'));
+  assert.equal(readFileSync(file, 'utf8'), 'five\n', 'tried again a second later');
 });
 
 test('to a pipe, a batch goes out in pieces of whole lines of at most PIPE_BUF bytes; a longer line alone', () => {
@@ -157,4 +176,21 @@ test('to a pipe, a batch goes out in pieces of whole lines of at most PIPE_BUF b
   }
   assert.deepEqual(pieces.map(([a, b]) => b - a), [4000, 4000, 2000, 5000, 10]);
   assert.deepEqual(pipePieces(Buffer.from('no newline at all')), [[0, 17]]);
+});
+
+test('the default line written as bytes is the line uwsgiLine spells out, whatever its fields', () => {
+  const cases: Array<[string, number, number, number, Partial<RequestLogRules>, Record<string, string>]> = [
+    ['/', 1, 1, 0.2, {}, {}],
+    ['/a/much/longer/path?with=a&query=string&and=more', 123456, 9876543210, 1234.5, {}, {}],
+    [Buffer.from('/caf\u00e9', 'utf8').toString('latin1'), 2 ** 31, 2 ** 31 + 5, 0, { micros: true }, {}],
+    ['/x', 5, 6, 7, { xForwardedFor: true }, { 'x-forwarded-for': '203.0.113.9, 10.0.0.1' }],
+    ['/' + 'u'.repeat(70_000), 1, 2, 3, {}, {}],
+  ];
+  for (const [url, a, b, ms, rules, headers] of cases) {
+    const { log, text } = collect({ ...ALL, ...rules });
+    const [req, res] = exchange(url, 200, headers);
+    log.add(req, res, a, b, 1234, ms, 3);
+    const spelt = (log as unknown as { uwsgiLine(...args: unknown[]): string }).uwsgiLine(req, res, (res as unknown as { _header: string })._header, 1234 - 64, a, b, ms, 3);
+    assert.equal(text(), spelt, url.slice(0, 40));
+  }
 });

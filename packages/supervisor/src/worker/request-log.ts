@@ -1,14 +1,21 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { ByteLine } from '../log/byte-line.js';
 import { cachedCtime } from '../log/ctime.js';
-import { compileJsonLine, compileLogFormat, headerBytes, headerCount, type Exchange } from '../log/request-format.js';
+import { compileJsonLine, compileLogFormat, headerBytes, headerCount, rawHeader, type Exchange, type LineTemplate } from '../log/request-format.js';
 import type { RequestLogRules, RequestLogTarget } from '../protocol.js';
 
 /** bytes buffered before a write */
 const BATCH = 64 * 1024;
 /** the longest a line waits in the buffer */
 const FLUSH_MS = 50;
+/** bytes of uWSGI's default line besides its text fields, numbers counted at their longest */
+const DEFAULT_LINE_BOUND = 400;
+
+/** The constant pieces of uWSGI's default line, between its fields (uwsgiLine spells it out). */
+const PIECES = ['/', '] ', ' () {', ' vars in ', ' bytes} [', '] ', ' ', ' => generated ', ' bytes in ', ' (HTTP/', ' ', ') ', ' headers in ', ' bytes (1 switches on core ', ')\n'].map((p) => Buffer.from(p, 'latin1'));
+const [SLASH, ADDR, VARS, VARS_IN, BYTES_DATE, DATE_END, SPACE, GENERATED, BYTES_IN, PROTO, STATUS, STATUS_END, HEADERS_IN, CORE, END] = PIECES as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
 
 /**
  * The per-request log line, buffered: each line is copied into one 64 KiB buffer as it
@@ -25,14 +32,20 @@ const FLUSH_MS = 50;
  * `logformat` and `log-json` replace it (log/request-format.ts).
  */
 export class RequestLog {
-  private readonly buffer = Buffer.allocUnsafe(BATCH);
-  private used = 0;
+  private readonly out = new ByteLine(Buffer.allocUnsafe(BATCH));
+  /** set while a flush is due; a flush because the buffer filled leaves it be (it then finds less to write, or nothing) */
   private timer: NodeJS.Timeout | undefined;
+  private readonly due = (): void => {
+    this.timer = undefined;
+    this.flush();
+  };
   private readonly now = cachedCtime();
   private readonly prefix: string;
   private readonly unit: string;
+  private readonly prefixBytes: Buffer;
+  private readonly unitBytes: Buffer;
   /** the line of a `logformat` or `log-json`; undefined: uWSGI's default line */
-  private readonly custom: ((x: Exchange) => string) | undefined;
+  private readonly custom: LineTemplate | undefined;
   /** reused for every line: the hot path allocates no record per request */
   private readonly exchange: Exchange;
 
@@ -44,6 +57,8 @@ export class RequestLog {
   ) {
     this.prefix = `[pid: ${pid}|app: 0|req: `;
     this.unit = rules.micros ? 'micros' : 'msecs';
+    this.prefixBytes = Buffer.from(this.prefix, 'latin1');
+    this.unitBytes = Buffer.from(` ${this.unit}`, 'latin1');
     const context = { pid, wid, xForwardedFor: rules.xForwardedFor, ...(rules.ftime !== undefined ? { ftime: rules.ftime } : {}) };
     this.custom = rules.json ? compileJsonLine(rules.json, context) : rules.format ? compileLogFormat(rules.format, context) : undefined;
     this.exchange = { req: undefined!, res: undefined!, head: '', tx: 0, ms: 0, end: 0, core: 0 };
@@ -55,42 +70,87 @@ export class RequestLog {
     const body = Math.max(0, tx - head.length);
     const rules = this.rules;
     if (!rules.all && !conditionMet(rules, res.statusCode, body, ms)) return;
-    let line: string;
-    if (this.custom) {
-      const x = this.exchange;
-      x.req = req;
-      x.res = res;
-      x.head = head;
-      x.tx = tx;
-      x.ms = ms;
-      x.end = performance.timeOrigin + performance.now();
-      x.core = core;
-      line = this.custom(x);
-      x.req = undefined!;
-      x.res = undefined!;
-    } else {
-      line = this.uwsgiLine(req, res, head, body, workerReq, slotReq, ms, core);
-    }
-    this.append(line);
+    if (!this.custom) return this.appendUwsgiLine(req, res, head, body, workerReq, slotReq, ms, core);
+    const x = this.exchange;
+    x.req = req;
+    x.res = res;
+    x.head = head;
+    x.tx = tx;
+    x.ms = ms;
+    x.end = performance.timeOrigin + performance.now();
+    x.core = core;
+    const bytes = this.custom.measure(x);
+    x.req = undefined!;
+    x.res = undefined!;
+    if (bytes > BATCH) return this.append(this.custom.text());
+    if (this.out.at + bytes > BATCH) this.flush();
+    this.custom.emit(this.out);
+    this.timer ??= setTimeout(this.due, FLUSH_MS);
   }
 
-  /** Writes what is buffered; called by the timer, when the buffer is full, and before the worker exits. */
+  /** Writes what is buffered; called by the timer, when the buffer is full, and before the worker exits. `write` is done with the bytes when it returns. */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.used === 0) return;
-    const bytes = this.buffer.subarray(0, this.used);
-    this.used = 0;
+    if (this.out.at === 0) return;
+    const bytes = this.out.buffer.subarray(0, this.out.at);
+    this.out.at = 0;
     this.write(bytes);
+  }
+
+  /** uWSGI's default line, written straight into the batch (uwsgiLine is the same line as a string). */
+  private appendUwsgiLine(req: IncomingMessage, res: ServerResponse, head: string, body: number, workerReq: number, slotReq: number, ms: number, core: number): void {
+    const raw = req.rawHeaders;
+    const address = this.address(req);
+    const method = req.method ?? '';
+    const url = req.url ?? '';
+    const bound = DEFAULT_LINE_BOUND + address.length + method.length + url.length + req.httpVersion.length;
+    if (bound > BATCH) return this.append(this.uwsgiLine(req, res, head, body, workerReq, slotReq, ms, core));
+    if (this.out.at + bound > BATCH) this.flush();
+    const o = this.out;
+    o.bytes(this.prefixBytes);
+    o.number(workerReq);
+    o.bytes(SLASH);
+    o.number(slotReq);
+    o.bytes(ADDR);
+    o.text(address);
+    o.bytes(VARS);
+    o.number(raw.length / 2);
+    o.bytes(VARS_IN);
+    o.number(headerBytes(raw));
+    o.bytes(BYTES_DATE);
+    o.text(this.now());
+    o.bytes(DATE_END);
+    o.text(method);
+    o.bytes(SPACE);
+    o.text(url);
+    o.bytes(GENERATED);
+    o.number(body);
+    o.bytes(BYTES_IN);
+    o.number(Math.floor(this.rules.micros ? ms * 1000 : ms));
+    o.bytes(this.unitBytes);
+    o.bytes(PROTO);
+    o.text(req.httpVersion);
+    o.bytes(STATUS);
+    o.number(res.statusCode);
+    o.bytes(STATUS_END);
+    o.number(headerCount(head));
+    o.bytes(HEADERS_IN);
+    o.number(head.length);
+    o.bytes(CORE);
+    o.number(core);
+    o.bytes(END);
+    this.timer ??= setTimeout(this.due, FLUSH_MS);
+  }
+
+  private address(req: IncomingMessage): string {
+    const forwarded = this.rules.xForwardedFor ? rawHeader(req.rawHeaders, 'x-forwarded-for') : undefined;
+    return forwarded ?? req.socket.remoteAddress ?? '-';
   }
 
   private uwsgiLine(req: IncomingMessage, res: ServerResponse, head: string, body: number, workerReq: number, slotReq: number, ms: number, core: number): string {
     const raw = req.rawHeaders;
-    const forwarded = this.rules.xForwardedFor ? req.headers['x-forwarded-for'] : undefined;
-    const address = typeof forwarded === 'string' ? forwarded : (req.socket.remoteAddress ?? '-');
     const time = Math.floor(this.rules.micros ? ms * 1000 : ms);
     return (
-      `${this.prefix}${workerReq}/${slotReq}] ${address} () {${raw.length / 2} vars in ${headerBytes(raw)} bytes} ` +
+      `${this.prefix}${workerReq}/${slotReq}] ${this.address(req)} () {${raw.length / 2} vars in ${headerBytes(raw)} bytes} ` +
       `[${this.now()}] ${req.method} ${req.url} => generated ${body} bytes in ${time} ${this.unit} ` +
       `(HTTP/${req.httpVersion} ${res.statusCode}) ${headerCount(head)} headers in ${head.length} bytes (1 switches on core ${core})\n`
     );
@@ -98,10 +158,10 @@ export class RequestLog {
 
   /** The line copied into the batch (written first when it would not fit); a line longer than a batch goes out alone. */
   private append(line: string): void {
-    if (this.used + line.length > BATCH) this.flush();
+    if (this.out.at + line.length > BATCH) this.flush();
     if (line.length > BATCH) return this.write(Buffer.from(line, 'latin1'));
-    this.used += this.buffer.write(line, this.used, 'latin1');
-    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    this.out.text(line);
+    this.timer ??= setTimeout(this.due, FLUSH_MS);
   }
 }
 
@@ -149,8 +209,13 @@ export class RequestLogFiles {
     }
   };
 
-  /** The files at their paths take over (the master renamed or reopened them); a failure keeps the old one. */
-  reopen(): void {
+  /**
+   * The files at their paths take over (the master renamed or reopened them). A failure
+   * keeps the old file and is tried once more a second later (the path may have been
+   * caught between two rotations).
+   */
+  reopen(again = true): void {
+    let failed = false;
     for (const t of this.targets) {
       if (t.path === undefined) continue;
       let fd: number;
@@ -159,11 +224,13 @@ export class RequestLogFiles {
         fd = openSync(t.path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
       } catch (err) {
         this.warn(`cannot open the request log ${t.path} again: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; still writing to the previous file`);
+        failed = true;
         continue;
       }
       closeSync(t.fd);
       t.fd = fd;
     }
+    if (failed && again) setTimeout(() => this.reopen(false), 1000).unref();
   }
 }
 
