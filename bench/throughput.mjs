@@ -21,7 +21,8 @@ const USAGE = `usage: node bench/throughput.mjs [options]
   --warmup S         unmeasured wrk run before it, seconds (default 2)
   --connections N    wrk keep-alive connections (default 64)
   --threads N        wrk threads (default 1)
-  --only LIST        comma-separated subset: tsgi,tsgi-nolog,tsgi-condlog,node-cluster,pm2
+  --only LIST        comma-separated subset: tsgi,tsgi-nolog,tsgi-condlog,tsgi-logformat,tsgi-json,
+                     node-cluster,pm2
   --out FILE         markdown results (default bench/results/throughput.md; "-" for none)
 `;
 
@@ -31,10 +32,14 @@ const opts = parseArgs({
 }, USAGE);
 
 const HANDLER = 'hello.cjs';
+// Apache's "combined" log format in uWSGI's variables
+const COMBINED = '%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)"';
 const CONTENDERS = [
   { key: 'tsgi', label: 'tsgi (request log on)', start: (dir) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: opts.workers, logging: true, name: 'tsgi' }) },
   { key: 'tsgi-nolog', label: 'tsgi (disable-logging)', start: (dir) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: opts.workers, logging: false, name: 'tsgi-nolog' }) },
   { key: 'tsgi-condlog', label: 'tsgi (disable-logging + log-5xx, log-slow)', start: (dir) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: opts.workers, logging: false, name: 'tsgi-condlog', extra: ['log-5xx = true', 'log-slow = 500'] }) },
+  { key: 'tsgi-logformat', label: 'tsgi (logformat: Apache combined)', start: (dir) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: opts.workers, logging: true, name: 'tsgi-logformat', extra: [`logformat = ${COMBINED}`] }) },
+  { key: 'tsgi-json', label: 'tsgi (log-json = true)', start: (dir) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: opts.workers, logging: true, name: 'tsgi-json', extra: ['log-json = true'] }) },
   { key: 'node-cluster', label: 'node:cluster SCHED_NONE', start: (dir) => startCluster({ dir, handler: HANDLER, workers: opts.workers }) },
   { key: 'pm2', label: 'PM2 cluster mode', start: (dir) => startPm2({ dir, handler: HANDLER, workers: opts.workers }) },
 ].filter((c) => !opts.only || opts.only.split(',').includes(c.key));
@@ -92,17 +97,18 @@ async function main() {
   const pm2 = summary.find((s) => s.key === 'pm2')?.median;
   // Paired ratio: contender / node:cluster within the same round, median over rounds.
   // Less sensitive than the ratio of medians to a machine whose speed drifts between rounds.
-  const paired = (key) => {
+  const paired = (key, against = 'node-cluster', spread = false) => {
     const rs = [];
     for (const r of results[key]) {
-      const b = results['node-cluster']?.find((x) => x.round === r.round);
+      const b = results[against]?.find((x) => x.round === r.round);
       if (b && b.rps > 0 && Number.isFinite(r.rps)) rs.push(r.rps / b.rps);
     }
-    return rs.length ? median(rs).toFixed(2) : 'n/a';
+    if (!rs.length) return 'n/a';
+    return spread ? `${median(rs).toFixed(3)} (${Math.min(...rs).toFixed(3)}..${Math.max(...rs).toFixed(3)})` : median(rs).toFixed(2);
   };
-  const header = ['contender', 'median req/s', 'min', 'max', 'vs node:cluster', 'vs PM2', 'paired vs node:cluster', 'errors', 'runs'];
+  const header = ['contender', 'median req/s', 'min', 'max', 'vs node:cluster', 'vs PM2', 'paired vs node:cluster', 'paired vs tsgi log off (min..max)', 'errors', 'runs'];
   const rows = summary.map((s) => [s.label, fmtInt(s.median), fmtInt(s.min), fmtInt(s.max),
-    fmtRatio(s.median, base), fmtRatio(s.median, pm2), paired(s.key), String(s.errors), String(s.runs)]);
+    fmtRatio(s.median, base), fmtRatio(s.median, pm2), paired(s.key), s.key.startsWith('tsgi') ? paired(s.key, 'tsgi-nolog', true) : '-', String(s.errors), String(s.runs)]);
   console.log(`\n${textTable(header, rows)}\n`);
   for (const note of notes) console.log(`note: ${note}`);
 
@@ -124,7 +130,8 @@ async function main() {
       mdTable(header, rows),
       '',
       '"vs node:cluster" is the row\'s median req/s divided by node:cluster\'s median, "vs PM2" divided by ' +
-        'PM2\'s median (1.00 = as fast; 0.90 = 10 % fewer requests per second; 1.50 = 50 % more). ' +
+        'PM2\'s median (1.00 = as fast; 0.90 = 10 % fewer requests per second; 1.50 = 50 % more); "paired vs tsgi log off" is the ' +
+        'median over the rounds of the row\'s req/s over tsgi with disable-logging in the same round: what the request log costs. ' +
         '"errors" sums wrk\'s non-2xx responses and socket errors (connect, read, write, timeout) over all rounds.',
       '',
       '## Per round (req/s)',

@@ -114,3 +114,17 @@ test('stderr that cannot keep up: the children are paused, not the lines dropped
   assert.equal(lines.filter((l) => l.startsWith('extra ')).length, 2000);
   assert.ok(lines.includes('out two'));
 });
+
+test("stderr whose reader went away: lines are dropped, the children are never left waiting for it", async () => {
+  const d = dir();
+  const gone = new PassThrough({ highWaterMark: 16 });
+  const logs = new LogMaster({ cfg: config({}), logto: undefined, stderr: gone });
+  gone.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+  // more output than a pipe holds: a child paused for good would block in its writes
+  const c = child(d, 'ignore', 20_000);
+  logs.adopt(c, { wid: 1 });
+  const exit = await Promise.race([exited(c), new Promise((r) => setTimeout(() => r('stuck'), 10_000))]);
+  if (exit === 'stuck') c.kill('SIGKILL');
+  assert.notEqual(exit, 'stuck', 'the child wrote everything and exited');
+  await logs.close();
+});

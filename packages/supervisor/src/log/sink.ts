@@ -141,30 +141,45 @@ export class FileSink implements LogSink {
  * fail with EAGAIN when the reader is slow, and lose the line, or overtake queued ones.
  */
 export class StreamSink implements LogSink {
+  /** the reader went away: lines are dropped, and nobody waits for a 'drain' that will not come */
+  private broken = false;
+  private readonly waiting: Array<() => void> = [];
+
   constructor(
     readonly name: string,
     private readonly stream: Writable,
   ) {
     // a reader that went away (`| head`, a log shipper restarting) costs lines, never the master
-    stream.on('error', () => undefined);
+    const broken = (): void => {
+      this.broken = true;
+      for (const then of this.waiting.splice(0)) then();
+    };
+    stream.on('error', broken);
+    stream.on('close', broken);
   }
 
   write(bytes: Buffer): boolean {
+    if (this.broken || this.stream.destroyed) return true;
     // a copy: a pipe may write it later, and the caller reuses its buffer
     return this.stream.write(Buffer.from(bytes));
   }
 
-  /** Calls `then` once the stream has written what it holds. */
+  /** Calls `then` once the stream has written what it holds (or is broken). */
   onDrain(then: () => void): void {
-    this.stream.once('drain', then);
+    if (this.broken) return then();
+    this.waiting.push(then);
+    this.stream.once('drain', () => {
+      const i = this.waiting.indexOf(then);
+      if (i !== -1) this.waiting.splice(i, 1)[0]!();
+    });
   }
 
   /** Resolves once what the stream holds is written, or after `ms`. */
   flushed(ms: number): Promise<void> {
-    if (this.stream.writableLength === 0) return Promise.resolve();
+    if (this.broken || this.stream.writableLength === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
-      this.stream.once('drain', () => {
+      this.onDrain(() => {
         clearTimeout(t);
         resolve();
       });

@@ -44,7 +44,7 @@ export interface MasterOptions {
   notify?: NotifySend;
   /** the once-a-second readings; false: none (tests enqueue readings themselves) */
   readings?: StartReadings | false;
-  /** reads the children's stdout, stderr and request lines, rotates and reopens the log files; absent: children inherit stderr */
+  /** reads the children's stdout and stderr, hands the workers their request-log files, rotates and reopens them; absent: children inherit stderr */
   logs?: ChildLogs;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
