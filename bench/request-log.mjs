@@ -18,8 +18,9 @@ import {
 const USAGE = `usage: node bench/request-log.mjs [options]
 
   --only LIST        line,server (default both)
-  --rounds N         interleaved rounds of each part (default 40 for line, 5 for server)
-  --lines N          lines per contender and round in (a) (default 50000)
+  --line-rounds N    (a): interleaved rounds (default 40)
+  --lines N          (a): lines per contender and round (default 50000)
+  --rounds N         (b): rounds (default 5)
   --workers N        worker processes in (b) (default 2)
   --duration S       measured wrk run in (b), seconds (default 8)
   --warmup S         unmeasured wrk run before it (default 2)
@@ -28,12 +29,14 @@ const USAGE = `usage: node bench/request-log.mjs [options]
   --compare DIR      (b): also run the same contenders with the supervise of another
                      checkout (built), e.g. a worktree of the previous commit
   --one-at-a-time    (b): one server at a time instead of all of a round side by side
+  --devnull          (b): logto = /dev/null instead of a file, to tell the cost of making the
+                     lines from what the file system charges for writing them
   --out FILE         markdown results (default bench/results/request-log.md; "-" for none)
 `;
 
 const opts = parseArgs({
-  only: 'line,server', rounds: 0, lines: 50_000, workers: 2, duration: 8, warmup: 2, connections: 64,
-  formats: 'off,default,logformat,json', compare: '', oneAtATime: false, out: path.join(RESULTS_DIR, 'request-log.md'),
+  only: 'line,server', lineRounds: 40, rounds: 5, lines: 50_000, workers: 2, duration: 8, warmup: 2, connections: 64,
+  formats: 'off,default,logformat,json', compare: '', oneAtATime: false, devnull: false, out: path.join(RESULTS_DIR, 'request-log.md'),
 }, USAGE);
 const parts = opts.only.split(',');
 
@@ -50,7 +53,7 @@ const FORMATS = {
 async function lineCost() {
   const { RequestLog } = await import('../packages/supervisor/dist/worker/request-log.js');
   const { parseLogFormat, parseJsonKeys } = await import('../packages/config/dist/index.js');
-  const rounds = opts.rounds || 40;
+  const rounds = opts.lineRounds;
   const fd = fs.openSync('/dev/null', 'w');
   // what a hello-world exchange through node:http looks like to the log
   const headers = { host: '127.0.0.1:8080', 'user-agent': 'wrk' };
@@ -122,7 +125,7 @@ async function startServer(dir, root, format, tag) {
   const logFile = path.join(dir, `${tag}-${format}-${port}.log`);
   fs.writeFileSync(ini, [
     '[tsgi]', `app = ${path.join(APPS_DIR, 'hello.cjs')}`, `http-socket = 127.0.0.1:${port}`, `processes = ${opts.workers}`,
-    'die-on-term = true', `logto = ${logFile}`, ...FORMATS[format].ini, '',
+    'die-on-term = true', `logto = ${opts.devnull ? '/dev/null' : logFile}`, ...FORMATS[format].ini, '',
   ].join('\n'));
   const proc = startGroup(process.execPath, [path.join(root, 'apps', 'supervise', 'bin', 'supervise.js'), '--ini', ini], { logFile: path.join(dir, `${tag}-${format}-${port}.stderr`) });
   await waitHttp(port, { isDead: () => proc.child.exitCode !== null, what: `${tag} ${format} (log: ${logFile})` });
@@ -130,7 +133,7 @@ async function startServer(dir, root, format, tag) {
 }
 
 async function serverCost() {
-  const rounds = opts.rounds || 5;
+  const rounds = opts.rounds;
   const dir = tmpDir('tsgi-bench-request-log-');
   const roots = [['tsgi', ROOT], ...(opts.compare ? [['compare', path.resolve(opts.compare)]] : [])];
   const contenders = roots.flatMap(([tag, root]) => opts.formats.split(',').map((format) => ({ key: `${tag}:${format}`, tag, root, format })));
@@ -175,7 +178,7 @@ async function serverCost() {
       for (const { server } of servers) await server.stop();
     }
     for (const { c, server } of servers) {
-      if (c.format === 'off') continue;
+      if (c.format === 'off' || opts.devnull) continue;
       // every request of the warm-up and the measured run has its line, once the server stopped
       const lines = fs.readFileSync(server.logFile, 'latin1').split('\n').filter((l) => l.startsWith('[pid: ') || l.startsWith('{') || l.startsWith('127.0.0.1 ')).length;
       const last = runs[c.key].at(-1);

@@ -128,3 +128,20 @@ test("stderr whose reader went away: lines are dropped, the children are never l
   assert.notEqual(exit, 'stuck', 'the child wrote everything and exited');
   await logs.close();
 });
+
+test('touch-logrotate: every log file is renamed and started anew when the file is touched', async () => {
+  const d = dir();
+  const touch = path.join(d, 'rotate');
+  writeFileSync(touch, '');
+  utimesSync(touch, 1000, 1000);
+  const logs = new LogMaster({ cfg: config({ touchLogrotate: [touch], reqLogger: [`file:${d}/req.log`] }), logto: path.join(d, 'app.log'), stderr: new PassThrough(), tickMs: 20 });
+  logs.logger.log('before');
+  utimesSync(touch, 2000, 2000);
+  await new Promise((r) => setTimeout(r, 200));
+  logs.logger.log('after');
+  await logs.close();
+  const files = readdirSync(d).sort();
+  assert.ok(files.some((f) => /^app\.log\.\d+$/.test(f)) && files.some((f) => /^req\.log\.\d+$/.test(f)), files.join(' '));
+  assert.match(read(`${d}/app.log`), /^after\n$/);
+  assert.match(read(`${d}/${files.find((f) => /^app\.log\.\d+$/.test(f))!}`), /^before\n\*\*\* .*rotate has been touched: rotating the log files \*\*\*\n.* - logsize: \d+, triggering rotation to /);
+});
