@@ -26,6 +26,8 @@ export interface TsgiConfig {
   httpSocket: string[];
   socket: string[];
   http: string[];
+  /** The `http` router picks a worker by client address instead of by load. */
+  httpSticky: boolean;
   protocol: 'uwsgi' | 'http';
   listen: number;
   /** File mode of unix sockets (0o660), or undefined for the default. */

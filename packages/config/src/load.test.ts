@@ -95,7 +95,7 @@ test('files named relative to cwd are reported as written', () => {
 });
 
 test('warnings: planned options, no-effect options, master = false, listen above somaxconn', () => {
-  const file = writeIni(validIni('max-worker-lifetime-delta = 5', 'harakiri-verbose', 'max-requests-delta = 2', 'master = false', 'listen = 5000', 'stats-http', 'lazy-apps'));
+  const file = writeIni(validIni('max-worker-lifetime-delta = 5', 'harakiri-verbose', 'max-requests-delta = 2', 'master = false', 'listen = 5000', 'stats-http', 'lazy-apps', 'http-sticky = true'));
   const result = load([file]);
   assert.deepEqual(printed(result.errors), []);
   assert.deepEqual(printed(result.warnings).sort(), [
@@ -105,6 +105,7 @@ test('warnings: planned options, no-effect options, master = false, listen above
     `${file}:7: option "master": tsgi always runs a master; "false" has no effect`,
     `${file}:8: option "listen": 5000 exceeds net.core.somaxconn (4096); the kernel will silently cap the backlog at 4096`,
     `${file}:9: option "stats-http" has no effect without stats`,
+    `${file}:11: option "http-sticky" has no effect without the http router (http =)`,
   ].sort());
   assert.equal(result.config?.master, true);
 });

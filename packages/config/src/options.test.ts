@@ -8,7 +8,7 @@ import { parseValue } from './values.js';
 // without listing it here (or listing one that does not exist) fails the build.
 const CONFIG_FIELDS = {
   app: true, callable: true, chdir: true, env: true, argv: true, needApp: true, lazyApps: true, lazy: true,
-  httpSocket: true, socket: true, http: true, protocol: true, listen: true, chmodSocket: true, chownSocket: true, umask: true,
+  httpSocket: true, socket: true, http: true, httpSticky: true, protocol: true, listen: true, chmodSocket: true, chownSocket: true, umask: true,
   socketTimeout: true, bodyReadTimeout: true, httpKeepalive: true, maxConn: true, onAppError: true,
   processes: true, master: true, threads: true, autoProcname: true, procnamePrefix: true,
   procnamePrefixSpaced: true, procnameMaster: true, pidfile: true, vacuum: true, prio: true, workerPrio: true, uid: true, gid: true,

@@ -85,6 +85,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'http-socket', type: 'address', repeatable: true, status: A, group: 'sockets', doc: 'socket on which the workers speak HTTP: host:port, :port or a unix socket path' },
   { name: 'socket', short: 's', type: 'address', repeatable: true, status: A, group: 'sockets', doc: 'socket speaking the uwsgi binary protocol (nginx uwsgi_pass)' },
   { name: 'http', type: 'address', repeatable: true, status: A, group: 'sockets', doc: 'HTTP router in the master: accepts and hands each connection to the least busy worker' },
+  { name: 'http-sticky', type: 'bool', default: false, status: A, group: 'sockets', doc: 'the `http` router hands every connection from one client address to the same worker (rendezvous hashing onto the worker slots) instead of the least busy one: for socket.io/engine.io long-polling and SockJS; behind a proxy all clients share its address (tsgi)' },
   { name: 'protocol', type: 'enum', values: ['uwsgi', 'http'], default: 'uwsgi', status: A, group: 'sockets', doc: 'protocol spoken on `socket` sockets' },
   { name: 'listen', short: 'l', type: 'int', default: 100, min: 1, status: A, group: 'sockets', doc: 'listen backlog of every socket (capped by net.core.somaxconn)' },
   { name: 'chmod-socket', type: 'mode', status: A, group: 'sockets', doc: 'file mode of unix sockets, octal; a bare `chmod-socket` means 666' },

@@ -114,6 +114,7 @@ const DEPENDENT_OPTIONS: ReadonlyArray<readonly [RegExp, (c: TsgiConfig) => bool
   [/^harakiri-verbose$/, (c) => c.harakiri > 0, 'without harakiri'],
   [/^stats-/, (c) => c.stats !== undefined, 'without stats'],
   [/^die-on-idle$/, (c) => c.idle > 0, 'without idle'],
+  [/^http-sticky$/, (c) => c.http.length > 0, 'without the http router (http =)'],
 ];
 
 const warnNoEffect: Rule = (config, context, found) => {

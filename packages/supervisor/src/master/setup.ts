@@ -139,7 +139,13 @@ export async function setUp(p: MasterParts): Promise<void> {
   if (c.pidfile) refuseLivePidfile(resolvePath(p.cwd, c.pidfile), process.pid, upgradedFrom());
   for (const [name, s] of await bindConfigured(c, p.sockets, p.cwd, p.binder, p.log)) p.sockets.set(name, s);
   if (c.http.length > 0) {
-    p.router = new HttpRouter(p.log, () => p.pool.ready(), () => p.state.cheap && p.enqueue({ type: 'doorbell' }), c.listen);
+    p.router = new HttpRouter({
+      logger: p.log,
+      candidates: () => p.pool.ready(),
+      onWaiting: () => p.state.cheap && p.enqueue({ type: 'doorbell' }),
+      maxWaiting: c.listen,
+      sticky: () => p.cfg.httpSticky,
+    });
     await p.router.listen(c.http, c.listen, c.chmodSocket, (address) => inheritedRouterFd(process.env, address));
   }
   becomeMaster(p.log, c, p.cwd);
