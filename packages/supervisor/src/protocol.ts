@@ -160,6 +160,12 @@ export interface WorkerCounters {
   cores: { requests: number; inRequest: number; start: number; vars: string[] }[];
   /** event-loop utilisation over the last report interval, 0..1 */
   elu: number;
+  /**
+   * share of the last report interval with at least one request in flight, 0..1 (a
+   * request still running at the report counts up to it; upgraded connections never
+   * count); absent: 0
+   */
+  busy?: number;
   accepting: boolean;
   draining: boolean;
   /** open client connections (keep-alive ones included) */
@@ -245,6 +251,7 @@ function isCounters(x: unknown): x is WorkerCounters {
     ['requests', 'exceptions', 'tx', 'runningTime', 'avgRt', 'inFlight', 'oldestStart'].every((k) => isCount(c[k])) &&
     isCount(c['elu']) &&
     (c['elu'] as number) <= 1 &&
+    (c['busy'] === undefined || (isCount(c['busy']) && c['busy'] <= 1)) &&
     typeof c['accepting'] === 'boolean' &&
     typeof c['draining'] === 'boolean' &&
     (c['connections'] === undefined || isCount(c['connections'])) &&

@@ -1,4 +1,5 @@
 import type { StatsCore, StatsDocument, StatsSocket, StatsSpooler, StatsWorker, TsgiDrainingWorker } from '@tsgi/stats-protocol';
+import { readsBusy } from '../busy.js';
 import { PUBLIC_VARS, type SlotFigures, type WorkerCounters } from '../protocol.js';
 import type { ProcessSample } from '../os/proc.js';
 import { STATS_VERSION, VERSION } from '../version.js';
@@ -125,8 +126,8 @@ function collectSlot(v: StatsView, slot: SlotView, now: number): StatsWorker {
   }
   const sample = cur ? v.samples.get(cur.pid) : undefined;
   const inFlight = inSlot.reduce((n, w) => n + (w.counters?.inFlight ?? 0), 0);
-  // uWSGI's precedence: cheap > pause > busy > idle
-  const status = !cur ? 'cheap' : v.paused && (c?.inFlight ?? 0) === 0 ? 'pause' : (c?.inFlight ?? 0) > 0 ? 'busy' : 'idle';
+  // uWSGI's precedence: cheap > pause > busy > idle; a stopped worker with a request in hand is still busy with it
+  const status = !cur ? 'cheap' : v.paused && (c?.inFlight ?? 0) === 0 ? 'pause' : readsBusy(c) ? 'busy' : 'idle';
   return {
     // uWSGI quirk kept: a slot never spawned reports id 0
     id: slot.everSpawned ? slot.id : 0,

@@ -47,7 +47,12 @@ export function renderMetrics(doc: StatsDocument): string {
     { name: 'tsgi_worker_avg_response_seconds', type: 'gauge', help: "uWSGI's avg_rt: (avg + rt) / 2.", samples: per((x) => x.avg_rt / 1e6) },
     { name: 'tsgi_worker_rss_bytes', type: 'gauge', help: 'Resident memory (with memory-report).', samples: per((x) => x.rss) },
     { name: 'tsgi_worker_vsz_bytes', type: 'gauge', help: 'Address space (with memory-report).', samples: per((x) => x.vsz) },
-    { name: 'tsgi_worker_busy', type: 'gauge', help: '1 while the worker has a request in flight.', samples: per((x) => (x.status === 'busy' ? 1 : 0)) },
+    {
+      name: 'tsgi_worker_busy',
+      type: 'gauge',
+      help: '1 while the worker reads busy (as its stats status): a request in flight at its last report, or for at least half of the report interval.',
+      samples: per((x) => (x.status === 'busy' ? 1 : 0)),
+    },
     { name: 'tsgi_worker_running', type: 'gauge', help: '1 while the slot has a process.', samples: per((x) => (x.pid > 0 ? 1 : 0)) },
     { name: 'tsgi_worker_in_flight', type: 'gauge', help: 'Requests in progress.', samples: per((x) => x.in_flight ?? 0) },
     { name: 'tsgi_worker_upgraded', type: 'gauge', help: 'Open upgraded connections (WebSockets).', samples: per((x) => x.upgraded ?? 0) },

@@ -220,13 +220,14 @@ function report(): void {
     exceptions: acct.exceptions,
     inFlight: acct.inflight.size,
     elu: delta.utilization,
+    busy: acct.takeBusyShare(),
     accepting: server?.accepting ?? false,
     draining,
   };
   if (!reportDue(lastReported, gist, now - lastReportedAt)) return;
   lastReported = gist;
   lastReportedAt = now;
-  send({ t: 'report', c: withExtras(acct.snapshot(gist.elu, gist.accepting, draining, httpConnections())) });
+  send({ t: 'report', c: withExtras(acct.snapshot(gist.elu, gist.accepting, draining, httpConnections(), gist.busy)) });
 }
 
 async function drain(reason: RecycleReason): Promise<void> {
