@@ -4,11 +4,11 @@
  * crash-loop backoff, so the service keeps at least one ready worker and is
  * whole again within seconds of the storm.
  */
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { readStats } from '@tsgi/stats-protocol';
-import { load, sleep, startApp } from './harness.js';
+import { killAll, load, sleep, startApp } from './harness.js';
 import { mulberry32 } from './random.js';
 
 /** Established client connections to `port` that `pid` holds: its socket descriptors matched against /proc/net/tcp. */
@@ -37,6 +37,9 @@ function connectionsOf(pid: number, port: number): number {
 }
 
 const SEED = 20261130;
+
+// a failed assertion must not leave the storm's supervise running (the runner would wait for it)
+after(killAll);
 
 describe('chaos', () => {
   test(`kill -9 of a random worker every 200 ms for 20 s under keep-alive load (seed ${SEED})`, { timeout: 60000 }, async () => {
