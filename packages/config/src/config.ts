@@ -140,6 +140,9 @@ export interface TsgiConfig {
   statsChmod: number | undefined;
   statsHttpCors: string | undefined;
   statsHttpAllowHost: string[];
+  statsHttpDashboard: boolean;
+  /** The dashboard's actions: off when undefined. A secret: never shown in stats or logs. */
+  statsHttpActionsToken: string | undefined;
 
   // Spooler (planned)
   spooler: string[];

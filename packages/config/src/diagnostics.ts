@@ -33,6 +33,7 @@ export const DIAGNOSTIC_CODES = {
   TSGI_CONFIG_BUSYNESS_ORDER: ['error', '`cheaper-busyness-min` is not lower than `cheaper-busyness-max`'],
   TSGI_CONFIG_LIFETIME_ORDER: ['error', '`min-worker-lifetime` is not lower than `max-worker-lifetime`'],
   TSGI_CONFIG_BACKOFF_ORDER: ['error', '`respawn-backoff-max` is lower than `forkbomb-delay`'],
+  TSGI_CONFIG_ACTIONS_TOKEN: ['error', '`stats-http-actions-token` is shorter than 16 characters or holds a space or a character outside printable ASCII'],
   TSGI_CONFIG_NOT_IMPLEMENTED: ['warning', 'a planned option is set; it is accepted but has no effect yet'],
   TSGI_CONFIG_NO_EFFECT: ['warning', 'an option is set that has no effect in this configuration (`cheaper-step` without `cheaper`, `master = false`, ...)'],
   TSGI_CONFIG_LISTEN_ABOVE_SOMAXCONN: ['warning', '`listen` exceeds net.core.somaxconn; the kernel silently caps the backlog'],

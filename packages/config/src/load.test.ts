@@ -234,3 +234,25 @@ test('a rejected value does not cascade into rule errors about the same option',
   const file = writeIni(['[tsgi]', 'app = $(NOPE)', 'http-socket = 8080', 'processes = abc', 'cheaper = 4'].join('\n'));
   assert.deepEqual(load([file]).errors.map((e) => e.code), ['TSGI_CONFIG_UNSET_ENV', 'TSGI_CONFIG_INVALID_VALUE', 'TSGI_CONFIG_INVALID_VALUE']);
 });
+
+test('stats-http-actions-token: at least 16 printable characters, never repeated in the message; no effect without the dashboard', () => {
+  for (const bad of ['short', 'sixteen chars ok', 'fifteen-chars-x']) {
+    const file = writeIni(validIni('stats = :9191', 'stats-http', `stats-http-actions-token = ${bad}`));
+    const result = load([file]);
+    assert.deepEqual(result.errors.map((e) => [e.code, e.line, e.option]), [['TSGI_CONFIG_ACTIONS_TOKEN', 6, 'stats-http-actions-token']], bad);
+    assert.ok(!printed(result.errors)[0]!.includes(bad), 'the message does not print the token');
+  }
+  const good = load([writeIni(validIni('stats = :9191', 'stats-http', 'stats-http-actions-token = 0123456789abcdef'))]);
+  assert.deepEqual(printed(good.errors), []);
+  assert.equal(good.config?.statsHttpActionsToken, '0123456789abcdef');
+  assert.equal(good.config?.statsHttpDashboard, true, 'the read-only page is on by default');
+  assert.equal(load([writeIni(validIni('stats = :9191', 'stats-http'))]).config?.statsHttpActionsToken, undefined, 'actions are off by default');
+
+  const noHttp = writeIni(validIni('stats = :9191', 'stats-http-actions-token = 0123456789abcdef', 'stats-http-dashboard = true'));
+  assert.deepEqual(printed(load([noHttp]).warnings).sort(), [
+    `${noHttp}:5: option "stats-http-actions-token" has no effect without stats-http`,
+    `${noHttp}:6: option "stats-http-dashboard" has no effect without stats-http`,
+  ]);
+  const noPage = writeIni(validIni('stats = :9191', 'stats-http', 'stats-http-dashboard = false', 'stats-http-actions-token = 0123456789abcdef'));
+  assert.deepEqual(printed(load([noPage]).warnings), [`${noPage}:7: option "stats-http-actions-token" has no effect with stats-http-dashboard = false`]);
+});

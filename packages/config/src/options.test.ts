@@ -21,7 +21,7 @@ const CONFIG_FIELDS = {
   cheaperBusynessPenalty: true, cheaperBusynessBacklogAlert: true, cheaperBusynessBacklogStep: true,
   idle: true, cheap: true, dieOnIdle: true, stats: true, statsHttp: true, statsMinified: true, statsPush: true,
   statsNoCores: true, spooler: true, spoolerProcesses: true, spoolerFrequency: true, spoolerImport: true,
-  statsChmod: true, statsHttpCors: true, statsHttpAllowHost: true,
+  statsChmod: true, statsHttpCors: true, statsHttpAllowHost: true, statsHttpDashboard: true, statsHttpActionsToken: true,
   spoolerQuiet: true, spoolerMaxTasks: true, spoolerHarakiri: true, setPlaceholder: true,
   log4xx: true, log5xx: true, logSlow: true, logBig: true, logZero: true, logMicros: true, logXForwardedFor: true,
 } satisfies Record<keyof TsgiConfig, true>;

@@ -176,6 +176,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'stats-chmod', type: 'mode', status: A, group: 'stats', doc: 'file mode of a unix stats socket, octal (tsgi; default 600, whatever chmod-socket says: the stats show every request in flight)' },
   { name: 'stats-http-cors', type: 'string', status: A, group: 'stats', doc: 'web origin (such as `https://dash.example`, or `*`) sent as Access-Control-Allow-Origin by stats-http and allowed to open /ws (tsgi; default none, where uWSGI sends `*`)' },
   { name: 'stats-http-allow-host', type: 'string', repeatable: true, status: A, group: 'stats', doc: 'Host name stats-http answers besides IP addresses, localhost and the name it is bound to (tsgi; `*` for any): others get 403, against DNS rebinding' },
+  { name: 'stats-http-dashboard', type: 'bool', default: true, status: A, group: 'stats', doc: 'serve the live dashboard page to a browser asking stats-http for `GET /` with `Accept: text/html` (tsgi; other clients get the JSON document as always)' },
+  { name: 'stats-http-actions-token', type: 'string', status: A, group: 'stats', doc: 'turn on the dashboard\'s reload, chain reload and +/- worker buttons for same-origin requests that carry this token, at least 16 characters (tsgi; default off: the dashboard is read-only; see docs/security.md)' },
 
   // Spooler
   { name: 'spooler', short: 'Q', type: 'path', repeatable: true, status: A, group: 'spooler', doc: 'directory of a durable task queue, served by spooler processes' },

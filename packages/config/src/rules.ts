@@ -113,9 +113,25 @@ const DEPENDENT_OPTIONS: ReadonlyArray<readonly [RegExp, (c: TsgiConfig) => bool
   [/^max-worker-lifetime-delta$/, (c) => c.maxWorkerLifetime > 0, 'without max-worker-lifetime'],
   [/^harakiri-verbose$/, (c) => c.harakiri > 0, 'without harakiri'],
   [/^stats-/, (c) => c.stats !== undefined, 'without stats'],
+  [/^stats-http-(dashboard|actions-token)$/, (c) => c.statsHttp, 'without stats-http'],
+  [/^stats-http-actions-token$/, (c) => c.statsHttpDashboard, 'with stats-http-dashboard = false'],
   [/^die-on-idle$/, (c) => c.idle > 0, 'without idle'],
   [/^http-sticky$/, (c) => c.http.length > 0, 'without the http router (http =)'],
 ];
+
+/** Printable ASCII, as an HTTP header carries it, and long enough not to be guessed. */
+const ACTIONS_TOKEN = /^[\x21-\x7e]{16,}$/;
+
+/**
+ * `stats-http-actions-token` guards reloads and scaling from anyone who can reach the
+ * stats: a short one is guessed. The message never repeats the token.
+ */
+const checkActionsToken: Rule = (config, context, found) => {
+  const token = config.statsHttpActionsToken;
+  if (token === undefined || ACTIONS_TOKEN.test(token) || !valid(context, 'stats-http-actions-token')) return;
+  const message = `option "stats-http-actions-token": the token (${token.length} characters) must be at least 16 printable ASCII characters without spaces, such as the output of \`openssl rand -hex 16\``;
+  found.errors.push(diagnostic('TSGI_CONFIG_ACTIONS_TOKEN', message, locate(context, 'stats-http-actions-token').where, 'stats-http-actions-token'));
+};
 
 const warnNoEffect: Rule = (config, context, found) => {
   for (const [name, where] of context.sources) {
@@ -135,7 +151,7 @@ const warnPlanned: Rule = (_config, context, found) => {
   }
 };
 
-const RULES: readonly Rule[] = [requireAppAndSocket, checkCheaper, checkLifetimes, checkListen, warnNoEffect, warnPlanned];
+const RULES: readonly Rule[] = [requireAppAndSocket, checkCheaper, checkLifetimes, checkListen, checkActionsToken, warnNoEffect, warnPlanned];
 
 /** Run every cross-field rule over a parsed, normalised config. */
 export function checkRules(config: TsgiConfig, context: RuleContext): RuleFindings {

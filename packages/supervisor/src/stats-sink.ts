@@ -68,7 +68,7 @@ function workerView(w: WorkerRecord): WorkerView {
 export const statsSink: StatsSink = {
   summary: (v) => statsSummary(statsDocument(v, Date.now())),
   probes: (address, view, logger) => startProbeServer(address, () => probe(view(), Date.now()), logger),
-  serve: (c: TsgiConfig, view: () => MasterView, logger: Logger) =>
+  serve: (c: TsgiConfig, view: () => MasterView, logger: Logger, control?: (letter: string) => void) =>
     startStatsServer({
       address: c.stats!,
       http: c.statsHttp,
@@ -80,5 +80,6 @@ export const statsSink: StatsSink = {
       logger,
       snapshot: () => statsDocument(view(), Date.now()),
       probe: () => probe(view(), Date.now()),
+      ...(c.statsHttpDashboard ? { dashboard: { actionsToken: c.statsHttpActionsToken, pushSeconds: c.statsPush, control, logger } } : {}),
     }),
 };

@@ -168,7 +168,7 @@ export async function setUp(p: MasterParts): Promise<void> {
 export async function serveStats(p: MasterParts): Promise<{ close(): void } | undefined> {
   const c = p.cfg;
   const servers: { close(): void }[] = [];
-  if (c.stats && p.stats) servers.push(await p.stats.serve(c, () => p.view(), p.log));
+  if (c.stats && p.stats) servers.push(await p.stats.serve(c, () => p.view(), p.log, (letter) => p.enqueue({ type: 'fifo', letter })));
   if (c.probes && p.stats?.probes) servers.push(await p.stats.probes(c.probes, () => p.view(), p.log));
   return servers.length === 0 ? undefined : { close: () => servers.forEach((s) => s.close()) };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { bindHost, listenOn, parseSocketAddress, removeOwnSocket } from '../net/address.js';
 import { corsOrigin, hostAllowed, originAllowed, type HttpAccess } from './access.js';
 import { cacheStats, type StatsCache } from './cache.js';
+import { createDashboard, type DashboardOptions } from './dashboard.js';
 import { renderMetrics } from './metrics.js';
 
 /** How much one stats server lets its clients cost the master. */
@@ -52,6 +53,8 @@ export interface StatsServerOptions {
   snapshot: () => StatsDocument;
   /** `/readyz` and `/livez`: whether the server takes traffic, and whether the master's loop turns */
   probe?: () => Probe;
+  /** `stats-http-dashboard`: the page for browsers on `GET /`; undefined: JSON only */
+  dashboard?: DashboardOptions;
   limits?: Partial<StatsLimits>;
 }
 
@@ -175,12 +178,14 @@ function httpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: Stats
     connectionsCheckingInterval: Math.min(1000, limits.clientTimeoutMs),
   });
   server.timeout = limits.clientTimeoutMs;
+  const dashboard = o.dashboard && createDashboard(o.dashboard);
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (!hostAllowed(req.headers.host, access)) {
       res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' });
       res.end('forbidden: unknown Host (see stats-http-allow-host)\n');
       return;
     }
+    if (dashboard?.handles(req)) return dashboard.serve(req, res);
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', ...cors });
