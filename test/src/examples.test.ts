@@ -2,6 +2,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ROOT, SUPERVISE, Supervise, freePort, killAll, request, tmp } from './harness.js';
 
@@ -24,6 +25,18 @@ describe('examples stay valid', () => {
       const r = spawnSync(process.execPath, [SUPERVISE, '--ini', ini, '--show-config'], { env, encoding: 'utf8', timeout: 20_000 });
       assert.equal(r.status, 0, `${path.relative(ROOT, ini)}: ${r.stderr}`);
       assert.doesNotMatch(r.stderr, /warning:/, path.relative(ROOT, ini));
+    }
+  });
+
+  test('every package an example app imports resolves from where the app lives', () => {
+    const apps = readdirSync(EXAMPLES, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(m?js|cjs)$/.test(f));
+    assert.ok(apps.length >= 2, apps.join(' '));
+    for (const app of apps) {
+      const file = path.join(EXAMPLES, app);
+      const bare = [...readFileSync(file, 'utf8').matchAll(/^import .* from '([^.'][^']*)';$/gm)].map((m) => m[1]!).filter((s) => !s.startsWith('node:'));
+      for (const spec of bare) {
+        assert.doesNotThrow(() => createRequire(file).resolve(spec), `examples/${app} imports ${spec}: it must be a root devDependency to resolve from examples/`);
+      }
     }
   });
 
