@@ -149,6 +149,8 @@ describe('WebSockets behind nginx (examples/websocket)', { skip: NGINX ? false :
 
   test('the socket.io chat through proxy_pass: a message round-trips; a SIGHUP disconnects it cleanly and it reconnects to a new worker', async () => {
     const { sup, fronts } = await startExample();
+    // the page's client library, served by socket.io itself
+    assert.equal((await request(fronts.proxy_pass, '/socket.io/socket.io.js')).status, 200);
     const client = ioClient(`http://127.0.0.1:${fronts.proxy_pass}`, { transports: ['websocket'], reconnectionDelay: 100, reconnectionDelayMax: 500, timeout: 5000 });
     try {
       const hello = (): Promise<number> => new Promise((resolve) => client.once('hello', ({ pid }: { pid: number }) => resolve(pid)));
