@@ -37,6 +37,7 @@ export const DIAGNOSTIC_CODES = {
   TSGI_CONFIG_NOT_IMPLEMENTED: ['warning', 'a planned option is set; it is accepted but has no effect yet'],
   TSGI_CONFIG_NO_EFFECT: ['warning', 'an option is set that has no effect in this configuration (`cheaper-step` without `cheaper`, `master = false`, ...)'],
   TSGI_CONFIG_LISTEN_ABOVE_SOMAXCONN: ['warning', '`listen` exceeds net.core.somaxconn; the kernel silently caps the backlog'],
+  TSGI_CONFIG_DRAIN_OUTLASTS_MERCY: ['warning', '`websocket-drain` is not shorter than `worker-reload-mercy`: the mercy kills a draining worker before its WebSockets get their close frame 1001'],
   TSGI_CONFIG_INTERNAL: ['error', 'loading the configuration failed on a bug in tsgi; the config is refused (a reload keeps the old one) and the message names the exception'],
   TSGI_CLI_UNEXPECTED_ARGUMENT: ['error', 'a command-line argument that is neither an option nor an `.ini` file'],
   TSGI_CLI_CONFLICTING_ACTIONS: ['error', 'two of `--reload`, `--stop`, `--brutal-reload`, `--upgrade` given together'],

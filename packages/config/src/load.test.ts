@@ -256,3 +256,19 @@ test('stats-http-actions-token: at least 16 printable characters, never repeated
   const noPage = writeIni(validIni('stats = :9191', 'stats-http', 'stats-http-dashboard = false', 'stats-http-actions-token = 0123456789abcdef'));
   assert.deepEqual(printed(load([noPage]).warnings), [`${noPage}:7: option "stats-http-actions-token" has no effect with stats-http-dashboard = false`]);
 });
+
+test('websocket-drain not shorter than worker-reload-mercy is a warning at the line that sets it, naming both', () => {
+  const drainSet = writeIni(validIni('worker-reload-mercy = 10', 'websocket-drain = 10'));
+  assert.deepEqual(printed(load([drainSet]).warnings), [
+    `${drainSet}:5: option "websocket-drain": 10 s is not shorter than "worker-reload-mercy" (10, set at ${drainSet}:4): a draining worker is killed before its WebSockets get their close frame 1001, so they are reset`,
+  ]);
+  const mercySet = writeIni(validIni('worker-reload-mercy = 3'));
+  const result = load([mercySet]);
+  assert.deepEqual(result.warnings.map((w) => w.code), ['TSGI_CONFIG_DRAIN_OUTLASTS_MERCY']);
+  assert.deepEqual(printed(result.warnings), [
+    `${mercySet}:4: option "worker-reload-mercy": 3 s is not longer than "websocket-drain" (5, its default): a draining worker is killed before its WebSockets get their close frame 1001, so they are reset`,
+  ]);
+  assert.deepEqual(load([writeIni(validIni('worker-reload-mercy = 10', 'websocket-drain = 9.5'))]).warnings, []);
+  assert.deepEqual(load(['--worker-reload-mercy', '6', writeIni(validIni())]).warnings, []);
+  assert.equal(printed(load(['--websocket-drain', '6', '--worker-reload-mercy', '6', writeIni(validIni())]).warnings)[0]?.startsWith('command line: option "websocket-drain": 6 s'), true);
+});

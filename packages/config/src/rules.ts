@@ -105,6 +105,23 @@ const checkListen: Rule = (config, context, found) => {
   }
 };
 
+/**
+ * `websocket-drain` against `worker-reload-mercy`: the drain's close frames come only once
+ * it has passed, and the mercy's SIGKILL comes first when the drain is not shorter, so the
+ * WebSockets it was meant to close cleanly are reset instead.
+ */
+const checkWebsocketDrain: Rule = (config, context, found) => {
+  if (!valid(context, 'websocket-drain', 'worker-reload-mercy') || config.websocketDrain < config.workerReloadMercy) return;
+  const { where, option } = locate(context, 'websocket-drain', 'worker-reload-mercy');
+  const [drain, mercy] = [config.websocketDrain, config.workerReloadMercy];
+  const conflict =
+    option === 'websocket-drain'
+      ? `option "websocket-drain": ${drain} s is not shorter than ${valueAt('worker-reload-mercy', mercy, context)}`
+      : `option "worker-reload-mercy": ${mercy} s is not longer than ${valueAt('websocket-drain', drain, context)}`;
+  const message = `${conflict}: a draining worker is killed before its WebSockets get their close frame 1001, so they are reset`;
+  found.warnings.push(diagnostic('TSGI_CONFIG_DRAIN_OUTLASTS_MERCY', message, where, option));
+};
+
 /** Options that do nothing unless another is set: [options, is it in effect, why not]. */
 const DEPENDENT_OPTIONS: ReadonlyArray<readonly [RegExp, (c: TsgiConfig) => boolean, string]> = [
   [/^cheaper-/, (c) => c.cheaper > 0, 'without cheaper'],
@@ -151,7 +168,7 @@ const warnPlanned: Rule = (_config, context, found) => {
   }
 };
 
-const RULES: readonly Rule[] = [requireAppAndSocket, checkCheaper, checkLifetimes, checkListen, checkActionsToken, warnNoEffect, warnPlanned];
+const RULES: readonly Rule[] = [requireAppAndSocket, checkCheaper, checkLifetimes, checkListen, checkActionsToken, checkWebsocketDrain, warnNoEffect, warnPlanned];
 
 /** Run every cross-field rule over a parsed, normalised config. */
 export function checkRules(config: TsgiConfig, context: RuleContext): RuleFindings {
