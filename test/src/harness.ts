@@ -317,3 +317,22 @@ export function dropTestsSkip(what: string): string | false {
   }
   return false;
 }
+
+/** Writes `bytes` and collects the answer until the server closes, bounded by `ms`. */
+export function exchange(port: number, bytes: Buffer | string, ms: number): Promise<{ data: string; closedAfter: number | undefined }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let data = '';
+    const s = net.connect(port, '127.0.0.1', () => s.write(bytes));
+    s.on('data', (d) => (data += d.toString('latin1')));
+    s.on('error', () => undefined);
+    const bound = setTimeout(() => {
+      s.destroy();
+      resolve({ data, closedAfter: undefined });
+    }, ms);
+    s.on('close', () => {
+      clearTimeout(bound);
+      resolve({ data, closedAfter: Date.now() - t0 });
+    });
+  });
+}

@@ -42,6 +42,10 @@ export interface TsgiConfig {
   httpKeepalive: number;
   /** Connections per worker; 0 = no cap. */
   maxConn: number;
+  /** Bytes: the largest request head (Node's maxHeaderSize). */
+  bufferSize: number;
+  /** Bytes; 0 = no limit: the largest request body. */
+  limitPost: number;
 
   // Master and workers
   processes: number;
@@ -80,9 +84,13 @@ export interface TsgiConfig {
   // Reloading and shutdown
   dieOnTerm: boolean;
   touchReload: string[];
+  touchWorkersReload: string[];
+  touchChainReload: string[];
   masterFifo: string[];
   /** Seconds. */
   workerReloadMercy: number;
+  /** Seconds; 0 = off: caps workerReloadMercy for the retirements of a reload or a shutdown. */
+  reloadMercy: number;
   /** `probes`: an address for /readyz and /livez alone */
   probes?: string;
   /** seconds between readiness going 503 and the drain, on a graceful shutdown */

@@ -3,7 +3,7 @@
  * command line, cross-field rules, `--help` and docs/options.md. Nothing here prints or
  * exits: loadConfig returns `{ config, errors, warnings, files }` and the CLI decides.
  */
-export { OPTIONS, OPTION_GROUPS, PYTHON_OPTIONS, fieldName, findOption, findShortOption, knownOptionNames, normaliseKey } from './options.js';
+export { OPTIONS, OPTION_GROUPS, fieldName, findOption, findShortOption, knownOptionNames, normaliseKey } from './options.js';
 export type { OptionGroup, OptionSpec, OptionStatus, OptionType } from './options.js';
 export { defaultConfig, defaultValue, getOptionValue } from './config.js';
 export type { ConfigValue, TsgiConfig } from './config.js';
@@ -25,3 +25,6 @@ export { appExportName, resolveAppSpec } from './app-spec.js';
 export type { AppSpec } from './app-spec.js';
 export { renderHelp } from './help.js';
 export { renderOptionsDoc } from './docs.js';
+export { IGNORED_OPTIONS, REFUSED_OPTIONS, ignoredOption, isUwsgiOption, refusal } from './uwsgi-options.js';
+export type { IgnoredOption } from './uwsgi-options.js';
+export { UWSGI_OPTION_NAMES } from './uwsgi-names.js';

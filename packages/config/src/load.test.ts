@@ -41,8 +41,11 @@ const ERROR_CASES: ReadonlyArray<readonly [string, string[], string[], string[]]
   ['unknown option, prefix suggestion', ['app = a.js', 'http-socket = :80', 'cheaper-busyness-backlog = 3'], [], ['FILE:4: unknown option "cheaper-busyness-backlog" (did you mean "cheaper-busyness-backlog-alert"?)']],
   ['unknown option without suggestion', ['app = a.js', 'http-socket = :80', 'frobnicate = 1'], [], ['FILE:4: unknown option "frobnicate"']],
   ['uWSGI include', ['app = a.js', 'http-socket = :80', 'ini = other.ini'], [], ['FILE:4: unknown option "ini": give several --ini files on the command line instead']],
-  ['python option', ['app = a.js', 'http-socket = :80', 'wsgi-file = app.py'], [], ['FILE:4: "wsgi-file" is a Python option of uWSGI; tsgi runs Node apps: use app = ./server.js']],
-  ['python option with _', ['app = a.js', 'http-socket = :80', 'enable_threads'], [], ['FILE:4: "enable-threads" is a Python option of uWSGI; tsgi runs Node apps: remove it; use threads = N for concurrent requests per worker']],
+  ['refused uWSGI option', ['app = a.js', 'http-socket = :80', 'hook-pre-app = exec:make'], [], ['FILE:4: unknown option "hook-pre-app": tsgi runs no hooks or commands at start-up phases: run them from the systemd unit (ExecStartPre=) or from the app']],
+  ['uWSGI option not implemented', ['app = a.js', 'http-socket = :80', 'cache2 = name=x,items=10'], [], ['FILE:4: unknown option "cache2": a uWSGI option tsgi does not implement (see docs/options.md)']],
+  ['uWSGI option not implemented, near a known one', ['app = a.js', 'http-socket = :80', 'logto2 = /tmp/x.log'], [], ['FILE:4: unknown option "logto2": a uWSGI option tsgi does not implement (see docs/options.md) (did you mean "logto"?)']],
+  ['misspelt ignored option', ['app = a.js', 'http-socket = :80', 'thunder_lok'], [], ['FILE:4: unknown option "thunder_lok" (did you mean "thunder-lock"?)']],
+  ['python app and no app', ['http-socket = :80', 'module = shop.wsgi:application'], [], ['FILE:3: no app configured: "module" names a Python app of uWSGI, which tsgi cannot run; set app = ./server.js']],
   ['wrong type', ['app = a.js', 'http-socket = :80', 'processes = abc'], [], ['FILE:4: option "processes": "abc" is not an integer']],
   ['bare non-bool key', ['app = a.js', 'http-socket = :80', 'listen'], [], ['FILE:4: option "listen" needs a value']],
   ['bad address', ['app = a.js', 'http-socket = 8080'], [], ['FILE:3: option "http-socket": "8080" looks like a port: write :8080']],
@@ -69,7 +72,6 @@ const ERROR_CASES: ReadonlyArray<readonly [string, string[], string[], string[]]
   ['%(a +) dangling', ['app = a.js', 'http-socket = :80', 'processes = %(2 +)'], [], ['FILE:4: option "processes": %(2 +): "+" needs a value on each side']],
   ['%( unterminated', ['app = a.js', 'http-socket = :80', 'pidfile = /run/%(name.pid'], [], ['FILE:4: option "pidfile": "%(name.pid" has no closing ")"']],
   ['%(name) through a bad value', ['root = /srv/$(NO_SUCH_ROOT)', 'app = %(root)/a.js', 'http-socket = :80'], [], ['FILE:3: option "app": %(root): environment variable "NO_SUCH_ROOT" is not set (write $(NO_SUCH_ROOT:-default) to give a default)']],
-  ['a Python option stays an error even when used as %(name)', ['home = /venv', 'env = PATH=%(home)/bin', 'app = a.js', 'http-socket = :80'], [], ['FILE:2: "home" is a Python option of uWSGI; tsgi runs Node apps: remove it; the app uses its own node_modules']],
 ];
 
 test('every error case names file:line and the option', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig, type TsgiConfig } from './config.js';
-import { OPTIONS, OPTION_GROUPS, PYTHON_OPTIONS, fieldName, findOption, findShortOption, normaliseKey } from './options.js';
+import { OPTIONS, OPTION_GROUPS, fieldName, findOption, findShortOption, normaliseKey } from './options.js';
+import { ignoredOption, refusal } from './uwsgi-options.js';
 import { parseValue } from './values.js';
 
 // Written out so the compiler checks it against the interface: adding a TsgiConfig field
@@ -10,6 +11,7 @@ const CONFIG_FIELDS = {
   app: true, callable: true, chdir: true, env: true, argv: true, needApp: true, lazyApps: true, lazy: true,
   httpSocket: true, socket: true, http: true, httpSticky: true, protocol: true, listen: true, chmodSocket: true, chownSocket: true, umask: true,
   socketTimeout: true, bodyReadTimeout: true, httpKeepalive: true, maxConn: true, onAppError: true,
+  bufferSize: true, limitPost: true, reloadMercy: true, touchWorkersReload: true, touchChainReload: true,
   processes: true, master: true, threads: true, autoProcname: true, procnamePrefix: true,
   procnamePrefixSpaced: true, procnameMaster: true, pidfile: true, vacuum: true, prio: true, workerPrio: true, uid: true, gid: true,
   daemonize: true, logto: true, disableLogging: true, dieOnTerm: true, touchReload: true, masterFifo: true,
@@ -32,13 +34,16 @@ test('every table entry has a TsgiConfig field and every field an entry', () => 
   assert.deepEqual(Object.keys(CONFIG_FIELDS).sort(), fromTable);
 });
 
-test('names, aliases and short flags are unique and never Python-only', () => {
+test('names, aliases and short flags are unique and never an ignored or refused uWSGI option', () => {
   const names = OPTIONS.flatMap((spec) => [spec.name, ...(spec.aliases ?? [])]);
   assert.equal(new Set(names).size, names.length);
   const shorts = OPTIONS.flatMap((spec) => (spec.short === undefined ? [] : [spec.short]));
   assert.equal(new Set(shorts).size, shorts.length);
   assert.ok(!shorts.includes('h'), '-h is --help');
-  for (const name of names) assert.equal(PYTHON_OPTIONS[name], undefined, name);
+  for (const name of names) {
+    assert.equal(ignoredOption(name), undefined, name);
+    assert.equal(refusal(name), undefined, name);
+  }
 });
 
 test('each entry is well formed: doc line, group, enum values, default of its own type', () => {

@@ -20,6 +20,8 @@ export interface RuleContext {
   /** Options whose value is unknown because of an earlier error (a rejected value, an
    * unreadable file): rules about them would only repeat that error. */
   invalid?: ReadonlySet<string>;
+  /** An ignored uWSGI option that names a Python app (`wsgi-file`, `module`), where it was set. */
+  pythonApp?: { option: string; where: SourceLocation };
 }
 
 /** Errors and warnings found by the rules. */
@@ -54,7 +56,9 @@ function locate(context: RuleContext, ...names: string[]): { where: SourceLocati
 
 const requireAppAndSocket: Rule = (config, context, found) => {
   if (config.app === undefined && valid(context, 'app')) {
-    found.errors.push(diagnostic('TSGI_CONFIG_NO_APP', 'no app configured: set app = ./server.js', context.origin, 'app'));
+    const python = context.pythonApp;
+    const message = python ? `no app configured: "${python.option}" names a Python app of uWSGI, which tsgi cannot run; set app = ./server.js` : 'no app configured: set app = ./server.js';
+    found.errors.push(diagnostic('TSGI_CONFIG_NO_APP', message, python?.where ?? context.origin, 'app'));
   }
   if (config.httpSocket.length + config.socket.length + config.http.length === 0 && valid(context, 'http-socket', 'socket', 'http')) {
     found.errors.push(diagnostic('TSGI_CONFIG_NO_SOCKET', 'no socket configured: set http-socket = :8080 (or a unix socket path)', context.origin, 'http-socket'));

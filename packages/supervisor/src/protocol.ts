@@ -73,6 +73,12 @@ export interface WorkerLimits {
   websocketDrainMs?: number;
   /** `worker-reload-mercy`: the app's close() must settle within this, or the worker exits without it */
   mercyMs?: number;
+  /** `reload-mercy`: caps mercyMs for the drains of a reload or a shutdown; 0 = no cap */
+  reloadMercyMs?: number;
+  /** `buffer-size`: the largest request head, in bytes (a larger one is answered 431); absent: Node's 16 KiB */
+  maxHeadBytes?: number;
+  /** `limit-post`: the largest request body, in bytes (a larger one is answered 413); 0 or absent: no limit */
+  maxBodyBytes?: number;
 }
 
 /** The limits of a worker whose boot carries none (the options' defaults, harakiri off). */
@@ -97,6 +103,9 @@ export function workerLimits(c: {
   onAppError: WorkerLimits['onAppError'];
   websocketDrain?: number;
   workerReloadMercy?: number;
+  reloadMercy?: number;
+  bufferSize?: number;
+  limitPost?: number;
 }): WorkerLimits {
   return {
     headMs: Math.round(c.socketTimeout * 1000),
@@ -107,7 +116,22 @@ export function workerLimits(c: {
     onAppError: c.onAppError,
     websocketDrainMs: Math.round((c.websocketDrain ?? 5) * 1000),
     mercyMs: Math.round((c.workerReloadMercy ?? 60) * 1000),
+    reloadMercyMs: Math.round((c.reloadMercy ?? 0) * 1000),
+    ...(c.bufferSize === undefined ? {} : { maxHeadBytes: c.bufferSize }),
+    maxBodyBytes: c.limitPost ?? 0,
   };
+}
+
+/** The retirements `reload-mercy` bounds: those of a reload (graceful, chain, workers only) and of a graceful shutdown. */
+const RELOAD_REASONS: ReadonlySet<RecycleReason> = new Set(['reload', 'chain-reload', 'shutdown']);
+
+/**
+ * How long a worker retired for `reason` may drain before it is killed: worker-reload-mercy,
+ * or reload-mercy when that is set, shorter, and the retirement is a reload's or a shutdown's.
+ * The master kills by it; the worker bounds the app's close() by it.
+ */
+export function retirementMercyMs(reason: RecycleReason, mercyMs: number, reloadMercyMs: number): number {
+  return reloadMercyMs > 0 && RELOAD_REASONS.has(reason) ? Math.min(mercyMs, reloadMercyMs) : mercyMs;
 }
 
 /** Everything a worker needs, passed in the TSGI_WORKER environment variable. */

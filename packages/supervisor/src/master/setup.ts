@@ -12,6 +12,7 @@ import { HttpRouter } from '../router/router.js';
 import { clearSamples } from './sampler.js';
 import { enterCheap } from './scaling.js';
 import { TouchWatcher } from './touch.js';
+import { touchFiles } from './controls.js';
 import { refuseLivePidfile, removePidfile, writePidfile } from './pidfile.js';
 import { ENV_UPGRADE_FROM, inheritedRouterFd } from './upgrade.js';
 import { dropPrivileges, fileOwner, resolveDropTarget } from './privileges.js';
@@ -156,7 +157,7 @@ export async function setUp(p: MasterParts): Promise<void> {
   p.scaling.boot(c);
   p.state.move({ phase: 'running', paused: false, cheap: false }, 'workers may start');
   if (c.cheap) enterCheap(p, 'cheap = true: waiting for the first connection');
-  const touches = new TouchWatcher(c.touchReload.map((f) => resolvePath(p.cwd, f)));
+  const touches = new TouchWatcher(touchFiles(c, p.cwd));
   for (const f of touches.missing()) p.log.log(`unable to stat() ${f}, events will be triggered as soon as the file is created`);
   p.opened.push(...c.masterFifo.map((f) => openMasterFifo(resolvePath(p.cwd, f), (letter) => p.enqueue({ type: 'fifo', letter }))));
   const sources = { pids: () => p.pool.workers.map((w) => w.pid).filter((pid) => pid > 0), sockets: () => p.sockets, touches };

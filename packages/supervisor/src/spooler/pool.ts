@@ -3,7 +3,7 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import type { TsgiConfig } from '@tsgi/config';
 import type { StatsSpooler } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
-import { EXIT } from '../protocol.js';
+import { EXIT, retirementMercyMs } from '../protocol.js';
 import { isBootFailure, respawnDelay } from '../master/backoff.js';
 import { ENV_SPOOLER, ENV_SPOOLER_BOOT, SPOOLER_MAIN, isSpooledMessage, isSpoolerReport, type SpoolerBoot, type SpoolerCommand, type SpoolerReport } from './protocol.js';
 import { resolvePath } from '../os/paths.js';
@@ -242,8 +242,10 @@ export class SpoolerPool {
     s.stopping = true;
     this.send(s, { t: 'stop' });
     const p = this.processes.find((x) => x.child === s.child);
-    // the current task gets the workers' mercy, then the spooler is killed (the task will run again)
-    if (p && p.killAt === 0) p.killAt = Date.now() + (this.cfg?.workerReloadMercy ?? 60) * 1000;
+    // spoolers stop on a reload or a shutdown: the current task gets the workers' mercy for
+    // one (reload-mercy caps it), then the spooler is killed (the task will run again)
+    const mercyMs = retirementMercyMs('reload', (this.cfg?.workerReloadMercy ?? 60) * 1000, (this.cfg?.reloadMercy ?? 0) * 1000);
+    if (p && p.killAt === 0) p.killAt = Date.now() + mercyMs;
   }
 
   private send(s: SpoolerSlot, msg: SpoolerCommand): void {

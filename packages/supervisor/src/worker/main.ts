@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { writeSync } from 'node:fs';
-import { DEFAULT_LIMITS, EXIT, marked, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerCounters, type WorkerMessage } from '../protocol.js';
+import { DEFAULT_LIMITS, EXIT, marked, retirementMercyMs, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerCounters, type WorkerMessage } from '../protocol.js';
 import { Accounting } from './accounting.js';
 import { AppErrors } from './app-errors.js';
 import { fetchToNode } from './fetch-adapter.js';
@@ -237,7 +237,7 @@ async function drain(reason: RecycleReason): Promise<void> {
   report();
   if (server) await server.drain();
   if (ending) return;
-  const mercy = limits.mercyMs ?? DEFAULT_LIMITS.mercyMs!;
+  const mercy = retirementMercyMs(reason, limits.mercyMs ?? DEFAULT_LIMITS.mercyMs!, limits.reloadMercyMs ?? 0);
   await closeApp(Math.max(0, mercy - (Date.now() - drainStartedAt) - MERCY_MARGIN_MS));
   if (!ending) finish(EXIT.RELOAD, reason);
 }

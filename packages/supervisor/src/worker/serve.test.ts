@@ -332,3 +332,103 @@ test('an app throw after its response ended leaves that response alone', async (
     s.close();
   }
 });
+
+test('buffer-size: a longer request head gets 431 and its connection closes; the server goes on', async () => {
+  const s = await serve(hello, { maxHeadBytes: 2048 });
+  try {
+    const big = await exchange(s.port, `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(3000)}\r\n\r\n`, 5000);
+    assert.match(big.data, /^HTTP\/1\.1 431 /);
+    assert.ok(big.closedAfter !== undefined, 'the connection is closed');
+    const fits = await exchange(s.port, `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(1500)}\r\nConnection: close\r\n\r\n`, 5000);
+    assert.match(fits.data, /^HTTP\/1\.1 200 [^]*hello\n$/);
+  } finally {
+    s.close();
+  }
+});
+
+test('buffer-size: a uwsgi packet whose vars make a longer head gets 431', async () => {
+  const s = await serve(hello, { maxHeadBytes: 2048 }, 'uwsgi');
+  try {
+    const vars = { REQUEST_METHOD: 'GET', REQUEST_URI: '/', HTTP_HOST: 'x' };
+    const big = await exchange(s.port, encodeUwsgiPacket({ ...vars, HTTP_COOKIE: 'c'.repeat(3000) }), 5000);
+    assert.match(big.data, /^HTTP\/1\.1 431 /);
+    const fits = await exchange(s.port, encodeUwsgiPacket({ ...vars, HTTP_COOKIE: 'c'.repeat(1500) }), 5000);
+    assert.match(fits.data, /^HTTP\/1\.[01] 200 [^]*hello\n$/);
+  } finally {
+    s.close();
+  }
+});
+
+/** An app that reads the whole body and answers with its length; `calls` counts the requests it saw. */
+function bodyCounter(): { handler: Handler; calls: number; ends: number } {
+  const state = {
+    calls: 0,
+    ends: 0,
+    handler: (req: IncomingMessage, res: ServerResponse) => {
+      state.calls++;
+      let n = 0;
+      req.on('data', (d: Buffer) => (n += d.length));
+      req.on('end', () => {
+        state.ends++;
+        res.end(`got ${n}\n`);
+      });
+    },
+  };
+  return state;
+}
+
+test('limit-post: a declared body over the limit gets 413 before the app, and the body at the limit is served', async () => {
+  const app = bodyCounter();
+  const s = await serve(app.handler, { maxBodyBytes: 1000 });
+  try {
+    const over = await exchange(s.port, `POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n${'x'.repeat(64 * 1024)}`, 5000);
+    assert.match(over.data, /^HTTP\/1\.1 413 [^]*Payload Too Large\n$/);
+    assert.ok(over.closedAfter !== undefined, 'the connection is closed, the rest never read');
+    assert.equal(app.calls, 0, 'the app never saw it');
+    assert.match(s.lines.join('\n'), /the body of POST \/up is over limit-post \(1000 bytes\): 413/);
+    const at = await exchange(s.port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n${'x'.repeat(1000)}`, 5000);
+    assert.match(at.data, /^HTTP\/1\.1 200 [^]*got 1000\n$/);
+  } finally {
+    s.close();
+  }
+});
+
+test('limit-post: with Expect: 100-continue a body over the limit gets 413 and no 100; one within gets its 100', async () => {
+  const app = bodyCounter();
+  const s = await serve(app.handler, { maxBodyBytes: 1000 });
+  try {
+    const over = await exchange(s.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n', 5000);
+    assert.match(over.data, /^HTTP\/1\.1 413 /);
+    assert.doesNotMatch(over.data, /100 Continue/);
+    const within = await new Promise<string>((resolve) => {
+      let data = '';
+      const c = net.connect(s.port, '127.0.0.1', () => c.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n'));
+      c.on('data', (d) => {
+        data += d.toString('latin1');
+        if (/100 Continue\r\n\r\n$/.test(data)) c.write('0123456789');
+      });
+      c.on('close', () => resolve(data));
+      setTimeout(() => c.destroy(), 5000);
+    });
+    assert.match(within, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [^]*got 10\n$/);
+  } finally {
+    s.close();
+  }
+});
+
+test('limit-post: a chunked body is cut at the limit; the app never sees its end, and the server goes on', async () => {
+  const app = bodyCounter();
+  const s = await serve(app.handler, { maxBodyBytes: 1000 });
+  try {
+    const chunk = `200\r\n${'y'.repeat(0x200)}\r\n`;
+    const over = await exchange(s.port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(8)}0\r\n\r\n`, 5000);
+    assert.match(over.data, /^HTTP\/1\.1 413 /);
+    assert.ok(over.closedAfter !== undefined);
+    assert.equal(app.calls, 1);
+    assert.equal(app.ends, 0, 'a cut body never ends as if whole');
+    const small = await exchange(s.port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk}0\r\n\r\n`, 5000);
+    assert.match(small.data, /^HTTP\/1\.1 200 [^]*got 512\n$/);
+  } finally {
+    s.close();
+  }
+});

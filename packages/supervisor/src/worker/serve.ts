@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { DEFAULT_LIMITS, type InheritedSocket, type WorkerLimits } from '../protocol.js';
 import type { Accounting } from './accounting.js';
 import type { NodeHandler, UpgradeHandler } from './load-app.js';
+import { boundedRequestClass, declaresTooMuch, dropBody, lingerOnClose } from './body-limit.js';
 import { acceptUwsgi } from './uwsgi.js';
 import { goAway, isUpgradeRequest, UPGRADE_REFUSED_TEXT } from './upgraded.js';
 
@@ -99,8 +100,12 @@ export class WorkerServer {
     this.context = opts.context;
     // Node refuses a headersTimeout above the requestTimeout
     const headersTimeout = limits.bodyMs > 0 ? Math.min(limits.headMs, limits.bodyMs) : limits.headMs;
+    const bodyLimit = limits.maxBodyBytes ?? 0;
     this.http = http.createServer(
       {
+        // buffer-size: Node answers a longer head 431 and closes that connection alone
+        ...(limits.maxHeadBytes === undefined ? {} : { maxHeaderSize: limits.maxHeadBytes }),
+        ...(bodyLimit > 0 ? { IncomingMessage: boundedRequestClass(bodyLimit, (req) => this.bodyOverLimit(req)) } : {}),
         headersTimeout,
         requestTimeout: limits.bodyMs,
         keepAliveTimeout: limits.keepAliveMs > 0 ? limits.keepAliveMs : DEFAULT_LIMITS.keepAliveMs,
@@ -110,6 +115,11 @@ export class WorkerServer {
       (req, res) => this.onRequest(req, res),
     );
     this.http.emit('listening');
+    // limit-post: a body declared too long gets its 413 instead of the 100 Continue that would make the client send it
+    if (bodyLimit > 0) this.http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (!declaresTooMuch(req, bodyLimit)) res.writeContinue();
+      this.onRequest(req, res);
+    });
     // 'newListener' comes before the listener is added, so ours runs first and sees every upgrade
     this.http.on('newListener', (event: string | symbol) => {
       if (event !== 'upgrade' || this.tracking) return;
@@ -360,6 +370,7 @@ export class WorkerServer {
       res.end(UPGRADE_REFUSED_TEXT);
       return;
     }
+    if (declaresTooMuch(req, this.limits.maxBodyBytes ?? 0)) return this.refuseBody(req, res);
     if (this.draining || this.limits.keepAliveMs === 0) res.shouldKeepAlive = false;
     else if (this.shedding > 0) {
       this.shedding--;
@@ -367,6 +378,23 @@ export class WorkerServer {
     }
     if (this.context) this.context.run(res, this.callApp, req, res);
     else this.callApp(req, res);
+  }
+
+  /** limit-post: the body is (or would be) longer; 413 if nothing was sent, and the connection closes unread. */
+  private refuseBody(req: IncomingMessage, res: ServerResponse): void {
+    dropBody(req);
+    if (!res.headersSent) lingerOnClose(req.socket);
+    this.log(`tsgi worker (pid: ${process.pid}): the body of ${req.method} ${req.url} is over limit-post (${this.limits.maxBodyBytes} bytes): ${res.headersSent ? 'connection cut' : '413'}`);
+    endEarly(res, 413, 'Payload Too Large\n');
+  }
+
+  /**
+   * A body passed limit-post while arriving: the app gets no more of it, and its request is
+   * refused unless the app has answered already (then Node discards the rest, as for any
+   * body an app leaves unread).
+   */
+  private bodyOverLimit(req: IncomingMessage): void {
+    for (const res of this.acct.inflight) if (res.req === req && !res.writableEnded) return this.refuseBody(req, res);
   }
 
   private readonly callApp = (req: IncomingMessage, res: ServerResponse): void => {
