@@ -24,4 +24,5 @@ export type { RuleContext, RuleFindings } from './rules.js';
 export { appExportName, resolveAppSpec } from './app-spec.js';
 export type { AppSpec } from './app-spec.js';
 export { renderHelp } from './help.js';
+export { splitNodeArgs } from './node-args.js';
 export { renderOptionsDoc } from './docs.js';
