@@ -1,8 +1,8 @@
 /**
  * The framework examples (examples/frameworks/<name>/app.ini), each started as it is with
- * only its ports moved: GET, POST with a JSON body, the framework's own 500, a throw the
- * framework cannot catch (500 from supervise, counted in the stats' `exceptions`), and
- * 3 SIGHUPs under a keep-alive load with 0 failed requests.
+ * only its ports moved: GET, POST with a JSON body, the framework's own 500 and a throw the
+ * framework cannot catch (500 from supervise), both counted in the stats' `responses_5xx`
+ * and the second in `exceptions`, and 3 SIGHUPs under a keep-alive load with 0 failed requests.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ after(killAll);
 const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono', 'nestjs'] as const;
 const RELOADS = 3;
 
-const sum = (doc: StatsDocument, key: 'requests' | 'exceptions'): number => doc.workers.reduce((n, w) => n + w[key], 0);
+const sum = (doc: StatsDocument, key: 'requests' | 'exceptions' | 'responses_5xx'): number => doc.workers.reduce((n, w) => n + (w[key] ?? 0), 0);
 
 /** The stats once `ready` holds, or the last document seen when `ms` runs out. */
 async function statsWhen(address: string, ready: (doc: StatsDocument) => boolean, ms = 5000): Promise<StatsDocument> {
@@ -65,7 +65,8 @@ describe('framework examples', () => {
       // a throw outside the framework: supervise answers 500 and counts it (and replaces the worker)
       assert.equal((await request(port, '/crash')).status, 500);
       const total = 2 + r.ok + 2;
-      const doc = await statsWhen(stats, (d) => sum(d, 'exceptions') >= 1 && sum(d, 'requests') >= total);
+      const doc = await statsWhen(stats, (d) => sum(d, 'exceptions') >= 1 && sum(d, 'responses_5xx') >= 2 && sum(d, 'requests') >= total);
+      assert.equal(sum(doc, 'responses_5xx'), 2, 'both 500s counted as 5xx responses');
       assert.equal(sum(doc, 'exceptions'), 1, 'the crash is an exception; the framework-handled 500 is not');
       assert.equal(sum(doc, 'requests'), total, 'every request counted across the reloads, the two 500s included');
       await sup.kill();
