@@ -1,7 +1,7 @@
 /**
  * The `tsgi` package as users get it: packages/tsgi packed by `npm pack` (its prepack
  * assembles the built workspace), then installed from the tarball into fresh projects
- * outside the repository by npm, pnpm and yarn. Each project serves an app that imports
+ * outside the repository by npm, pnpm, yarn 1 and yarn 4 (Plug'n'Play). Each project serves an app that imports
  * tsgi/spool and tsgi/stats, with a real spooler, under `npx supervise`, and `npx tsgitop
  * --once` reads it. With npm also: a CommonJS app, the shipped types, and `supervise --init`
  * on an Express app. The installs need the npm registry (ws, pidusage, ini, blessed,
@@ -26,6 +26,10 @@ const NPX = ['npx', '--no-install'];
 const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
 const PNPM = 'pnpm@10.34.8';
 const YARN = 'yarn@1.22.22';
+/** Yarn 4 from the npm registry (corepack fetches it from elsewhere), with Plug'n'Play: no node_modules at all */
+const YARN_PNP = ['npx', '--yes', '-p', '@yarnpkg/cli-dist@4.18.1', 'yarn'];
+/** blessed-contrib requires blessed without declaring it, which Plug'n'Play refuses; the README gives users this */
+const YARNRC = 'packageExtensions:\n  "blessed-contrib@*":\n    dependencies:\n      blessed: "^0.1.81"\n';
 
 let tarball = '';
 
@@ -35,27 +39,31 @@ before(async () => {
   tarball = path.join(dest, readdirSync(dest).find((f) => f.endsWith('.tgz')) ?? 'no tarball');
 });
 
-type Installer = 'npm' | 'pnpm' | 'yarn';
+type Installer = 'npm' | 'pnpm' | 'yarn' | 'yarn-pnp';
 
 /** The command that adds `specs` to the project in the cwd. */
 function addCommand(by: Installer, specs: string[]): [string, string[]] {
   if (by === 'npm') return ['npm', ['install', '--no-audit', '--no-fund', ...specs]];
   if (by === 'pnpm') return ['npx', ['--yes', PNPM, 'add', ...specs]];
-  return ['npx', ['--yes', YARN, 'add', '--non-interactive', ...specs.map((s) => (s === tarball ? `file:${s}` : s))]];
+  const yarnSpecs = specs.map((s) => (s === tarball ? `tsgi@file:${s}` : s));
+  if (by === 'yarn') return ['npx', ['--yes', YARN, 'add', '--non-interactive', ...yarnSpecs]];
+  return [YARN_PNP[0]!, [...YARN_PNP.slice(1), 'add', ...yarnSpecs]];
 }
+
 
 /** A fresh project (ESM, `main` = server.js) in the temporary directory, with the tarball and `extra` installed. */
 async function project(by: Installer, extra: string[] = []): Promise<string> {
   const dir = tmp(`tsgi-${by}-`);
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `try-${by}`, version: '1.0.0', private: true, type: 'module', main: 'server.js' }, null, 2));
+  if (by === 'yarn-pnp') writeFileSync(path.join(dir, '.yarnrc.yml'), YARNRC);
   const [file, args] = addCommand(by, [tarball, ...extra]);
   await run(file, args, { cwd: dir, timeout: INSTALL_MS, maxBuffer: 16 * 1024 * 1024 });
   return dir;
 }
 
-/** `npx supervise --ini …` in the project, once its workers are ready. */
-async function supervise(dir: string, args: string[], workers: number): Promise<Supervise> {
-  const sup = new Supervise(args, { cwd: dir, command: [...NPX, 'supervise'] });
+/** `npx supervise …` (or `yarn supervise …`) in the project, once its workers are ready. */
+async function supervise(dir: string, args: string[], workers: number, bin = NPX): Promise<Supervise> {
+  const sup = new Supervise(args, { cwd: dir, command: [...bin, 'supervise'] });
   await sup.waitReady(workers, 60_000);
   return sup;
 }
@@ -72,7 +80,7 @@ async function fileWithin(file: string, ms: number): Promise<string | undefined>
  * The acceptance path: an app importing tsgi/spool (a real spooler runs its task) and
  * tsgi/stats, 200 through `npx supervise`, then `npx tsgitop ADDRESS --once`.
  */
-async function serveSpoolingApp(dir: string): Promise<void> {
+async function serveSpoolingApp(dir: string, bin = NPX): Promise<void> {
   writeFileSync(
     path.join(dir, 'app.js'),
     `import { spool } from 'tsgi/spool';
@@ -100,26 +108,26 @@ export async function greet({ dir, from }) {
     ['[tsgi]', 'app = %dapp.js', `http-socket = 127.0.0.1:${port}`, 'processes = 2', `stats = ${stats}`, 'spooler = %dspool', 'spooler-import = %dtasks.js', `env = STATS=${stats}`, `env = DONE_DIR=${dir}`, ''].join('\n'),
     'spool.ini',
   );
-  const sup = await supervise(dir, ['--ini', ini], 2);
+  const sup = await supervise(dir, ['--ini', ini], 2, bin);
   const r = await request(port, '/hello');
   assert.equal(r.status, 200, sup.log);
   assert.match(r.body, /^spooled \S+ by worker [12]\n$/);
   assert.equal(await fileWithin(path.join(dir, 'greeted'), 20_000), '/hello', `the spooler ran the task; log:\n${sup.log}`);
   assert.deepEqual(JSON.parse((await request(port, '/stats')).body), { workers: 2 });
 
-  const top = await run(NPX[0]!, [...NPX.slice(1), 'tsgitop', stats, '--once'], { cwd: dir, timeout: 30_000 });
+  const top = await run(bin[0]!, [...bin.slice(1), 'tsgitop', stats, '--once'], { cwd: dir, timeout: 30_000 });
   assert.match(top.stdout, /\bWID\b.*\bPID\b.*\bREQ\b/);
   for (const pid of sup.workerPids().values()) assert.match(top.stdout, new RegExp(`\\b${pid}\\b`), top.stdout);
   await sup.kill();
 }
 
-/** Whether `npx yarn` can be had here; yarn's test is skipped with the reason otherwise. */
-async function yarnMissing(): Promise<string | undefined> {
+/** Why this yarn cannot be had here (its test is then skipped with the reason), or undefined. */
+async function yarnMissing(yarn: string[]): Promise<string | undefined> {
   try {
-    await run('npx', ['--yes', YARN, '--version'], { timeout: 60_000 });
+    await run(yarn[0]!, [...yarn.slice(1), '--version'], { timeout: 60_000 });
     return undefined;
   } catch (e) {
-    return `yarn cannot be installed here (npx --yes ${YARN}: ${(e as Error).message.split('\n')[0]})`;
+    return `yarn cannot be installed here (${yarn.join(' ')}: ${(e as Error).message.split('\n')[0]})`;
   }
 }
 
@@ -221,8 +229,16 @@ export default app;
   });
 
   test('yarn: the app serves under npx supervise and tsgitop reads it', { timeout: 400_000 }, async (t: TestContext) => {
-    const missing = await yarnMissing();
+    const missing = await yarnMissing(['npx', '--yes', YARN]);
     if (missing) return t.skip(missing);
     await serveSpoolingApp(await project('yarn'));
+  });
+
+  test("yarn 4 with Plug'n'Play: the app serves under yarn supervise and yarn tsgitop reads it", { timeout: 400_000 }, async (t: TestContext) => {
+    const missing = await yarnMissing(YARN_PNP);
+    if (missing) return t.skip(missing);
+    const dir = await project('yarn-pnp');
+    assert.equal(existsSync(path.join(dir, 'node_modules')), false, "Plug'n'Play: no node_modules");
+    await serveSpoolingApp(dir, YARN_PNP); // no node_modules/.bin for npx: yarn runs the bins
   });
 });
