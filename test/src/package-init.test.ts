@@ -60,6 +60,15 @@ describe('supervise --init', () => {
     assert.match(r.stdout, /index\.js calls listen\(\); under supervise the module exports the app instead/);
   });
 
+  test('main as CommonJS resolution reads it: without its extension, or a folder with index.js', () => {
+    for (const [main, file] of [['server', 'server.js'], ['lib', 'lib/index.js']] as const) {
+      const dir = projectWith({ name: 'cjs', main }, { [file]: 'module.exports = (req, res) => res.end("cjs");\n' });
+      const r = init(dir);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(readFileSync(path.join(dir, 'app.ini'), 'utf8'), new RegExp(`^app = %d${file.replace('.', '\\.')}$`, 'm'));
+    }
+  });
+
   test('a module named on the command line wins over package.json', () => {
     const dir = projectWith({ name: 'two', main: 'a.js' }, { 'a.js': LISTENER, 'b.js': LISTENER });
     assert.equal(init(dir, './b.js').status, 0);

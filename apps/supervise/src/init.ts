@@ -4,7 +4,7 @@
  * `exports`); the ini goes beside that package.json, where `npx supervise` runs from.
  * An existing app.ini is never overwritten.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** What --init did: the lines to print, or why it wrote nothing. */
@@ -31,10 +31,11 @@ export function init(cwd: string, given: string | undefined): InitOutcome {
   if (entry === undefined) {
     return { ok: false, error: pkgFile ? `${pkgFile} has no main or exports: ${NAME_IT}` : `no package.json in ${cwd} or above: run it in your project, or ${NAME_IT}` };
   }
-  const app = path.resolve(given === undefined ? projectDir : cwd, entry);
-  if (!existsSync(app)) {
+  const app = moduleFile(path.resolve(given === undefined ? projectDir : cwd, entry));
+  if (app === undefined) {
+    const named = path.resolve(given === undefined ? projectDir : cwd, entry);
     const from = given === undefined ? ` (${typeof pkg.main === 'string' ? 'main' : 'exports'} of ${pkgFile})` : '';
-    return { ok: false, error: `the app ${app}${from} does not exist: build it first, or ${NAME_IT}` };
+    return { ok: false, error: `the app ${named}${from} does not exist: build it first, or ${NAME_IT}` };
   }
   const ini = path.join(projectDir, 'app.ini');
   const relativeApp = path.relative(projectDir, app).split(path.sep).join('/');
@@ -65,6 +66,12 @@ function exportsEntry(exports: unknown): string | undefined {
   if ('.' in map) return exportsEntry(map['.']);
   for (const condition of CONDITIONS) if (condition in map) return exportsEntry(map[condition]);
   return undefined;
+}
+
+/** The file Node loads for `main` as CommonJS resolution reads it: as given, with .js, or the folder's index.js. */
+function moduleFile(named: string): string | undefined {
+  const isFile = (f: string): boolean => statSync(f, { throwIfNoEntry: false })?.isFile() === true;
+  return [named, `${named}.js`, path.join(named, 'index.js')].find(isFile);
 }
 
 function findUp(dir: string, name: string): string | undefined {
