@@ -145,11 +145,13 @@ describe('the tsgi package', { concurrency: true }, () => {
     for (const f of [...promised(manifest), ...spawned, 'README.md']) assert.ok(files.includes(f), `${f} is in the tarball`);
   });
 
-  test('npm: ESM and CommonJS apps, tsgitop, the types, and supervise --init on an Express app', { timeout: 400_000 }, async (t: TestContext) => {
+  // the four checks share one install and run at once (each on its own ports and files)
+  test('npm: ESM and CommonJS apps, tsgitop, the types, and supervise --init on an Express app', { timeout: 400_000, concurrency: true }, async (t: TestContext) => {
     const dir = await project('npm', ['express@5.3.0']);
-    await t.test('an app importing tsgi/spool and tsgi/stats serves under npx supervise; npx tsgitop --once reads it', () => serveSpoolingApp(dir));
+    const checks: Promise<void>[] = [];
+    checks.push(t.test('an app importing tsgi/spool and tsgi/stats serves under npx supervise; npx tsgitop --once reads it', () => serveSpoolingApp(dir)));
 
-    await t.test('a CommonJS app requires tsgi/spool and tsgi/stats', async () => {
+    checks.push(t.test('a CommonJS app requires tsgi/spool and tsgi/stats', async () => {
       writeFileSync(
         path.join(dir, 'app.cjs'),
         `const { spool, setTaskHandlers } = require('tsgi/spool');
@@ -167,9 +169,9 @@ module.exports = async function app(req, res) {
       assert.equal(r.status, 200, sup.log);
       assert.match(r.body, /^cjs function \S+\n$/);
       await sup.kill();
-    });
+    }));
 
-    await t.test('the declarations type-check ESM and CommonJS code (nodenext), and old node10 resolution', async () => {
+    checks.push(t.test('the declarations type-check ESM and CommonJS code (nodenext), and old node10 resolution', async () => {
       const uses = `import { spool, type SpoolOptions } from 'tsgi/spool';
 import { readStats, type StatsDocument } from 'tsgi/stats';
 const options: SpoolOptions = { priority: 1, at: new Date() };
@@ -189,14 +191,14 @@ export async function first(): Promise<number> {
       const common = { strict: true, noEmit: true, skipLibCheck: true, target: 'ES2022', types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')] };
       writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...common, module: 'nodenext' }, files: ['esm.mts', 'cjs.cts'] }));
       writeFileSync(path.join(dir, 'tsconfig.node10.json'), JSON.stringify({ compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10' }, files: ['node10.ts'] }));
-      const checks = ['tsconfig.json', 'tsconfig.node10.json'].map(async (config) => {
+      const compiles = ['tsconfig.json', 'tsconfig.node10.json'].map(async (config) => {
         const r = await run(process.execPath, [TSC, '-p', config], { cwd: dir, timeout: 120_000 }).catch((e: { stdout: string }) => e);
         assert.equal(r.stdout, '', `${config}: ${r.stdout}`);
       });
-      await Promise.all(checks);
-    });
+      await Promise.all(compiles);
+    }));
 
-    await t.test('supervise --init writes a commented app.ini for the Express app of package.json, which starts and serves', async () => {
+    checks.push(t.test('supervise --init writes a commented app.ini for the Express app of package.json, which starts and serves', async () => {
       writeFileSync(
         path.join(dir, 'server.js'),
         `import express from 'express';
@@ -221,7 +223,8 @@ export default app;
       assert.equal((again as { code?: number }).code, 1, 'a second --init refuses');
       assert.match((again as { stderr: string }).stderr, /app\.ini exists already/);
       assert.equal(readFileSync(path.join(dir, 'app.ini'), 'utf8'), ini, 'and leaves the file as it was');
-    });
+    }));
+    await Promise.all(checks);
   });
 
   test('pnpm: the app serves under npx supervise and tsgitop reads it', { timeout: 400_000 }, async () => {
