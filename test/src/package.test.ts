@@ -22,6 +22,8 @@ after(killAll);
 const run = promisify(execFile);
 const PACKAGE_DIR = path.join(ROOT, 'packages/tsgi');
 const INSTALL_MS = 240_000;
+/** npx itself (npm's CLI) takes seconds to start on a busy machine */
+const NPX_MS = 120_000;
 const NPX = ['npx', '--no-install'];
 const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
 const PNPM = 'pnpm@10.34.8';
@@ -115,7 +117,7 @@ export async function greet({ dir, from }) {
   assert.equal(await fileWithin(path.join(dir, 'greeted'), 20_000), '/hello', `the spooler ran the task; log:\n${sup.log}`);
   assert.deepEqual(JSON.parse((await request(port, '/stats')).body), { workers: 2 });
 
-  const top = await run(bin[0]!, [...bin.slice(1), 'tsgitop', stats, '--once'], { cwd: dir, timeout: 30_000 });
+  const top = await run(bin[0]!, [...bin.slice(1), 'tsgitop', stats, '--once'], { cwd: dir, timeout: NPX_MS });
   assert.match(top.stdout, /\bWID\b.*\bPID\b.*\bREQ\b/);
   for (const pid of sup.workerPids().values()) assert.match(top.stdout, new RegExp(`\\b${pid}\\b`), top.stdout);
   await sup.kill();
@@ -207,7 +209,7 @@ app.get('/', (req, res) => res.json({ hello: 'express', worker: process.env.TSGI
 export default app;
 `,
       );
-      const init = await run(NPX[0]!, [...NPX.slice(1), 'supervise', '--init'], { cwd: dir, timeout: 30_000 });
+      const init = await run(NPX[0]!, [...NPX.slice(1), 'supervise', '--init'], { cwd: dir, timeout: NPX_MS });
       assert.match(init.stdout, /run it: +npx supervise --ini app\.ini/);
       const ini = readFileSync(path.join(dir, 'app.ini'), 'utf8');
       assert.match(ini, /^app = %dserver\.js$/m);
@@ -219,7 +221,7 @@ export default app;
       assert.equal(JSON.parse(r.body).hello, 'express');
       await sup.kill();
 
-      const again = await run(NPX[0]!, [...NPX.slice(1), 'supervise', '--init'], { cwd: dir, timeout: 30_000 }).catch((e: { code: number; stderr: string }) => e);
+      const again = await run(NPX[0]!, [...NPX.slice(1), 'supervise', '--init'], { cwd: dir, timeout: NPX_MS }).catch((e: { code: number; stderr: string }) => e);
       assert.equal((again as { code?: number }).code, 1, 'a second --init refuses');
       assert.match((again as { stderr: string }).stderr, /app\.ini exists already/);
       assert.equal(readFileSync(path.join(dir, 'app.ini'), 'utf8'), ini, 'and leaves the file as it was');
