@@ -1,11 +1,14 @@
 // Assembles the `tsgi` package before `npm pack` / `npm publish` (its prepack script):
-// the built workspace packages go into lib/<name>/, without tests, fixtures,
-// benchmarks, doc generators or source maps, their `@tsgi/*` imports rewritten to
-// relative paths. One package with no workspace names left in it installs the same
-// with npm, pnpm and yarn (Plug'n'Play included), which bundled dependencies do not.
+// each built workspace package goes into lib/<name>/ with the files its own npm pack
+// would ship, in the same places (dist/, and files beside it such as the dashboard's
+// static/ that dist/ finds by relative path), without doc generators or source maps,
+// and its `@tsgi/*` imports rewritten to relative paths. One package with no workspace
+// names left in it installs the same with npm, pnpm and yarn (Plug'n'Play included),
+// which bundled dependencies do not.
 // Fails, naming the cause, when the workspace is not built or when the runtime
 // dependencies of the workspace packages and of this package.json differ.
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,14 +19,14 @@ const LIB = path.join(HERE, 'lib');
 /** The workspace packages the tarball carries: name → folder, and their lib/ folder. */
 const PARTS = [
   { name: '@tsgi/config', dir: 'packages/config', lib: 'config' },
-  { name: '@tsgi/stats-protocol', dir: 'packages/stats-protocol', lib: 'stats-protocol', extra: ['schema.json'] },
+  { name: '@tsgi/stats-protocol', dir: 'packages/stats-protocol', lib: 'stats-protocol' },
   { name: '@tsgi/supervisor', dir: 'packages/supervisor', lib: 'supervisor' },
   { name: '@tsgi/supervise', dir: 'apps/supervise', lib: 'supervise' },
   { name: '@tsgi/tsgitop', dir: 'apps/tsgitop', lib: 'tsgitop' },
 ];
 
-/** Built files that only the repository needs. */
-const LEFT_OUT = [/\.test\./, /(^|\/)fixtures\./, /(^|\/)testing\//, /(^|\/)bench\//, /(^|\/)docs-cli\./, /\.map$/, /\.tsbuildinfo$/];
+/** Files only the repository needs (the workspace packages' own `files` lists keep out the rest), their manifests and bins (tsgi has its own). */
+const LEFT_OUT = [/\.test\./, /(^|\/)fixtures\./, /(^|\/)testing\//, /(^|\/)bench\//, /(^|\/)docs-cli\./, /\.map$/, /\.tsbuildinfo$/, /^package\.json$/, /^README\.md$/, /^bin\//];
 /** An import or export statement of a workspace package, as tsc writes it: one line each. */
 const WORKSPACE_IMPORT = /^((?:import|export)\b.*?\bfrom\s*)(['"])(@tsgi\/[^'"]+)\2/gm;
 const SOURCE_MAP_COMMENT = /\n\/\/# sourceMappingURL=\S+\s*$/;
@@ -43,10 +46,7 @@ for (const p of PARTS) {
 }
 
 rmSync(LIB, { recursive: true, force: true });
-for (const p of PARTS) {
-  copyBuilt(path.join(ROOT, p.dir, 'dist'), path.join(LIB, p.lib));
-  for (const file of p.extra ?? []) cpSync(path.join(ROOT, p.dir, file), path.join(LIB, p.lib, file));
-}
+for (const p of PARTS) copyPacked(path.join(ROOT, p.dir), path.join(LIB, p.lib));
 cpSync(path.join(ROOT, 'README.md'), path.join(HERE, 'README.md'));
 process.stdout.write(`assemble: lib/ holds ${PARTS.map((p) => p.name).join(', ')}\n`);
 
@@ -72,12 +72,16 @@ function checkDependencies() {
   if (wrong.length > 0) fail(`packages/tsgi/package.json dependencies differ from the workspace packages': ${wrong.join('; ')}`);
 }
 
-function copyBuilt(from, to) {
-  for (const entry of readdirSync(from, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const source = path.join(entry.parentPath ?? entry.path, entry.name);
-    const relative = path.relative(from, source).split(path.sep).join('/');
+/** What `npm pack` of the workspace package in `from` would ship, as npm reads its `files` list. */
+function packedFiles(from) {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: from, encoding: 'utf8' });
+  return JSON.parse(out)[0].files.map((f) => f.path);
+}
+
+function copyPacked(from, to) {
+  for (const relative of packedFiles(from)) {
     if (LEFT_OUT.some((re) => re.test(relative))) continue;
+    const source = path.join(from, relative);
     const target = path.join(to, relative);
     mkdirSync(path.dirname(target), { recursive: true });
     if (/\.(js|d\.ts)$/.test(relative)) writeFileSync(target, rewrite(readFileSync(source, 'utf8'), target));
@@ -102,8 +106,8 @@ function relativeTo(target, specifier) {
   if (!part) fail(`${path.relative(HERE, target)} imports ${specifier}, which is not a carried workspace package`);
   const subpath = rest.length === 0 ? '.' : `./${rest.join('/')}`;
   const exported = manifests.get(part.name).exports?.[subpath];
-  if (typeof exported !== 'string' || !exported.startsWith('./dist/')) fail(`${specifier}: ${part.name} exports no ./dist file for ${subpath}`);
-  const file = path.join(LIB, part.lib, exported.slice('./dist/'.length));
+  if (typeof exported !== 'string') fail(`${specifier}: ${part.name} exports no file for ${subpath}`);
+  const file = path.join(LIB, part.lib, exported);
   const relative = path.relative(path.dirname(target), file).split(path.sep).join('/');
   return relative.startsWith('.') ? relative : `./${relative}`;
 }

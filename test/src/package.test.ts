@@ -1,11 +1,12 @@
 /**
  * The `tsgi` package as users get it: packages/tsgi packed by `npm pack` (its prepack
  * assembles the built workspace), then installed from the tarball into fresh projects
- * outside the repository by npm, pnpm, yarn 1 and yarn 4 (Plug'n'Play). Each project serves an app that imports
- * tsgi/spool and tsgi/stats, with a real spooler, under `npx supervise`, and `npx tsgitop
- * --once` reads it. With npm also: a CommonJS app, the shipped types, and `supervise --init`
- * on an Express app. The installs need the npm registry (ws, pidusage, ini, blessed,
- * blessed-contrib, express) and are bounded in time.
+ * outside the repository by npm, pnpm, yarn 1 and yarn 4 (Plug'n'Play). Each project
+ * serves an app that imports tsgi/spool and tsgi/stats, with a real spooler and the stats
+ * dashboard, under `npx supervise`, and `npx tsgitop --once` reads it. With npm also: a
+ * CommonJS app, the shipped types, and `supervise --init` on an Express app. The installs
+ * need the npm registry (ws, pidusage, ini, blessed, blessed-contrib, express) and are
+ * bounded in time.
  */
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,10 +105,10 @@ export async function greet({ dir, from }) {
 `,
   );
   const [port, statsPort] = await Promise.all([freePort(), freePort()]);
-  const stats = `127.0.0.1:${statsPort}`;
+  const stats = `http://127.0.0.1:${statsPort}/`;
   const ini = writeIni(
     dir,
-    ['[tsgi]', 'app = %dapp.js', `http-socket = 127.0.0.1:${port}`, 'processes = 2', `stats = ${stats}`, 'spooler = %dspool', 'spooler-import = %dtasks.js', `env = STATS=${stats}`, `env = DONE_DIR=${dir}`, ''].join('\n'),
+    ['[tsgi]', 'app = %dapp.js', `http-socket = 127.0.0.1:${port}`, 'processes = 2', `stats = 127.0.0.1:${statsPort}`, 'stats-http = true', 'spooler = %dspool', 'spooler-import = %dtasks.js', `env = STATS=${stats}`, `env = DONE_DIR=${dir}`, ''].join('\n'),
     'spool.ini',
   );
   const sup = await supervise(dir, ['--ini', ini], 2, bin);
@@ -116,6 +117,13 @@ export async function greet({ dir, from }) {
   assert.match(r.body, /^spooled \S+ by worker [12]\n$/);
   assert.equal(await fileWithin(path.join(dir, 'greeted'), 20_000), '/hello', `the spooler ran the task; log:\n${sup.log}`);
   assert.deepEqual(JSON.parse((await request(port, '/stats')).body), { workers: 2 });
+  // the dashboard's page, style and script: files the package carries beside its dist/
+  const page = await request(statsPort, '/', { headers: { accept: 'text/html' } });
+  assert.equal(page.status, 200);
+  for (const asset of ['dashboard/dashboard.css', 'dashboard/main.js']) {
+    assert.ok(page.body.includes(asset), asset);
+    assert.equal((await request(statsPort, `/${asset}`)).status, 200, asset);
+  }
 
   const top = await run(bin[0]!, [...bin.slice(1), 'tsgitop', stats, '--once'], { cwd: dir, timeout: NPX_MS });
   assert.match(top.stdout, /\bWID\b.*\bPID\b.*\bREQ\b/);
@@ -143,8 +151,10 @@ describe('the tsgi package', { concurrency: true }, () => {
     assert.deepEqual(Object.keys(manifest.dependencies ?? {}).sort(), ['blessed', 'blessed-contrib', 'ini', 'pidusage', 'ws']);
     assert.deepEqual(files.filter((f) => TEST_ONLY.some((re) => re.test(f)) || /\.map$|docs-cli/.test(f)), []);
     // processes the master starts by path, besides what package.json points at
-    const spawned = ['lib/supervisor/worker/main.js', 'lib/supervisor/spooler/main.js', 'lib/supervisor/net/listen-main.js', 'lib/supervisor/cheap/waker-main.js'];
-    for (const f of [...promised(manifest), ...spawned, 'README.md']) assert.ok(files.includes(f), `${f} is in the tarball`);
+    const spawned = ['worker/main.js', 'spooler/main.js', 'net/listen-main.js', 'cheap/waker-main.js'].map((f) => `lib/supervisor/dist/${f}`);
+    // files found beside dist/ by relative path: the dashboard's page
+    const dashboard = ['lib/supervisor/dashboard/static/index.html', 'lib/supervisor/dist/dashboard/main.js'];
+    for (const f of [...promised(manifest), ...spawned, ...dashboard, 'README.md']) assert.ok(files.includes(f), `${f} is in the tarball`);
   });
 
   // the four checks share one install and run at once (each on its own ports and files)

@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import "../lib/supervise/main.js";
+import "../lib/supervise/dist/main.js";

@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import "../lib/tsgitop/main.js";
+import "../lib/tsgitop/dist/main.js";
