@@ -54,10 +54,13 @@ export class Supervise {
   private readonly exited: Promise<number | null>;
   private waiters: (() => void)[] = [];
 
-  /** `opts.prefix`: a command that execs the master in place, e.g. `ip netns exec NS` (the pid stays the master's) */
-  constructor(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[] } = {}) {
-    const [file, ...pre] = opts.prefix?.length ? opts.prefix : [process.execPath];
-    this.child = spawn(file!, [...pre, ...(opts.prefix?.length ? [process.execPath] : []), SUPERVISE, ...args], {
+  /**
+   * `opts.prefix`: a command that execs the master in place, e.g. `ip netns exec NS` (the pid stays the master's);
+   * `opts.command`: supervise started another way than the repository's bin (`npx supervise` in an installed project).
+   */
+  constructor(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[]; command?: string[] } = {}) {
+    const [file, ...before] = opts.command ?? [...(opts.prefix ?? []), process.execPath, SUPERVISE];
+    this.child = spawn(file!, [...before, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -153,9 +156,10 @@ export class Supervise {
     process.kill(this.pid, sig);
   }
 
-  /** Kills the master and every worker it logged, by pid. Safe to call twice. */
+  /** Kills the master (and what started it, `npx` say) and every worker it logged, by pid. Safe to call twice. */
   async kill(): Promise<void> {
-    for (const pid of [this.pid, ...this.allWorkerPids()]) {
+    const master = [...this.log.matchAll(/spawned tsgi master process \(pid: (\d+)\)/g)].map((m) => Number(m[1]));
+    for (const pid of [this.pid, ...master, ...this.allWorkerPids()]) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {

@@ -7,6 +7,7 @@ import { writeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig, parseArgv, renderHelp, renderIni, type LoadResult } from '@tsgi/config';
+import { init } from './init.js';
 import { upgrade } from './upgrade.js';
 import { Master, SupervisorError, VERSION, fdLogger, logOwner, openLogFile, signalPidfile, statsSink } from '@tsgi/supervisor';
 
@@ -17,6 +18,7 @@ const out = (text: string): void => void writeSync(1, text.endsWith('\n') ? text
 const err = (text: string): void => void writeSync(2, text.endsWith('\n') ? text : text + '\n');
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--init') return runInit(argv.slice(1));
   const parsed = parseArgv(argv);
   if (parsed.action === 'help') return out(renderHelp()), 0;
   if (parsed.action === 'version') return out(`tsgi ${VERSION}`), 0;
@@ -65,6 +67,15 @@ async function main(argv: string[]): Promise<number> {
     process.title = config.procnameMaster ?? `${config.procnamePrefix ?? (config.procnamePrefixSpaced ? config.procnamePrefixSpaced + ' ' : '')}tsgi master`;
   }
   return master.run();
+}
+
+/** `supervise --init [app]`: writes a starter app.ini (init.ts) and says how to run it. */
+function runInit(args: string[]): number {
+  if (args.length > 1 || args[0]?.startsWith('-')) return err('usage: supervise --init [app module]'), EXIT_CONFIG;
+  const done = init(process.cwd(), args[0]);
+  if (!done.ok) return err(`supervise: ${done.error}`), 1;
+  for (const line of done.lines) out(line);
+  return 0;
 }
 
 /** `daemonize = logfile`: the same command, detached, logging to the file (open as `fd`); this process exits at once. */

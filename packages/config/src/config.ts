@@ -18,6 +18,8 @@ export interface TsgiConfig {
   /** `NAME=VALUE` placeholders for `%(NAME)` in ini values; used while loading only. */
   setPlaceholder: string[];
   argv: string | undefined;
+  /** `node-args` values as written; splitNodeArgs() turns them into argv words. */
+  nodeArgs: string[];
   needApp: boolean;
   lazyApps: boolean;
   lazy: boolean;

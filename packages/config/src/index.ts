@@ -24,6 +24,7 @@ export type { RuleContext, RuleFindings } from './rules.js';
 export { appExportName, resolveAppSpec } from './app-spec.js';
 export type { AppSpec } from './app-spec.js';
 export { renderHelp } from './help.js';
+export { splitNodeArgs } from './node-args.js';
 export { renderOptionsDoc } from './docs.js';
 export { IGNORED_OPTIONS, REFUSED_OPTIONS, ignoredOption, isUwsgiOption, refusal } from './uwsgi-options.js';
 export type { IgnoredOption } from './uwsgi-options.js';

@@ -25,6 +25,7 @@ const CONFIG_FIELDS = {
   statsNoCores: true, spooler: true, spoolerProcesses: true, spoolerFrequency: true, spoolerImport: true,
   statsChmod: true, statsHttpCors: true, statsHttpAllowHost: true, statsHttpDashboard: true, statsHttpActionsToken: true,
   spoolerQuiet: true, spoolerMaxTasks: true, spoolerHarakiri: true, setPlaceholder: true,
+  nodeArgs: true,
   log4xx: true, log5xx: true, logSlow: true, logBig: true, logZero: true, logMicros: true, logXForwardedFor: true,
 } satisfies Record<keyof TsgiConfig, true>;
 

@@ -77,6 +77,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'env', type: 'keyvalue', repeatable: true, status: A, group: 'app', doc: 'KEY=VALUE set in the environment of the workers' },
   { name: 'set-placeholder', aliases: ['set-ph'], type: 'keyvalue', repeatable: true, status: A, group: 'app', doc: 'NAME=VALUE that ini values can use as %(NAME), as in uWSGI (an unknown key used as %(key) is one too)' },
   { name: 'argv', aliases: ['pyargv'], type: 'string', status: A, group: 'app', doc: 'arguments the app sees in process.argv after the script (uWSGI pyargv)' },
+  { name: 'node-args', type: 'string', repeatable: true, status: A, group: 'app', doc: 'Node options for every worker and spooler process, after the master\'s own: `--import tsx` (a .ts app), `--require dd-trace/init` (an APM agent loaded before the app), `--max-old-space-size=512`; split on spaces, quotes group (PM2\'s node_args)' },
   { name: 'need-app', type: 'bool', default: false, status: A, group: 'app', doc: 'exit non-zero when the app cannot be loaded instead of respawning' },
   { name: 'lazy-apps', type: 'bool', default: false, status: A, group: 'app', doc: 'accepted for uWSGI files; workers always load the app after fork' },
   { name: 'lazy', type: 'bool', default: false, status: A, group: 'app', doc: 'accepted for uWSGI files; workers always load the app after fork' },

@@ -9,6 +9,7 @@ import { describeLocation, diagnostic, type ConfigDiagnostic, type SourceLocatio
 import { OPTIONS, findOption } from './options.js';
 import { appExportName } from './app-spec.js';
 import type { HostFacts } from './placeholders.js';
+import { nodeArgsProblem } from './node-args.js';
 
 /** What the rules need besides the config. */
 export interface RuleContext {
@@ -126,6 +127,13 @@ const checkWebsocketDrain: Rule = (config, context, found) => {
   found.warnings.push(diagnostic('TSGI_CONFIG_DRAIN_OUTLASTS_MERCY', message, where, option));
 };
 
+const checkNodeArgs: Rule = (config, context, found) => {
+  for (const value of config.nodeArgs) {
+    const problem = nodeArgsProblem(value);
+    if (problem !== undefined) found.errors.push(diagnostic('TSGI_CONFIG_INVALID_VALUE', `option "node-args": ${problem}`, locate(context, 'node-args').where, 'node-args'));
+  }
+};
+
 /** Options that do nothing unless another is set: [options, is it in effect, why not]. */
 const DEPENDENT_OPTIONS: ReadonlyArray<readonly [RegExp, (c: TsgiConfig) => boolean, string]> = [
   [/^cheaper-/, (c) => c.cheaper > 0, 'without cheaper'],
@@ -172,7 +180,7 @@ const warnPlanned: Rule = (_config, context, found) => {
   }
 };
 
-const RULES: readonly Rule[] = [requireAppAndSocket, checkCheaper, checkLifetimes, checkListen, checkActionsToken, checkWebsocketDrain, warnNoEffect, warnPlanned];
+const RULES: readonly Rule[] = [requireAppAndSocket, checkCheaper, checkLifetimes, checkListen, checkActionsToken, checkWebsocketDrain, checkNodeArgs, warnNoEffect, warnPlanned];
 
 /** Run every cross-field rule over a parsed, normalised config. */
 export function checkRules(config: TsgiConfig, context: RuleContext): RuleFindings {

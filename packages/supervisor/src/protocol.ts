@@ -201,6 +201,8 @@ export interface WorkerCounters {
    * (they are never shed nor make the worker busy); absent: 0
    */
   upgraded?: number;
+  /** responses with a 5xx status (the app's, and the worker's own 500/503/504); absent: 0 */
+  responses5xx?: number;
 }
 
 /** Why a worker left, in logs and stats (`recycle_reason`). */
@@ -281,6 +283,7 @@ function isCounters(x: unknown): x is WorkerCounters {
     (c['connections'] === undefined || isCount(c['connections'])) &&
     (c['harakiris'] === undefined || isCount(c['harakiris'])) &&
     (c['upgraded'] === undefined || isCount(c['upgraded'])) &&
+    (c['responses5xx'] === undefined || isCount(c['responses5xx'])) &&
     Array.isArray(c['cores']) &&
     c['cores'].length <= MAX_CORES &&
     c['cores'].every(isCore)
@@ -381,7 +384,7 @@ export interface SlotFigures {
   id: number;
   everSpawned: boolean;
   /** counters of the slot's dead processes, so slot totals survive respawns */
-  base: { requests: number; exceptions: number; tx: number; runningTime: number; cores: number[] };
+  base: { requests: number; exceptions: number; tx: number; runningTime: number; cores: number[]; responses5xx?: number };
   avgRt: number;
   respawnCount: number;
   /** epoch s of the last spawn */

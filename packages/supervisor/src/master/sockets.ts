@@ -111,7 +111,8 @@ export function listenSockets(sockets: BoundSocket[]): void {
     timeout: 10000,
   });
   if (r.status !== 0) {
-    throw new SupervisorError('TSGI_LISTEN_FAILED', `cannot listen on ${sockets.map((s) => s.name).join(', ')}: ${String(r.stderr ?? r.error)}`);
+    const why = r.error?.message ?? (String(r.stderr ?? '').trim() || `the helper exited with ${r.status ?? r.signal}`);
+    throw new SupervisorError('TSGI_LISTEN_FAILED', `cannot listen on ${sockets.map((s) => s.name).join(', ')}: ${why}`);
   }
 }
 

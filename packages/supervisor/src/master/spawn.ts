@@ -13,6 +13,8 @@ export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
   /** the log descriptor for the worker's stdout and stderr, or undefined to inherit the master's */
   logFd: number | undefined;
+  /** Node options for the worker (`node-args`), after the master's own */
+  nodeArgs?: readonly string[];
 }
 
 /** Spawns the process a worker is made of. */
@@ -22,9 +24,11 @@ export type Spawner = (opts: SpawnOptions) => ChildProcess;
  * Forks a worker: a fresh Node process running the worker entry, with the
  * listening sockets as inherited descriptors 4, 5, … (fd 3 is the IPC channel)
  * and its own session, so that terminal signals reach only the master, which
- * decides what each worker gets.
+ * decides what each worker gets. `node-args` come after the master's own Node
+ * options, so a preload (`--require dd-trace/init`, `--import tsx`) runs before
+ * the worker runtime and the app.
  */
-export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logFd }) => {
+export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logFd, nodeArgs = [] }) => {
   const setpriv = parentDeathWrapper();
   const full: WorkerBoot = {
     ...boot,
@@ -32,7 +36,7 @@ export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logFd }) => {
     ...(setpriv ? { parentDeathSignal: true } : {}),
   };
   const out = logFd ?? 'inherit';
-  const node = [process.execPath, ...process.execArgv, WORKER_MAIN];
+  const node = [process.execPath, ...process.execArgv, ...nodeArgs, WORKER_MAIN];
   // setpriv sets the kernel's parent-death signal, then execs node in the same process (same pid)
   const [file, ...args] = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...node] : node;
   return spawn(file!, args, {

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { TsgiConfig } from '@tsgi/config';
+import { splitNodeArgs, type TsgiConfig } from '@tsgi/config';
 import { EXIT, isTsgiMessageType, parseWorkerMessage, type MasterMessage, type RecycleReason, type WorkerMessage } from '../protocol.js';
 import type { Logger } from '../log/logger.js';
 import { isBootFailure, respawnDelay, spawnRateCap } from './backoff.js';
@@ -104,6 +104,7 @@ export class WorkerPool {
         cwd: x.cwd,
         env: { ...workerEnv(this.d.env, c, slot.id), ...x.extraEnv },
         logFd: x.logFd,
+        nodeArgs: splitNodeArgs(c.nodeArgs),
       });
     } catch (err) {
       this.d.logger.log(`cannot spawn worker ${slot.id}: ${(err as Error).message}`);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, realpathSync } from 'node:fs';
-import type { TsgiConfig } from '@tsgi/config';
+import { splitNodeArgs, type TsgiConfig } from '@tsgi/config';
 import type { StatsSpooler } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
 import { EXIT, retirementMercyMs } from '../protocol.js';
@@ -205,7 +205,7 @@ export class SpoolerPool {
     const out = this.logFd ?? 'inherit';
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...process.execArgv, SPOOLER_MAIN], {
+      child = spawn(process.execPath, [...process.execArgv, ...splitNodeArgs(c.nodeArgs), SPOOLER_MAIN], {
         cwd: c.chdir ? resolvePath(this.cwd, c.chdir) : this.cwd,
         env: { ...this.spawnEnv(), ...this.env(), [ENV_SPOOLER_BOOT]: JSON.stringify(boot) },
         stdio: ['ignore', out, out, 'ipc'],

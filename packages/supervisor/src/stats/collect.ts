@@ -118,7 +118,9 @@ function collectSlot(v: StatsView, slot: SlotView, now: number): StatsWorker {
   let exceptions = slot.base.exceptions;
   let tx = slot.base.tx;
   let runningTime = slot.base.runningTime;
+  let responses5xx = slot.base.responses5xx ?? 0;
   for (const w of inSlot) {
+    responses5xx += w.counters?.responses5xx ?? 0;
     requests += w.counters?.requests ?? 0;
     exceptions += w.counters?.exceptions ?? 0;
     tx += w.counters?.tx ?? 0;
@@ -168,6 +170,7 @@ function collectSlot(v: StatsView, slot: SlotView, now: number): StatsWorker {
     backoff: !cur && slot.nextSpawnAt > now ? round3((slot.nextSpawnAt - now) / 1000) : 0,
     ready: cur?.state === 'ready' ? 1 : 0,
     upgraded: inSlot.reduce((n, w) => n + (w.counters?.upgraded ?? 0), 0),
+    responses_5xx: responses5xx,
   };
 }
 

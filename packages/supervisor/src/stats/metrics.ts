@@ -55,6 +55,7 @@ export function renderMetrics(doc: StatsDocument): string {
     },
     { name: 'tsgi_worker_running', type: 'gauge', help: '1 while the slot has a process.', samples: per((x) => (x.pid > 0 ? 1 : 0)) },
     { name: 'tsgi_worker_in_flight', type: 'gauge', help: 'Requests in progress.', samples: per((x) => x.in_flight ?? 0) },
+    { name: 'tsgi_worker_server_error_responses_total', type: 'counter', help: 'Responses with a 5xx status sent by the slot.', samples: per((x) => x.responses_5xx ?? 0) },
     { name: 'tsgi_worker_upgraded', type: 'gauge', help: 'Open upgraded connections (WebSockets).', samples: per((x) => x.upgraded ?? 0) },
     { name: 'tsgi_worker_event_loop_utilization', type: 'gauge', help: 'Event-loop utilisation, 0 to 1.', samples: per((x) => x.elu ?? 0) },
     { name: 'tsgi_worker_cpu_percent', type: 'gauge', help: 'CPU use, percent of one core.', samples: per((x) => x.cpu ?? 0) },

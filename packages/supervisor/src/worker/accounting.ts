@@ -41,6 +41,8 @@ export interface Finished {
 export class Accounting {
   requests = 0;
   exceptions = 0;
+  /** responses with a 5xx status, the app's and the worker's own */
+  responses5xx = 0;
   tx = 0;
   runningTime = 0;
   avgRt = 0;
@@ -97,6 +99,7 @@ export class Accounting {
       this.busySince = -1;
     }
     this.requests++;
+    if (res.statusCode >= 500) this.responses5xx++;
     this.tx += tx;
     this.runningTime += us;
     this.avgRt = Math.floor((this.avgRt + us) / 2);
@@ -153,6 +156,7 @@ export class Accounting {
     return {
       requests: this.requests,
       exceptions: this.exceptions,
+      responses5xx: this.responses5xx,
       tx: this.tx,
       runningTime: this.runningTime,
       avgRt: this.avgRt,
