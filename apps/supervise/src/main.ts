@@ -7,7 +7,6 @@ import { writeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig, parseArgv, renderHelp, renderIni, type LoadResult } from '@tsgi/config';
-import { upgrade } from './upgrade.js';
 import { Master, SupervisorError, VERSION, fdLogger, logOwner, openLogFile, signalPidfile, statsSink } from '@tsgi/supervisor';
 
 /** Exit status of a configuration error (nothing was started). */
@@ -20,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
   const parsed = parseArgv(argv);
   if (parsed.action === 'help') return out(renderHelp()), 0;
   if (parsed.action === 'version') return out(`tsgi ${VERSION}`), 0;
-  if (parsed.action === 'signal' && parsed.signal === 'SIGURG') return upgrade(parsed.pidfile, out, err);
+  if (parsed.action === 'signal' && parsed.signal === 'SIGURG') return (await import('./upgrade.js')).upgrade(parsed.pidfile, out, err);
   if (parsed.action === 'signal') {
     const pid = signalPidfile(parsed.pidfile, parsed.signal);
     out(`sent ${parsed.signal} to the tsgi master (pid: ${pid})`);
