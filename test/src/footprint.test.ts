@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, Supervise, freePort, isAlive, killAll, request, sleep, tmp, writeIni } from './harness.js';
+import { FIXTURES, Supervise, countMatches, freePort, isAlive, killAll, request, sleep, tmp, writeIni } from './harness.js';
 
 after(killAll);
 
@@ -37,6 +37,9 @@ async function recorded(ini: string, ready: number): Promise<{ sup: Supervise; m
 /** What only some configurations need, by the URL it resolves to. */
 const OPTIONAL = {
   ws: /\/node_modules\/ws\//,
+  'ini (CommonJS, for --show-config)': /\/node_modules\/ini\//,
+  'node:crypto': /^node:crypto$/,
+  'node:dns': /^node:dns/,
   pidusage: /\/pidusage\//,
   'stats servers': /\/supervisor\/dist\/stats\/servers\.js$/,
   'stats encoder (@tsgi/stats-protocol)': /\/stats-protocol\/dist\//,
@@ -78,6 +81,26 @@ describe('the master loads what its configuration uses', () => {
     assert.equal((await request(router, '/')).status, 200);
     const urls = modules();
     assert.deepEqual(loaded(urls).sort(), ['http router', 'stats encoder (@tsgi/stats-protocol)', 'stats servers', 'ws'], urls.join('\n'));
+    await sup.kill();
+  });
+});
+
+describe("the master's start-up", () => {
+  // V8's --trace-opt prints each optimizing compile on the master's stdout; with logto the
+  // master's own lines and its workers' output go to the file, so stdout holds only V8's
+  test('no optimizing compiler while the master starts, and back once it runs (the router grows hot)', async () => {
+    const dir = tmp('tsgi-footprint-');
+    const [port, router] = [await freePort(), await freePort()];
+    const logto = path.join(dir, 'tsgi.log');
+    const ini = `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nhttp = 127.0.0.1:${router}\nprocesses = 1\ndisable-logging = true\nlogto = ${logto}\n`;
+    const sup = new Supervise(['--ini', writeIni(dir, ini)], { nodeArgs: ['--trace-opt'] });
+    const compiled = (): number => countMatches(sup.log, /^\[completed optimizing /gm);
+    for (let i = 0; i < 150 && !/ready in \d+ ms on worker 1/.test(existsSync(logto) ? readFileSync(logto, 'utf8') : ''); i++) await sleep(100);
+    assert.match(readFileSync(logto, 'utf8'), /ready in \d+ ms on worker 1/);
+    assert.equal(compiled(), 0, `compiled during start-up:\n${sup.log}`);
+    // the router's code runs per connection: V8 optimizes it after a few hundred (bounded)
+    for (let i = 0; i < 3000 && compiled() === 0; i++) assert.equal((await request(router, '/')).status, 200);
+    assert.ok(compiled() > 0, 'nothing optimized after 3000 requests through the router: the compiler stayed off');
     await sup.kill();
   });
 });

@@ -54,10 +54,13 @@ export class Supervise {
   private readonly exited: Promise<number | null>;
   private waiters: (() => void)[] = [];
 
-  /** `opts.prefix`: a command that execs the master in place, e.g. `ip netns exec NS` (the pid stays the master's) */
-  constructor(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[] } = {}) {
-    const [file, ...pre] = opts.prefix?.length ? opts.prefix : [process.execPath];
-    this.child = spawn(file!, [...pre, ...(opts.prefix?.length ? [process.execPath] : []), SUPERVISE, ...args], {
+  /**
+   * `opts.prefix`: a command that execs the master in place, e.g. `ip netns exec NS` (the pid
+   * stays the master's); `opts.nodeArgs`: node's own options, before the script
+   */
+  constructor(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[]; nodeArgs?: string[] } = {}) {
+    const [file, ...argv] = [...(opts.prefix ?? []), process.execPath, ...(opts.nodeArgs ?? []), SUPERVISE, ...args];
+    this.child = spawn(file!, argv, {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

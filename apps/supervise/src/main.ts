@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig, parseArgv, renderHelp, renderIni, type LoadResult } from '@tsgi/config';
 import { Master, SupervisorError, VERSION, fdLogger, logOwner, openLogFile, signalPidfile, statsSink } from '@tsgi/supervisor';
+import { startupDone } from './startup.js';
 
 /** Exit status of a configuration error (nothing was started). */
 const EXIT_CONFIG = 2;
@@ -63,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
   if (config.autoProcname || config.procnameMaster || config.procnamePrefix || config.procnamePrefixSpaced) {
     process.title = config.procnameMaster ?? `${config.procnamePrefix ?? (config.procnamePrefixSpaced ? config.procnamePrefixSpaced + ' ' : '')}tsgi master`;
   }
+  startupDone();
   return master.run();
 }
 
