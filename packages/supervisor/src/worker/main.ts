@@ -15,7 +15,7 @@ import { AppLoadError, loadApp, type AppHooks } from './load-app.js';
 import { reportDue, type Reported } from './report-gate.js';
 import { nextRate, successorDue } from './succession.js';
 import { RequestLog, logsAnything } from './request-log.js';
-import { WorkerServer } from './serve.js';
+import { WorkerServer, type RequestScope } from './serve.js';
 import { startOrphanWatchdog } from './watchdog.js';
 import { readMemory } from '../os/proc.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -82,7 +82,7 @@ const END_CLOSE_MS = 2000;
 const MERCY_MARGIN_MS = 1000;
 let drainStartedAt = 0;
 /** the request each piece of app code runs for, so an uncaught error fails that one alone */
-const context = new AsyncLocalStorage<ServerResponse>();
+const context = new AsyncLocalStorage<RequestScope>();
 
 // Installed before the app loads: a promise it leaves rejected at import is an app error too.
 const appErrors = new AppErrors({
