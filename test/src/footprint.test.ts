@@ -24,15 +24,25 @@ function modulesOf(log: string, pid: number): string[] {
 }
 
 /** Starts `supervise` on an ini with the module recorder in every process; resolves once `ready` workers are. */
-async function recorded(ini: string, ready: number): Promise<{ sup: Supervise; modules: () => string[] }> {
+async function recorded(ini: string, ready: number): Promise<{ sup: Supervise; modules: (pid?: number) => string[] }> {
   const dir = tmp('tsgi-footprint-');
   const log = path.join(dir, 'modules.log');
   const recorder = `--import=${path.join(FIXTURES, 'record-modules.mjs')}`;
   const env = { NODE_OPTIONS: [process.env['NODE_OPTIONS'], recorder].filter(Boolean).join(' '), TSGI_TEST_MODULES_LOG: log };
   const sup = new Supervise(['--ini', writeIni(dir, ini)], { env });
   await sup.waitReady(ready);
-  return { sup, modules: () => modulesOf(log, sup.pid) };
+  return { sup, modules: (pid = sup.pid) => modulesOf(log, pid) };
 }
+
+/** util-linux's setpriv where spawn.ts looks for it (master/spawn.ts, parentDeathWrapper). */
+const SETPRIV = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'].map((d) => `${d}/setpriv`).filter((f) => {
+  try {
+    accessSync(f, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+});
 
 /** What only some configurations need, by the URL it resolves to. */
 const OPTIONAL = {
@@ -53,14 +63,21 @@ function loaded(modules: string[]): string[] {
     .map(([name]) => name);
 }
 
-describe('the master loads what its configuration uses', () => {
-  test('a minimal config (one http-socket): no stats servers, ws, encoder, router, pidusage or upgrade code', async () => {
+describe('the master and its workers load what the configuration uses', () => {
+  test('a minimal config (one http-socket): no stats servers, ws, encoder, router, pidusage or upgrade code in the master; no watchdog or fetch adapter in a worker', async () => {
     const port = await freePort();
     const { sup, modules } = await recorded(`[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 2\ndisable-logging = true\n`, 2);
     assert.equal((await request(port, '/')).status, 200);
     const urls = modules();
     assert.ok(urls.some((u) => u.endsWith('/supervisor/dist/master/master.js')), `the recorder saw the master's modules:\n${urls.join('\n')}`);
     assert.deepEqual(loaded(urls), [], `modules the minimal config does not use:\n${urls.join('\n')}`);
+    // nor do its workers carry the watchdog's thread module (setpriv does the watching) or the fetch adapter
+    const needless = SETPRIV.length > 0 ? /^node:worker_threads$|\/worker\/(?:watchdog|fetch-adapter)\.js$/ : /\/worker\/fetch-adapter\.js$/;
+    for (const pid of sup.workerPids().values()) {
+      const worker = modules(pid);
+      assert.ok(worker.some((u) => u.endsWith('/worker/main.js')), `worker ${pid}:\n${worker.join('\n')}`);
+      assert.deepEqual(worker.filter((u) => needless.test(u)), [], `worker ${pid}`);
+    }
     await sup.kill();
   });
 
@@ -163,15 +180,6 @@ async function killMaster(sup: Supervise, workers: number[], ms = 1000): Promise
   return Date.now() - t0;
 }
 
-/** util-linux's setpriv where spawn.ts looks for it (master/spawn.ts, parentDeathWrapper). */
-const SETPRIV = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'].map((d) => `${d}/setpriv`).filter((f) => {
-  try {
-    accessSync(f, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-});
 
 async function startSpinnable(prefix?: string[]): Promise<{ sup: Supervise; port: number; workers: number[] }> {
   const dir = tmp('tsgi-footprint-');
