@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { FIXTURES, Supervise, countMatches, freePort, isAlive, killAll, request, sleep, tmp, writeIni } from './harness.js';
 
@@ -102,18 +103,48 @@ describe('the master and its workers load what the configuration uses', () => {
   });
 });
 
-describe("the master's start-up", () => {
-  // V8's --trace-opt prints each optimizing compile on the master's stdout; with logto the
-  // master's own lines and its workers' output go to the file, so stdout holds only V8's
-  test('no optimizing compiler while the master starts, and back once it runs (the router grows hot)', async () => {
-    const dir = tmp('tsgi-footprint-');
-    const [port, router] = [await freePort(), await freePort()];
-    const logto = path.join(dir, 'tsgi.log');
-    const ini = `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nhttp = 127.0.0.1:${router}\nprocesses = 1\ndisable-logging = true\nlogto = ${logto}\n`;
-    const sup = new Supervise(['--ini', writeIni(dir, ini)], { nodeArgs: ['--trace-opt'] });
-    const compiled = (): number => countMatches(sup.log, /^\[completed optimizing /gm);
-    for (let i = 0; i < 150 && !/ready in \d+ ms on worker 1/.test(existsSync(logto) ? readFileSync(logto, 'utf8') : ''); i++) await sleep(100);
-    assert.match(readFileSync(logto, 'utf8'), /ready in \d+ ms on worker 1/);
+/**
+ * Starts `supervise` under V8's --trace-opt, which prints each optimizing compile on the
+ * master's stdout; with logto the master's own lines and its workers' output go to the
+ * file, so the captured output holds only the master's compiles. Resolves once a worker is ready.
+ */
+async function traced(extra: string): Promise<{ sup: Supervise; compiled: () => number }> {
+  const dir = tmp('tsgi-footprint-');
+  const logto = path.join(dir, 'tsgi.log');
+  const port = await freePort();
+  const ini = `[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 1\ndisable-logging = true\nlogto = ${logto}\n${extra}`;
+  const sup = new Supervise(['--ini', writeIni(dir, ini)], { nodeArgs: ['--trace-opt'] });
+  const ready = (): boolean => existsSync(logto) && /ready in \d+ ms on worker 1/.test(readFileSync(logto, 'utf8'));
+  for (let i = 0; i < 150 && !ready(); i++) await sleep(100);
+  assert.ok(ready(), `no worker ready within 15 s; log:\n${existsSync(logto) ? readFileSync(logto, 'utf8') : ''}`);
+  return { sup, compiled: () => countMatches(sup.log, /^\[completed optimizing /gm) };
+}
+
+/** One stats dump (tcp, dump-and-close), read to the end. */
+function statsDump(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.resume();
+    s.setTimeout(5000, () => s.destroy(new Error('stats dump timed out')));
+    s.on('end', resolve);
+    s.on('error', reject);
+  });
+}
+
+describe("the master's compiler tiers (apps/supervise/src/startup.ts)", () => {
+  test('no optimizing compiler during start-up nor for stats dumps without the http router', async () => {
+    const stats = await freePort();
+    const { sup, compiled } = await traced(`stats = 127.0.0.1:${stats}\n`);
+    assert.equal(compiled(), 0, `compiled during start-up:\n${sup.log}`);
+    // with V8's default tiers, Node's own code on this path is optimized after ~300 dumps
+    for (let i = 0; i < 400; i++) await statsDump(stats);
+    assert.equal(compiled(), 0, `compiled for the stats:\n${sup.log}`);
+    await sup.kill();
+  });
+
+  test('with the http router, the optimizing compiler is back once the master runs (the router grows hot)', async () => {
+    const router = await freePort();
+    const { sup, compiled } = await traced(`http = 127.0.0.1:${router}\n`);
     assert.equal(compiled(), 0, `compiled during start-up:\n${sup.log}`);
     // the router's code runs per connection: V8 optimizes it after a few hundred (bounded)
     for (let i = 0; i < 3000 && compiled() === 0; i++) assert.equal((await request(router, '/')).status, 200);

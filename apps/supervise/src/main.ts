@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
   if (config.autoProcname || config.procnameMaster || config.procnamePrefix || config.procnamePrefixSpaced) {
     process.title = config.procnameMaster ?? `${config.procnamePrefix ?? (config.procnamePrefixSpaced ? config.procnamePrefixSpaced + ' ' : '')}tsgi master`;
   }
-  startupDone();
+  startupDone(config.http.length > 0);
   return master.run();
 }
 
