@@ -53,6 +53,7 @@ const OPTIONAL = {
   'node:dns': /^node:dns/,
   pidusage: /\/pidusage\//,
   'stats servers': /\/supervisor\/dist\/stats\/servers\.js$/,
+  'stats dashboard': /\/supervisor\/dist\/stats\/dashboard\.js$/,
   'stats encoder (@tsgi/stats-protocol)': /\/stats-protocol\/dist\//,
   'http router': /\/supervisor\/dist\/router\/router\.js$/,
   'supervise --upgrade': /\/supervise\/dist\/upgrade\.js$/,
@@ -98,7 +99,8 @@ describe('the master and its workers load what the configuration uses', () => {
     const { sup, modules } = await recorded(ini, 1);
     assert.equal((await request(router, '/')).status, 200);
     const urls = modules();
-    assert.deepEqual(loaded(urls).sort(), ['http router', 'stats encoder (@tsgi/stats-protocol)', 'stats servers', 'ws'], urls.join('\n'));
+    // stats-http-dashboard is on by default, and the dashboard checks its token with node:crypto
+    assert.deepEqual(loaded(urls).sort(), ['http router', 'node:crypto', 'stats dashboard', 'stats encoder (@tsgi/stats-protocol)', 'stats servers', 'ws'], urls.join('\n'));
     await sup.kill();
   });
 });

@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { bindHost, listenOn, parseSocketAddress, removeOwnSocket } from '../net/address.js';
 import { corsOrigin, hostAllowed, originAllowed, type HttpAccess } from './access.js';
 import { cacheStats, type StatsCache } from './cache.js';
-import { createDashboard, type DashboardOptions } from './dashboard.js';
+import type { Dashboard, DashboardOptions } from './dashboard.js';
 import { renderMetrics } from './metrics.js';
 
 /** How much one stats server lets its clients cost the master. */
@@ -123,7 +123,9 @@ export async function startStatsServer(o: StatsServerOptions): Promise<StatsServ
     o.logger.log(`*** WARNING: stats-http-cors = ${o.cors} is not an origin such as https://dash.example or *: no CORS ***`);
   }
   const access: HttpAccess = { cors, allowHosts: o.allowHosts ?? [], boundHost };
-  const server = o.http ? httpStatsServer(o, stats, limits, access, await import('ws')) : dumpStatsServer(o, stats, limits);
+  // ws and the dashboard (with node:crypto) load only for a stats-http that uses them
+  const dashboard = o.http && o.dashboard ? (await import('./dashboard.js')).createDashboard(o.dashboard) : undefined;
+  const server = o.http ? httpStatsServer(o, stats, limits, access, await import('ws'), dashboard) : dumpStatsServer(o, stats, limits);
   server.maxConnections = limits.maxConnections;
   if (addr.kind === 'tcp' && !isLoopback(bindHost(addr.host))) {
     o.logger.log(`*** WARNING: the stats server on ${o.address} is reachable beyond this machine: stats reveal paths and pids ***`);
@@ -171,8 +173,8 @@ function dumpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: Stats
   });
 }
 
-/** `ws` is passed in: only `stats-http` loads it (it costs the master ~10 MB of memory). */
-function httpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: StatsLimits, access: HttpAccess, ws: WsModule): http.Server {
+/** `ws` and the dashboard are passed in: only `stats-http` loads ws (~10 MB of memory in the master), only `stats-http-dashboard` the dashboard. */
+function httpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: StatsLimits, access: HttpAccess, ws: WsModule, dashboard: Dashboard | undefined): http.Server {
   const head = uwsgiHttpHead(access.cors);
   const cors = access.cors === undefined ? {} : { 'access-control-allow-origin': access.cors };
   const server = http.createServer({
@@ -181,7 +183,6 @@ function httpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: Stats
     connectionsCheckingInterval: Math.min(1000, limits.clientTimeoutMs),
   });
   server.timeout = limits.clientTimeoutMs;
-  const dashboard = o.dashboard && createDashboard(o.dashboard);
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (!hostAllowed(req.headers.host, access)) {
       res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' });
