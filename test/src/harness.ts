@@ -55,11 +55,12 @@ export class Supervise {
   private waiters: (() => void)[] = [];
 
   /**
-   * `opts.prefix`: a command that execs the master in place, e.g. `ip netns exec NS` (the pid stays the master's);
+   * `opts.prefix`: a command that execs the master in place, e.g. `ip netns exec NS` (the pid
+   * stays the master's); `opts.nodeArgs`: node's own options, before the script;
    * `opts.command`: supervise started another way than the repository's bin (`npx supervise` in an installed project).
    */
-  constructor(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[]; command?: string[] } = {}) {
-    const [file, ...before] = opts.command ?? [...(opts.prefix ?? []), process.execPath, SUPERVISE];
+  constructor(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[]; nodeArgs?: string[]; command?: string[] } = {}) {
+    const [file, ...before] = opts.command ?? [...(opts.prefix ?? []), process.execPath, ...(opts.nodeArgs ?? []), SUPERVISE];
     this.child = spawn(file!, [...before, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },

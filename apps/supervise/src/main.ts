@@ -7,9 +7,8 @@ import { writeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig, parseArgv, renderHelp, renderIni, type LoadResult } from '@tsgi/config';
-import { init } from './init.js';
-import { upgrade } from './upgrade.js';
 import { Master, SupervisorError, VERSION, fdLogger, logOwner, openLogFile, signalPidfile, statsSink } from '@tsgi/supervisor';
+import { startupDone } from './startup.js';
 
 /** Exit status of a configuration error (nothing was started). */
 const EXIT_CONFIG = 2;
@@ -22,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
   const parsed = parseArgv(argv);
   if (parsed.action === 'help') return out(renderHelp()), 0;
   if (parsed.action === 'version') return out(`tsgi ${VERSION}`), 0;
-  if (parsed.action === 'signal' && parsed.signal === 'SIGURG') return upgrade(parsed.pidfile, out, err);
+  if (parsed.action === 'signal' && parsed.signal === 'SIGURG') return (await import('./upgrade.js')).upgrade(parsed.pidfile, out, err);
   if (parsed.action === 'signal') {
     const pid = signalPidfile(parsed.pidfile, parsed.signal);
     out(`sent ${parsed.signal} to the tsgi master (pid: ${pid})`);
@@ -66,12 +65,14 @@ async function main(argv: string[]): Promise<number> {
   if (config.autoProcname || config.procnameMaster || config.procnamePrefix || config.procnamePrefixSpaced) {
     process.title = config.procnameMaster ?? `${config.procnamePrefix ?? (config.procnamePrefixSpaced ? config.procnamePrefixSpaced + ' ' : '')}tsgi master`;
   }
+  startupDone(config.http.length > 0);
   return master.run();
 }
 
 /** `supervise --init [app]`: writes a starter app.ini (init.ts) and says how to run it. */
-function runInit(args: string[]): number {
+async function runInit(args: string[]): Promise<number> {
   if (args.length > 1 || args[0]?.startsWith('-')) return err('usage: supervise --init [app module]'), EXIT_CONFIG;
+  const { init } = await import('./init.js');
   const done = init(process.cwd(), args[0]);
   if (!done.ok) return err(`supervise: ${done.error}`), 1;
   for (const line of done.lines) out(line);

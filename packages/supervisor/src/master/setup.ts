@@ -8,7 +8,6 @@ import type { Logger } from '../log/logger.js';
 import { bannerLines, modeLines } from './banner.js';
 import { openMasterFifo } from './fifo.js';
 import type { MasterParts } from './parts.js';
-import { HttpRouter } from '../router/router.js';
 import { clearSamples } from './sampler.js';
 import { enterCheap } from './scaling.js';
 import { TouchWatcher } from './touch.js';
@@ -140,6 +139,8 @@ export async function setUp(p: MasterParts): Promise<void> {
   if (c.pidfile) refuseLivePidfile(resolvePath(p.cwd, c.pidfile), process.pid, upgradedFrom());
   for (const [name, s] of await bindConfigured(c, p.sockets, p.cwd, p.binder, p.log)) p.sockets.set(name, s);
   if (c.http.length > 0) {
+    // only a master with `http` carries the router's code
+    const { HttpRouter } = await import('../router/router.js');
     p.router = new HttpRouter({
       logger: p.log,
       candidates: () => p.pool.ready(),

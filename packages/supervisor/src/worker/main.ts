@@ -10,13 +10,11 @@ import { writeSync } from 'node:fs';
 import { DEFAULT_LIMITS, EXIT, marked, retirementMercyMs, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerCounters, type WorkerMessage } from '../protocol.js';
 import { Accounting } from './accounting.js';
 import { AppErrors } from './app-errors.js';
-import { fetchToNode } from './fetch-adapter.js';
 import { AppLoadError, loadApp, type AppHooks } from './load-app.js';
 import { reportDue, type Reported } from './report-gate.js';
 import { nextRate, successorDue } from './succession.js';
 import { RequestLog, logsAnything } from './request-log.js';
-import { WorkerServer } from './serve.js';
-import { startOrphanWatchdog } from './watchdog.js';
+import { WorkerServer, type RequestScope } from './serve.js';
 import { readMemory } from '../os/proc.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -40,8 +38,9 @@ const send = (m: WorkerMessage): void => {
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 if (process.ppid !== masterPid || !process.connected) process.exit(EXIT.END); // born an orphan
-// without the kernel's parent-death signal, a thread watches the master's pid instead
-if (!boot.parentDeathSignal) startOrphanWatchdog(masterPid);
+// without the kernel's parent-death signal, a thread watches the master's pid instead (only
+// then is node:worker_threads loaded)
+if (!boot.parentDeathSignal) (await import('./watchdog.js')).startOrphanWatchdog(masterPid);
 process.on('disconnect', () => process.exit(EXIT.END)); // the master is gone: nothing left to serve for
 if (boot.procname) process.title = boot.procname;
 if (boot.priority !== undefined) {
@@ -82,7 +81,7 @@ const END_CLOSE_MS = 2000;
 const MERCY_MARGIN_MS = 1000;
 let drainStartedAt = 0;
 /** the request each piece of app code runs for, so an uncaught error fails that one alone */
-const context = new AsyncLocalStorage<ServerResponse>();
+const context = new AsyncLocalStorage<RequestScope>();
 
 // Installed before the app loads: a promise it leaves rejected at import is an app error too.
 const appErrors = new AppErrors({
@@ -124,7 +123,7 @@ async function start(): Promise<void> {
     logErr(`tsgi worker ${boot!.id}: ${err instanceof AppLoadError ? err.message : (err as Error).stack}`);
     process.exit(EXIT.FAILED_APP);
   }
-  const handler = app.kind === 'node' ? app.handler : fetchToNode(app.handler);
+  const handler = app.kind === 'node' ? app.handler : (await import('./fetch-adapter.js')).fetchToNode(app.handler);
   hooks = app.hooks;
   server = new WorkerServer(handler, acct, onFinished, onException, {
     limits,

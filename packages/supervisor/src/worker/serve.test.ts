@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_LIMITS, type WorkerLimits } from '../protocol.js';
 import { Accounting } from './accounting.js';
-import { WorkerServer } from './serve.js';
+import { RequestScope, WorkerServer } from './serve.js';
 import { encodeUwsgiPacket } from './uwsgi.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -430,5 +433,40 @@ test('limit-post: a chunked body is cut at the limit; the app never sees its end
     assert.match(small.data, /^HTTP\/1\.1 200 [^]*got 512\n$/);
   } finally {
     s.close();
+  }
+});
+
+test("an async resource the app leaves behind does not keep the request's response alive (the context's store lets it go)", async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const context = new AsyncLocalStorage<RequestScope>();
+  let response: WeakRef<ServerResponse> | undefined;
+  let scope: RequestScope | undefined;
+  const ws = new WorkerServer(
+    (_req, res) => {
+      response = new WeakRef(res);
+      scope = context.getStore();
+      // made in the request's context, outliving it, as Node's own keep-alive timer does
+      setTimeout(() => undefined, 60_000).unref();
+      res.end('hello\n');
+    },
+    new Accounting(1),
+    () => undefined,
+    () => undefined,
+    { context },
+  );
+  const listener = net.createServer((s) => ws.accept(s, 'http', 'test'));
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  try {
+    const got = await exchange((listener.address() as net.AddressInfo).port, 'GET /p?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 5000);
+    assert.match(got.data, /hello\n$/);
+    for (let i = 0; i < 50 && scope?.res !== undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual([scope?.res, scope?.method, scope?.url], [undefined, 'GET', '/p?q=1'], 'the scope names the request, without its response');
+    // a full collection: the response goes unless something still holds it
+    await new Promise((r) => setImmediate(r));
+    gc();
+    assert.equal(response?.deref(), undefined, 'the response outlived its request');
+  } finally {
+    listener.close();
   }
 });
