@@ -6,34 +6,13 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { readStats } from '@tsgi/stats-protocol';
-import { killAll, load, sleep, startApp } from './harness.js';
+import { connectionsOf as heldConnections, killAll, load, sleep, startApp } from './harness.js';
 import { mulberry32 } from './random.js';
 
-/** Established client connections to `port` that `pid` holds: its socket descriptors matched against /proc/net/tcp. */
+/** Established client connections to `port` that `pid` holds. */
 function connectionsOf(pid: number, port: number): number {
-  const inodes = new Set<string>();
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        if (link.startsWith('socket:[')) inodes.add(link.slice(8, -1));
-      } catch {
-        // closed while we looked
-      }
-    }
-  } catch {
-    return 0; // already gone
-  }
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  let n = 0;
-  for (const row of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = row.trim().split(/\s+/);
-    // local address, state 01 = ESTABLISHED, inode
-    if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9] ?? '')) n++;
-  }
-  return n;
+  return heldConnections(pid, port).filter((state) => state === '01').length;
 }
 
 const SEED = 20261130;

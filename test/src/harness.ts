@@ -3,7 +3,7 @@
  * sends real HTTP to 127.0.0.1, and kills what it started by pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -214,6 +214,35 @@ export async function startApp(o: StartOptions = {}): Promise<Started> {
 
 export function countMatches(text: string, re: RegExp): number {
   return [...text.matchAll(re)].length;
+}
+
+/**
+ * The TCP connections on local `port` (IPv4) that `pid` holds open, by state as
+ * /proc/net/tcp spells it ('01' ESTABLISHED, '08' CLOSE_WAIT, ...; listening
+ * sockets left out): its socket descriptors matched against the table's inodes.
+ */
+export function connectionsOf(pid: number, port: number): string[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (link.startsWith('socket:[')) inodes.add(link.slice(8, -1));
+      } catch {
+        // closed while we looked
+      }
+    }
+  } catch {
+    return []; // already gone
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const states: string[] = [];
+  for (const row of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = row.trim().split(/\s+/);
+    // local address, state (0A = LISTEN), inode
+    if (f[1]?.endsWith(`:${hexPort}`) && f[3] !== '0A' && inodes.has(f[9] ?? '')) states.push(f[3]!);
+  }
+  return states;
 }
 
 /** Whether a process exists and is not a zombie. */

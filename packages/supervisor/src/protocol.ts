@@ -234,7 +234,15 @@ export type WorkerMessage =
   | { t: 'successor'; reason: RecycleReason; detail: string }
   | { t: 'status'; text: string }
   /** the app spooled a task in `dir` (spool()): wake its spoolers */
-  | { t: 'spooled'; dir: string };
+  | { t: 'spooled'; dir: string }
+  /**
+   * to the `http` router, from a worker it hands connections to, at most once per turn of the
+   * worker's loop while anything changed, and at least every LOAD_HEARTBEAT_MS while busy:
+   * `taken`, the routed connections adopted so far (the ones handed and not yet taken are the
+   * rest); `busy`, its requests in flight plus the adopted connections whose first request has
+   * not begun
+   */
+  | { t: 'load'; taken: number; busy: number };
 
 export type MasterMessage =
   | { t: 'drain'; reason: RecycleReason }
@@ -243,9 +251,13 @@ export type MasterMessage =
   | { t: 'status' }
   /**
    * a connection accepted by the master (cheap mode, the `http` router), passed as the
-   * message's handle; `proto` is the protocol of the listener that accepted it (absent: http)
+   * message's handle; `proto` is the protocol of the listener that accepted it (absent: http);
+   * `routed` when the `http` router sent it, which then wants `load` messages back
    */
-  | { t: 'conn'; proto?: InheritedSocket['proto'] };
+  | { t: 'conn'; proto?: InheritedSocket['proto']; routed?: true };
+
+/** How often a worker taking routed connections tells the router its load while busy, at the least. */
+export const LOAD_HEARTBEAT_MS = 5;
 
 /** Longest text a worker may send in one message (a status report, a spool directory). */
 const MAX_TEXT = 65536;
@@ -307,7 +319,7 @@ export function isMarked(m: unknown): boolean {
   return typeof m === 'object' && m !== null && (m as Record<string, unknown>)[IPC_MARK] === 1;
 }
 
-const WORKER_MESSAGE_TYPES: readonly string[] = ['ready', 'report', 'recycle', 'successor', 'status', 'spooled'];
+const WORKER_MESSAGE_TYPES: readonly string[] = ['ready', 'report', 'recycle', 'successor', 'status', 'spooled', 'load'];
 
 /** Whether a message claims to be one of the worker's own (marked, its `t` one of ours). */
 export function isTsgiMessageType(m: unknown): boolean {
@@ -335,6 +347,10 @@ export function parseWorkerMessage(m: unknown): WorkerMessage | undefined {
       return isText(o['text']) ? { t: 'status', text: o['text'] } : undefined;
     case 'spooled':
       return isText(o['dir'], 4096) ? { t: 'spooled', dir: o['dir'] } : undefined;
+    case 'load':
+      return Number.isSafeInteger(o['taken']) && isCount(o['taken']) && Number.isSafeInteger(o['busy']) && isCount(o['busy'])
+        ? { t: 'load', taken: o['taken'], busy: o['busy'] }
+        : undefined;
     default:
       return undefined;
   }

@@ -26,6 +26,8 @@ export interface PoolDeps {
   spawner: Spawner;
   /** where child events go: the master's queue */
   enqueue: (ev: MasterEvent) => void;
+  /** where a worker's `load` messages go, as they come (the http router) */
+  onLoad?: (w: WorkerRecord, taken: number, busy: number) => void;
   /** the environment workers start from */
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -125,6 +127,7 @@ export class WorkerPool {
     let warned = false;
     child.on('message', (msg) => {
       const m = parseWorkerMessage(msg);
+      if (m?.t === 'load') return this.d.onLoad?.(w, m.taken, m.busy);
       if (m) return this.d.enqueue({ type: 'message', worker: w, msg: m });
       // the app's own messages are none of the master's business; a malformed one of ours is worth one line
       if (!warned && isTsgiMessageType(msg)) this.d.logger.log(`worker ${w.slot} (pid: ${w.pid}) sent a malformed '${(msg as { t: string }).t}' message: ignored`);

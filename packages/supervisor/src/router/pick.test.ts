@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RecycleReason, WorkerCounters } from '../protocol.js';
-import { UPGRADED_PER_REQUEST, clientKey, leastLoaded, routeLoad, stickyWorker, type RouteView } from './pick.js';
+import { NO_HANDOFFS, STALL_MS, UPGRADED_PER_REQUEST, clientKey, leastLoaded, routeLoad, stalledFor, stickyWorker, type Handoffs, type RouteView } from './pick.js';
 
 interface Given {
   inFlight?: number;
@@ -19,13 +19,16 @@ function worker(slot: number, g: Given = {}): RouteView {
   return { slot, generation: g.generation ?? 1, readyAt: g.readyAt ?? 1000, state: { kind: 'ready', ...(g.replace ? { replace: g.replace } : {}) }, counters };
 }
 
-const none = (): number => 0;
+const none = (): Handoffs => NO_HANDOFFS;
+/** `n` connections handed and not yet taken, the oldest `ms` ago. */
+const untaken = (n: number, ms = 0): Handoffs => ({ ...NO_HANDOFFS, unacked: n, unackedMs: n > 0 ? ms : 0 });
 
-test('routeLoad: requests in flight, connections handed since the report, UPGRADED_PER_REQUEST WebSockets to a request', () => {
+test('routeLoad: requests in flight, connections handed and not yet taken, UPGRADED_PER_REQUEST WebSockets to a request', () => {
   assert.equal(UPGRADED_PER_REQUEST, 10);
-  assert.equal(routeLoad(worker(1, { inFlight: 2, upgraded: 30 }), 1), 6);
-  assert.equal(routeLoad(worker(1, { silent: true }), 0), 0);
-  assert.equal(routeLoad(worker(1, { upgraded: 10 }), 0), routeLoad(worker(2, { inFlight: 1 }), 0), 'ten WebSockets weigh one request');
+  assert.equal(routeLoad(worker(1, { inFlight: 2, upgraded: 30 }), untaken(1)), 6);
+  assert.equal(routeLoad(worker(1, { silent: true }), NO_HANDOFFS), 0);
+  assert.equal(routeLoad(worker(1, { upgraded: 10 }), NO_HANDOFFS), routeLoad(worker(2, { inFlight: 1 }), NO_HANDOFFS), 'ten WebSockets weigh one request');
+  assert.equal(routeLoad(worker(1, { inFlight: 5, upgraded: 20 }), { ...untaken(1), busy: 0 }), 3, 'the live figure, once there is one, over the report’s');
 });
 
 test('leastLoaded: a table of ready workers and the one a new connection goes to', () => {
@@ -38,12 +41,12 @@ test('leastLoaded: a table of ready workers and the one a new connection goes to
     { name: 'a fresh worker takes newcomers from one holding hundreds of WebSockets', ready: [{ upgraded: 300, inFlight: 1 }, { inFlight: 4 }], turn: 0, want: 2 },
     { name: 'a few more WebSockets never outweigh a request more in flight', ready: [{ upgraded: 8 }, { inFlight: 1 }], turn: 1, want: 1 },
     { name: '30 WebSockets weigh as 3 requests: 2 in flight elsewhere is less', ready: [{ upgraded: 30 }, { inFlight: 2 }], turn: 0, want: 2 },
-    { name: 'connections handed since the last report count as requests', ready: [{}, { inFlight: 1 }], handed: [2, 0], turn: 0, want: 2 },
+    { name: 'connections handed and not yet taken count as requests', ready: [{}, { inFlight: 1 }], handed: [2, 0], turn: 0, want: 2 },
     { name: 'a worker that has not reported yet is idle', ready: [{ inFlight: 1 }, { silent: true }], turn: 0, want: 2 },
   ];
   for (const c of cases) {
     const ready = c.ready.map((g, i) => worker(i + 1, g));
-    const got = leastLoaded(ready, (w) => c.handed?.[w.slot - 1] ?? 0, c.turn);
+    const got = leastLoaded(ready, (w) => untaken(c.handed?.[w.slot - 1] ?? 0), c.turn);
     assert.equal(got?.slot, c.want, c.name);
   }
   assert.equal(leastLoaded([], none, 0), undefined);
@@ -53,6 +56,37 @@ test('leastLoaded: without WebSockets, idle workers take turns', () => {
   const ready = [worker(1), worker(2), worker(3)];
   const picked = [0, 1, 2, 3, 4, 5].map((turn) => leastLoaded(ready, none, turn % 3)!.slot);
   assert.deepEqual(picked, [1, 2, 3, 1, 2, 3]);
+});
+
+test('stalledFor: a hand-off left untaken, or silence while busy, past STALL_MS; an idle worker’s silence is nothing', () => {
+  const cases: [Handoffs, number][] = [
+    [NO_HANDOFFS, 0],
+    [untaken(1, STALL_MS - 1), 0],
+    [untaken(2, STALL_MS + 5), STALL_MS + 5],
+    [{ ...NO_HANDOFFS, busy: 1, silentMs: STALL_MS - 1 }, 0],
+    [{ ...NO_HANDOFFS, busy: 1, silentMs: 400 }, 400],
+    [{ ...NO_HANDOFFS, busy: 0, silentMs: 60_000 }, 0],
+    [{ ...NO_HANDOFFS, busy: undefined, silentMs: 60_000 }, 0],
+    [{ unacked: 1, unackedMs: 30, busy: 1, silentMs: 400 }, 400],
+  ];
+  for (const [h, want] of cases) assert.equal(stalledFor(h), want, JSON.stringify(h));
+});
+
+test('leastLoaded: a worker whose loop is blocked is never chosen while another is free', () => {
+  const blockedBusy: Handoffs = { ...NO_HANDOFFS, busy: 1, silentMs: 400 };
+  const cases: { name: string; ready: Given[]; live: Handoffs[]; want: number }[] = [
+    { name: 'a hand-off untaken past STALL_MS: the other, however busy', ready: [{}, {}], live: [untaken(1, STALL_MS + 1), { ...NO_HANDOFFS, busy: 6, silentMs: 1 }], want: 2 },
+    { name: 'busy and silent: the other at equal load', ready: [{}, {}], live: [blockedBusy, { ...NO_HANDOFFS, busy: 1, silentMs: 1 }], want: 2 },
+    { name: 'busy and silent: the other, busier but heard from', ready: [{}, {}], live: [blockedBusy, { ...NO_HANDOFFS, busy: 3, silentMs: 2 }], want: 2 },
+    { name: 'a stale report does not make a blocked worker look idle', ready: [{ inFlight: 0 }, { inFlight: 4 }], live: [blockedBusy, { ...NO_HANDOFFS, busy: 2, silentMs: 0 }], want: 2 },
+    { name: 'a hand-off in the pipe for less than STALL_MS is load, not a stall', ready: [{}, {}], live: [untaken(1, 2), { ...NO_HANDOFFS, busy: 3, silentMs: 1 }], want: 1 },
+    { name: 'an idle worker long silent is free', ready: [{}, {}], live: [{ ...NO_HANDOFFS, busy: 0, silentMs: 60_000 }, { ...NO_HANDOFFS, busy: 1, silentMs: 1 }], want: 1 },
+    { name: 'every worker blocked: the one heard from last', ready: [{}, {}, {}], live: [blockedBusy, untaken(3, 40), { ...NO_HANDOFFS, busy: 2, silentMs: 900 }], want: 2 },
+  ];
+  for (const c of cases) {
+    const ready = c.ready.map((g, i) => worker(i + 1, g));
+    for (const turn of [0, 1, 2]) assert.equal(leastLoaded(ready, (w) => c.live[w.slot - 1]!, turn % ready.length)?.slot, c.want, `${c.name} (turn ${turn})`);
+  }
 });
 
 /** `n` client addresses, spread as real ones are (10.a.b.c). */

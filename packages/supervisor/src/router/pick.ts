@@ -4,8 +4,9 @@ import type { WorkerRecord } from '../master/worker-table.js';
  * The `http` router's choice of a worker for a new connection, pure: a function of
  * the ready workers and what the router knows about them. Two policies:
  *
- * - by load (the default): the fewest requests in flight, open upgraded
- *   connections counting UPGRADED_PER_REQUEST to a request (leastLoaded);
+ * - by load (the default): of the workers whose loop is free, the fewest
+ *   requests in flight, open upgraded connections counting UPGRADED_PER_REQUEST
+ *   to a request (leastLoaded);
  * - by client address (`http-sticky`): rendezvous hashing of the address onto
  *   the worker slots, so that one client keeps reaching one worker across
  *   connections, as engine.io's long-polling needs (stickyWorker).
@@ -27,29 +28,86 @@ export type RouteView = Pick<WorkerRecord, 'slot' | 'generation' | 'readyAt' | '
 export const UPGRADED_PER_REQUEST = 10;
 
 /**
- * A worker's load as the router sees it: its requests in flight at its last report,
- * the connections handed to it since, and its open upgraded connections, UPGRADED_PER_REQUEST to a request.
+ * What the router knows of a worker's hand-offs, live: router.ts keeps it from the
+ * worker's `load` messages, sent as soon as its loop takes a connection or ends a
+ * request, and every LOAD_HEARTBEAT_MS while it has work.
  */
-export function routeLoad(w: RouteView, handedSinceReport: number): number {
-  return (w.counters?.inFlight ?? 0) + handedSinceReport + (w.counters?.upgraded ?? 0) / UPGRADED_PER_REQUEST;
+export interface Handoffs {
+  /** connections handed to it and not yet taken by its loop */
+  unacked: number;
+  /** ms since the oldest of them was handed; 0 when none */
+  unackedMs: number;
+  /**
+   * its requests in flight plus the connections it took whose first request has not
+   * begun, at its last `load` message; undefined before the first (its report's figure then)
+   */
+  busy: number | undefined;
+  /** ms since its last `load` message */
+  silentMs: number;
+}
+
+/** A worker nothing was handed to since it last spoke: what the router assumes of one it never routed to. */
+export const NO_HANDOFFS: Handoffs = { unacked: 0, unackedMs: 0, busy: undefined, silentMs: 0 };
+
+/**
+ * How long a worker may leave a hand-off untaken, or stay silent while it has work,
+ * before the router takes its loop for blocked (a CPU-bound request, a long
+ * synchronous call): three heartbeats missed, or a connection waiting in its pipe
+ * for that long, which a free loop takes within a fraction of a millisecond.
+ */
+export const STALL_MS = 15;
+
+/**
+ * How long the worker's loop has shown no sign of being free while it had work (a
+ * hand-off untaken, requests in flight without a word): 0 while it is not taken for
+ * blocked (STALL_MS).
+ */
+export function stalledFor(h: Handoffs): number {
+  const untaken = h.unacked > 0 && h.unackedMs > STALL_MS ? h.unackedMs : 0;
+  const silent = (h.busy ?? 0) > 0 && h.silentMs > STALL_MS ? h.silentMs : 0;
+  return Math.max(untaken, silent);
 }
 
 /**
- * The least loaded of `ready` (routeLoad); equal loads go round robin, starting at
- * index `turn` (the caller advances it for every connection).
+ * A worker's load as the router sees it: its requests in flight (live, else at its
+ * last report), the connections handed to it and not yet taken, and its open
+ * upgraded connections, UPGRADED_PER_REQUEST to a request.
  */
-export function leastLoaded<T extends RouteView>(ready: readonly T[], handed: (w: T) => number, turn: number): T | undefined {
+export function routeLoad(w: RouteView, h: Handoffs): number {
+  return (h.busy ?? w.counters?.inFlight ?? 0) + h.unacked + (w.counters?.upgraded ?? 0) / UPGRADED_PER_REQUEST;
+}
+
+/**
+ * The worker a new connection goes to by load: of the workers whose loop is free
+ * (stalledFor 0), the least loaded (routeLoad), equal loads in turn from index
+ * `turn` (the caller advances it for every connection). A worker taken for blocked
+ * is never chosen while another is free, whatever its figures: what is handed to it
+ * waits in its pipe until its loop turns. When every worker is taken for blocked,
+ * the one heard from last: the likeliest to turn first.
+ */
+export function leastLoaded<T extends RouteView>(ready: readonly T[], handoffs: (w: T) => Handoffs, turn: number): T | undefined {
   let best: T | undefined;
   let bestLoad = Infinity;
+  let fallback: T | undefined;
+  let fallbackStall = Infinity;
   for (let i = 0; i < ready.length; i++) {
     const w = ready[(turn + i) % ready.length]!;
-    const load = routeLoad(w, handed(w));
+    const h = handoffs(w);
+    const stall = stalledFor(h);
+    if (stall > 0) {
+      if (stall < fallbackStall) {
+        fallback = w;
+        fallbackStall = stall;
+      }
+      continue;
+    }
+    const load = routeLoad(w, h);
     if (load < bestLoad) {
       best = w;
       bestLoad = load;
     }
   }
-  return best;
+  return best ?? fallback;
 }
 
 /**

@@ -1,9 +1,11 @@
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { MasterMessage } from '../protocol.js';
 import type { Logger } from '../log/logger.js';
 import { SupervisorError } from '../errors.js';
 import { listenOn, parseSocketAddress, removeOwnSocket } from '../net/address.js';
 import type { WorkerRecord } from '../master/worker-table.js';
+import { HandoffLedger } from './ledger.js';
 import { clientKey, leastLoaded, stickyWorker } from './pick.js';
 
 /** What the router is given by the master. */
@@ -21,11 +23,15 @@ export interface RouterDeps {
 
 /**
  * uWSGI's HTTP router (`http = host:port`), in the master: it accepts each
- * connection, unread, and hands it to a ready worker (pick.ts): the one with
- * the fewest requests in flight (counting the connections handed to it since
- * its last report, and its open WebSockets at a tenth of a request each), so
- * a slow worker is not given more than its share, unlike a shared socket
- * where whoever wakes first accepts; or, with `http-sticky`, the one the
+ * connection, unread, and hands it to a ready worker (pick.ts): of those whose
+ * loop is free, the one with the fewest requests in flight (counting the
+ * connections handed to it and not yet taken, and its open WebSockets at a
+ * tenth of a request each), so a slow worker is not given more than its share
+ * and a blocked one nothing, unlike a shared socket where whoever wakes first
+ * accepts. Its figures are live: each worker says, once per turn of its loop,
+ * how many routed connections it took and how busy it is (ledger.ts); a
+ * hand-off left untaken, or a busy worker's silence, means a blocked loop. Or,
+ * with `http-sticky`, the one the
  * client's address hashes to, so that a client's successive connections reach
  * the same worker. While no worker is ready (boot, cheap mode) connections
  * wait here and are handed over later.
@@ -35,8 +41,8 @@ export class HttpRouter {
   /** the unix socket files bound, with their identities, removed on close only while still ours */
   private readonly unixFiles: { path: string; fileId: string }[] = [];
   private pending: { socket: net.Socket; at: number }[] = [];
-  /** connections handed to each worker since its last report */
-  private readonly handed = new WeakMap<WorkerRecord, number>();
+  /** what each worker was handed and took */
+  private readonly ledger = new HandoffLedger<WorkerRecord>();
   private turn = 0;
   private readonly d: Required<RouterDeps>;
 
@@ -79,9 +85,9 @@ export class HttpRouter {
     return this.pending.length;
   }
 
-  /** A worker reported: its in-flight count now includes what it was handed. */
-  reported(w: WorkerRecord): void {
-    this.handed.delete(w);
+  /** A worker's `load` message: the routed connections it took so far and how busy it is. */
+  loaded(w: WorkerRecord, taken: number, busy: number): void {
+    this.ledger.loaded(w, taken, busy, performance.now());
   }
 
   /** Hands waiting connections to workers that became ready. */
@@ -110,9 +116,12 @@ export class HttpRouter {
       this.d.onWaiting();
       return;
     }
-    this.handed.set(w, (this.handed.get(w) ?? 0) + 1);
-    w.child.send({ t: 'conn' } satisfies MasterMessage, socket, { keepOpen: false }, (err) => {
-      if (err) socket.destroy();
+    const sentAt = performance.now();
+    this.ledger.handed(w, sentAt);
+    w.child.send({ t: 'conn', routed: true } satisfies MasterMessage, socket, { keepOpen: false }, (err) => {
+      if (!err) return;
+      this.ledger.lost(w, sentAt);
+      socket.destroy();
     });
   }
 
@@ -123,7 +132,8 @@ export class HttpRouter {
     const client = this.d.sticky() ? clientKey(socket.remoteAddress) : undefined;
     if (client !== undefined) return stickyWorker(client, ready);
     this.turn = (this.turn + 1) % ready.length;
-    return leastLoaded(ready, (w) => this.handed.get(w) ?? 0, this.turn);
+    const now = performance.now();
+    return leastLoaded(ready, (w) => this.ledger.view(w, now), this.turn);
   }
 
   /** The listening descriptors by address, for an upgrade to hand over. */

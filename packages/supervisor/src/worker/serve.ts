@@ -3,10 +3,11 @@ import http from 'node:http';
 import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_LIMITS, type InheritedSocket, type WorkerLimits } from '../protocol.js';
+import { DEFAULT_LIMITS, type InheritedSocket, type WorkerLimits, type WorkerMessage } from '../protocol.js';
 import type { Accounting } from './accounting.js';
 import type { NodeHandler, UpgradeHandler } from './load-app.js';
 import { boundedRequestClass, declaresTooMuch, dropBody, lingerOnClose } from './body-limit.js';
+import { RoutedLoad } from './routed-load.js';
 import { acceptUwsgi } from './uwsgi.js';
 import { goAway, isUpgradeRequest, UPGRADE_REFUSED_TEXT } from './upgraded.js';
 
@@ -24,6 +25,8 @@ export interface ServeOptions {
   context?: AsyncLocalStorage<RequestScope>;
   /** the app's `upgrade` export: HTTP Upgrade requests (WebSockets) go to it */
   upgrade?: UpgradeHandler;
+  /** where the live load goes once the `http` router hands connections over (routed-load.ts) */
+  sendLoad?: (m: Extract<WorkerMessage, { t: 'load' }>) => void;
 }
 
 const SERVICE_UNAVAILABLE = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\nService Unavailable\n';
@@ -108,6 +111,9 @@ export class WorkerServer {
   private refusedLoggedAt = 0;
   /** requests this worker ended itself at the harakiri deadline */
   harakiris = 0;
+  /** the router's live figures, from the first connection it hands over */
+  private routed: RoutedLoad | undefined;
+  private readonly sendLoad: ServeOptions['sendLoad'];
   /** bytes read on a request's connection when last seen to change, while its body is incomplete */
   private readonly bodyProgress = new WeakMap<ServerResponse, { bytes: number; since: number }>();
 
@@ -121,6 +127,7 @@ export class WorkerServer {
     const limits = (this.limits = opts.limits ?? DEFAULT_LIMITS);
     this.log = opts.log ?? ((line) => void process.stderr.write(line + '\n'));
     this.context = opts.context;
+    this.sendLoad = opts.sendLoad;
     // Node refuses a headersTimeout above the requestTimeout
     const headersTimeout = limits.bodyMs > 0 ? Math.min(limits.headMs, limits.bodyMs) : limits.headMs;
     const bodyLimit = limits.maxBodyBytes ?? 0;
@@ -159,10 +166,12 @@ export class WorkerServer {
     setInterval(() => this.watch(), Math.max(50, tick)).unref();
     const counts = acct;
     const finished = onFinished;
+    const server = this;
     this.onResponseClose = function (this: ServerResponse): void {
       const scope = (this as ServerResponse & { [kScope]?: RequestScope })[kScope];
       if (scope) scope.res = undefined;
       counts.end(this.req, this);
+      server.routed?.changed();
       finished(this.req, this);
     };
   }
@@ -249,6 +258,7 @@ export class WorkerServer {
 
   /** Ours, first of the 'upgrade' listeners: the socket is an upgraded connection from now on. */
   private trackUpgrade(req: IncomingMessage, socket: Duplex): void {
+    this.routed?.upgraded(socket);
     if (this.http.listenerCount('upgrade') === 1) {
       // every other listener has been removed since: nobody will answer this upgrade
       this.refuseUpgrade(req, socket);
@@ -291,8 +301,12 @@ export class WorkerServer {
     this.log(`tsgi worker (pid: ${process.pid}): bad uwsgi request on ${socketName}: ${err.message}`);
   }
 
-  /** Serves a connection accepted elsewhere (cheap mode's waker, the router), paused and unread. */
-  adopt(socket: net.Socket, proto: 'http' | 'uwsgi' = 'http'): void {
+  /**
+   * Serves a connection accepted elsewhere (cheap mode's waker, the router), paused and
+   * unread; a `routed` one is told to the router (routed-load.ts).
+   */
+  adopt(socket: net.Socket, proto: 'http' | 'uwsgi' = 'http', routed = false): void {
+    if (routed && this.sendLoad) (this.routed ??= new RoutedLoad(() => this.acct.inflight.size, this.sendLoad)).took(socket);
     this.accept(socket, proto, 'adopted');
     socket.resume();
   }
@@ -387,6 +401,7 @@ export class WorkerServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.acct.begin(req, res);
+    this.routed?.began(req.socket);
     res.once('close', this.onResponseClose);
     if (isUpgradeRequest(req)) {
       // Node hands an Upgrade nobody listens for to the request handler: refused, not served as plain HTTP
