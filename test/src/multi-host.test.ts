@@ -308,7 +308,8 @@ for (const kind of ['nginx', 'haproxy'] as const) {
       assert.ok(back >= 0, 'h3 serves again once it is back');
     });
 
-    test('Prometheus fires TsgiDown for the dead host within scrape interval + for', { skip: kind === 'nginx' && !PROMETHEUS ? 'needs prometheus: apt-get install prometheus' : kind !== 'nginx' ? 'Prometheus runs with the nginx site' : false }, async () => {
+    // Prometheus watches the nginx site only: one proof of the alert is enough
+    if (kind === 'nginx') test('Prometheus fires TsgiDown for the dead host within scrape interval + for', { skip: PROMETHEUS ? false : 'needs prometheus: apt-get install prometheus' }, async () => {
       const ms = await alerted!;
       console.log(`# ${kind}: TsgiDown firing ${ms} ms after h2's master died`);
       // scrape interval 5 s + for 15 s, plus an evaluation interval (5 s) and a little slack
