@@ -15,13 +15,13 @@ const USAGE = `usage: node bench/memory.mjs [options]
 
   --workers LIST     worker counts to measure (default 2,16)
   --rounds N         fresh servers per contender and worker count, rotating order (default 3)
-  --settle S         idle seconds before the idle reading (default 3)
+  --settle S         idle seconds, once every worker process exists, before the idle reading (default 5)
   --load S           wrk seconds before the loaded reading (default 5)
   --only LIST        comma-separated subset: tsgi,tsgi-nolog,node-cluster,pm2,node
   --out FILE         markdown results (default bench/results/memory.md; "-" for none)
 `;
 
-const opts = parseArgs({ workers: '2,16', rounds: 3, settle: 3, load: 5, only: '', out: path.join(RESULTS_DIR, 'memory.md') }, USAGE);
+const opts = parseArgs({ workers: '2,16', rounds: 3, settle: 5, load: 5, only: '', out: path.join(RESULTS_DIR, 'memory.md') }, USAGE);
 const HANDLER = 'hello.cjs';
 const KB = 1024;
 const MB = 1024 * 1024;
@@ -70,9 +70,16 @@ const CONTENDERS = [
   { key: 'node', label: 'bare node (one process)', single: true, start: (dir) => startBareNode({ dir }) },
 ].filter((c) => !opts.only || opts.only.split(',').includes(c.key));
 
+/** Waits (at most 60 s) until the root has `n` descendants: the first answer comes from the first worker ready. */
+async function allStarted(root, n) {
+  const deadline = Date.now() + 60_000;
+  while (descendants(root).length < n && Date.now() < deadline) await sleep(200);
+}
+
 async function measure(c, dir, workers) {
   const server = await c.start(dir, workers);
   try {
+    await allStarted(server.pid, c.single ? 0 : workers);
     await sleep(opts.settle * 1000);
     const idle = treeMemory(server.pid);
     await wrk(server.port, { seconds: opts.load, connections: 64 });
@@ -162,7 +169,7 @@ async function main() {
     `- date: ${new Date().toISOString()}; HEAD ${gitHead()}`,
     `- machine: ${info.nproc} cores, ${info.cpu}; load average ${info.loadavg} at the start, ${machineInfo().loadavg} at the end`,
     `- node ${process.version}; the same hello-world handler (bench/apps/${HANDLER}) in every contender`,
-    `- MB (2^20 bytes), median over ${opts.rounds} fresh servers per contender (min–max in brackets); "idle" ${opts.settle} s after start, "loaded" 2 s after \`wrk -c64 -d${opts.load}s\``,
+    `- MB (2^20 bytes), median over ${opts.rounds} fresh servers per contender (min–max in brackets); "idle" ${opts.settle} s after every worker process exists, "loaded" 2 s after \`wrk -c64 -d${opts.load}s\``,
     '- tree = the root process (tsgi master, cluster primary, PM2 daemon) and all its descendants; worker RSS is the median over the workers; PSS from /proc/<pid>/smaps_rollup',
     `- command: \`node bench/memory.mjs ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'),
     '',
