@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { FIXTURES, Supervise, countMatches, freePort, isAlive, killAll, request, sleep, tmp, writeIni } from './harness.js';
+import { FIXTURES, ROOT, Supervise, countMatches, freePort, isAlive, killAll, request, sleep, tmp, writeIni } from './harness.js';
 
 after(killAll);
 
@@ -142,6 +142,17 @@ describe("the master's compiler tiers (apps/supervise/src/startup.ts)", () => {
     for (let i = 0; i < 400; i++) await statsDump(stats);
     assert.equal(compiled(), 0, `compiled for the stats:\n${sup.log}`);
     await sup.kill();
+  });
+
+  test("the tsgi package's supervise starts the master as the repository's does (quietStart before the CLI loads)", () => {
+    const code = (file: string): string[] =>
+      readFileSync(path.join(ROOT, file), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() && !l.startsWith('//') && !l.startsWith('#!'))
+        .map((l) => l.replace('../lib/supervise/dist/', '../dist/'));
+    const repository = code('apps/supervise/bin/supervise.js');
+    assert.ok(repository[0]?.includes('quietStart') && repository.at(-1)?.includes('main.js'), repository.join('\n'));
+    assert.deepEqual(code('packages/tsgi/bin/supervise.js'), repository);
   });
 
   test('with the http router, the optimizing compiler is back once the master runs (the router grows hot)', async () => {
