@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  runMain, writeResults, RESULTS_DIR, APPS_DIR, descendants, fmtInt, fmtRatio, freePort, machineInfo, mdTable, median,
+  runMain, writeResults, RESULTS_DIR, APPS_DIR, descendants, freePort, machineInfo, mdTable, median,
   parseArgs, sleep, startCluster, startGroup, startPm2, startTsgi, textTable, tmpDir, waitHttp, wrk, gitHead,
 } from './lib/common.mjs';
 
@@ -15,15 +15,16 @@ const USAGE = `usage: node bench/memory.mjs [options]
 
   --workers LIST     worker counts to measure (default 2,16)
   --rounds N         fresh servers per contender and worker count, rotating order (default 3)
-  --settle S         idle seconds before the idle reading (default 3)
+  --settle S         idle seconds, once every worker process exists, before the idle reading (default 5)
   --load S           wrk seconds before the loaded reading (default 5)
-  --only LIST        comma-separated subset: tsgi,node-cluster,pm2,node
+  --only LIST        comma-separated subset: tsgi,tsgi-nolog,node-cluster,pm2,node
   --out FILE         markdown results (default bench/results/memory.md; "-" for none)
 `;
 
-const opts = parseArgs({ workers: '2,16', rounds: 3, settle: 3, load: 5, only: '', out: path.join(RESULTS_DIR, 'memory.md') }, USAGE);
+const opts = parseArgs({ workers: '2,16', rounds: 3, settle: 5, load: 5, only: '', out: path.join(RESULTS_DIR, 'memory.md') }, USAGE);
 const HANDLER = 'hello.cjs';
 const KB = 1024;
+const MB = 1024 * 1024;
 
 /** Rss and Pss of one process, bytes (smaps_rollup: one read per process). */
 function memoryOf(pid) {
@@ -53,8 +54,10 @@ async function startBareNode({ dir }) {
   return { port, pid: proc.pid, stop: () => proc.stop('SIGINT', 5000) };
 }
 
+const tsgi = (logging, name) => (dir, n) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: n, logging, name });
 const CONTENDERS = [
-  { key: 'tsgi', label: 'tsgi', start: (dir, n) => startTsgi({ dir, app: path.join(APPS_DIR, HANDLER), workers: n, logging: true }) },
+  { key: 'tsgi', label: 'tsgi (request log on)', start: tsgi(true, 'tsgi') },
+  { key: 'tsgi-nolog', label: 'tsgi (disable-logging)', start: tsgi(false, 'tsgi-nolog') },
   { key: 'node-cluster', label: 'node:cluster', start: (dir, n) => startCluster({ dir, handler: HANDLER, workers: n }) },
   {
     key: 'pm2',
@@ -67,9 +70,16 @@ const CONTENDERS = [
   { key: 'node', label: 'bare node (one process)', single: true, start: (dir) => startBareNode({ dir }) },
 ].filter((c) => !opts.only || opts.only.split(',').includes(c.key));
 
+/** Waits (at most 60 s) until the root has `n` descendants: the first answer comes from the first worker ready. */
+async function allStarted(root, n) {
+  const deadline = Date.now() + 60_000;
+  while (descendants(root).length < n && Date.now() < deadline) await sleep(200);
+}
+
 async function measure(c, dir, workers) {
   const server = await c.start(dir, workers);
   try {
+    await allStarted(server.pid, c.single ? 0 : workers);
     await sleep(opts.settle * 1000);
     const idle = treeMemory(server.pid);
     await wrk(server.port, { seconds: opts.load, connections: 64 });
@@ -81,53 +91,97 @@ async function measure(c, dir, workers) {
   }
 }
 
+const fmtMb = (b) => (Number.isFinite(b) ? (b / MB).toFixed(1) : 'n/a');
+/** "median (min–max)" in MB of one figure over the rounds. */
+const spread = (xs) => (xs.length > 1 ? `${fmtMb(median(xs))} (${fmtMb(Math.min(...xs))}–${fmtMb(Math.max(...xs))})` : fmtMb(xs[0]));
+
+/** The targets tsgi is held to, each against a baseline from the same run; one line per target. */
+function targets(byCount, counts) {
+  const lines = [];
+  const node = byCount.get(counts[0])?.node ?? [];
+  for (const n of counts) {
+    const runs = byCount.get(n);
+    const cluster = runs?.['node-cluster'] ?? [];
+    for (const key of ['tsgi', 'tsgi-nolog']) {
+      const mine = runs?.[key] ?? [];
+      if (mine.length === 0 || cluster.length === 0) continue;
+      for (const when of ['idle', 'loaded']) {
+        const m = (rs, k) => median(rs.map((r) => r[when][k]));
+        const check = (what, value, limit) => {
+          if (!Number.isFinite(value) || !Number.isFinite(limit)) return;
+          const over = (value - limit) / MB;
+          const verdict = value <= limit ? 'met' : `**not met** (${over.toFixed(over < 0.1 ? 2 : 1)} MB over)`;
+          lines.push(`| ${n} | ${key} | ${when} | ${what} | ${fmtMb(value)} | ${fmtMb(limit)} | ${verdict} |`);
+        };
+        check('tree RSS ≤ node:cluster', m(mine, 'treeRss'), m(cluster, 'treeRss'));
+        check('tree PSS ≤ node:cluster', m(mine, 'treePss'), m(cluster, 'treePss'));
+        check('master RSS ≤ cluster primary + 3 MB', m(mine, 'masterRss'), m(cluster, 'masterRss') + 3 * MB);
+        if (node.length > 0) check('worker RSS ≤ bare node + 3 MB', m(mine, 'workerRss'), m(node, 'masterRss') + 3 * MB);
+      }
+    }
+  }
+  return ['| workers | tsgi | when | target | tsgi (median, MB) | limit (MB) | |', '|---|---|---|---|---:|---:|---|', ...lines].join('\n');
+}
+
 async function main() {
   const info = machineInfo();
   const dir = tmpDir('tsgi-bench-memory-');
   const counts = String(opts.workers).split(',').map(Number);
   const rows = [];
+  const byCount = new Map();
   for (const n of counts) {
     const runs = Object.fromEntries(CONTENDERS.map((c) => [c.key, []]));
+    byCount.set(n, runs);
     for (let round = 0; round < opts.rounds; round++) {
       for (let i = 0; i < CONTENDERS.length; i++) {
         const c = CONTENDERS[(i + round) % CONTENDERS.length];
         if (c.single && n !== counts[0]) continue;
         const r = await measure(c, dir, n);
         runs[c.key].push(r);
-        console.log(`[${n} workers] round ${round + 1} ${c.label.padEnd(24)} idle tree rss ${fmtMb(r.idle.treeRss)} pss ${fmtMb(r.idle.treePss)}  loaded rss ${fmtMb(r.loaded.treeRss)} pss ${fmtMb(r.loaded.treePss)}`);
+        console.log(`[${n} workers] round ${round + 1} ${c.label.padEnd(24)} idle tree rss ${fmtMb(r.idle.treeRss)} pss ${fmtMb(r.idle.treePss)} master ${fmtMb(r.idle.masterRss)} worker ${fmtMb(r.idle.workerRss)}  loaded rss ${fmtMb(r.loaded.treeRss)} pss ${fmtMb(r.loaded.treePss)} master ${fmtMb(r.loaded.masterRss)} worker ${fmtMb(r.loaded.workerRss)}`);
       }
     }
-    const med = (key, when, k) => median(runs[key].map((r) => r[when][k]));
+    const all = (key, when, k) => runs[key].map((r) => r[when][k]);
+    const ratio = (key, when) => {
+      const base = median(all('node-cluster', when, 'treePss'));
+      return runs['node-cluster']?.length ? (median(all(key, when, 'treePss')) / base).toFixed(2) : '-';
+    };
     for (const c of CONTENDERS) {
       if (runs[c.key].length === 0) continue;
       for (const when of ['idle', 'loaded']) {
         rows.push([
           c.single ? '1' : String(n), c.label, when,
-          fmtMb(med(c.key, when, 'treeRss')), fmtMb(med(c.key, when, 'treePss')),
-          fmtMb(med(c.key, when, 'masterRss')), c.single ? '-' : fmtMb(med(c.key, when, 'workerRss')),
-          c.single || !runs['node-cluster']?.length ? '-' : fmtRatio(med(c.key, when, 'treePss'), med('node-cluster', when, 'treePss')),
+          spread(all(c.key, when, 'treeRss')), spread(all(c.key, when, 'treePss')),
+          spread(all(c.key, when, 'masterRss')), c.single ? '-' : spread(all(c.key, when, 'workerRss')),
+          c.single ? '-' : ratio(c.key, when),
         ]);
       }
     }
   }
-  const header = ['workers', 'contender', 'when', 'tree RSS', 'tree PSS', 'master RSS', 'worker RSS (median)', 'tree PSS vs node:cluster'];
+  const header = ['workers', 'contender', 'when', 'tree RSS', 'tree PSS', 'master RSS', 'worker RSS', 'tree PSS vs node:cluster'];
   console.log(textTable(header, rows));
+  const goals = targets(byCount, counts);
+  console.log(`\n${goals}`);
   if (opts.out === '-') return;
   writeResults(opts.out, [
     '# Memory: tsgi vs node:cluster vs PM2 (bench/memory.mjs)',
     '',
     `- date: ${new Date().toISOString()}; HEAD ${gitHead()}`,
-    `- machine: ${info.nproc} cores, ${info.cpu}; load average ${info.loadavg}`,
-    `- node ${process.version}; the same hello-world handler (bench/apps/${HANDLER}) in every contender, request log on for tsgi`,
-    `- each figure is the median of ${opts.rounds} fresh servers; "idle" after ${opts.settle} s, "loaded" 2 s after \`wrk -c64 -d${opts.load}s\``,
-    '- tree = the root process (tsgi master, cluster primary, PM2 daemon) and all its descendants; PSS from /proc/<pid>/smaps_rollup',
+    `- machine: ${info.nproc} cores, ${info.cpu}; load average ${info.loadavg} at the start, ${machineInfo().loadavg} at the end`,
+    `- node ${process.version}; the same hello-world handler (bench/apps/${HANDLER}) in every contender`,
+    `- MB (2^20 bytes), median over ${opts.rounds} fresh servers per contender (min–max in brackets); "idle" ${opts.settle} s after every worker process exists, "loaded" 2 s after \`wrk -c64 -d${opts.load}s\``,
+    '- tree = the root process (tsgi master, cluster primary, PM2 daemon) and all its descendants; worker RSS is the median over the workers; PSS from /proc/<pid>/smaps_rollup',
     `- command: \`node bench/memory.mjs ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'),
     '',
     mdTable(header, rows),
     '',
+    '## Targets',
+    '',
+    'Each against a baseline measured in the same run; "worker" against the bare node process serving the same handler.',
+    '',
+    goals,
+    '',
   ].join('\n'));
 }
-
-const fmtMb = (b) => (Number.isFinite(b) ? `${(b / (1024 * 1024)).toFixed(1)} MB` : 'n/a');
 
 runMain(main);

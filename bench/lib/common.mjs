@@ -528,6 +528,11 @@ export const fmtCodes = (byCode) => Object.entries(byCode).sort((a, b) => b[1] -
 /** The repository HEAD (12 hex), read from .git without running git. */
 export function gitHead() {
   try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    // no git on the machine: read .git (a plain checkout; a worktree's .git is a file)
+  }
+  try {
     const head = fs.readFileSync(path.join(ROOT, '.git', 'HEAD'), 'utf8').trim();
     if (!head.startsWith('ref: ')) return head.slice(0, 12);
     const ref = head.slice(5);

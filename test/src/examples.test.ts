@@ -2,6 +2,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ROOT, SUPERVISE, Supervise, freePort, killAll, request, tmp } from './harness.js';
 
@@ -16,13 +17,26 @@ const inis = readdirSync(EXAMPLES, { recursive: true, encoding: 'utf8' })
   .map((f) => path.join(EXAMPLES, f));
 
 describe('examples stay valid', () => {
-  test('every example ini loads (supervise --show-config), given the variables it names', () => {
+  test('every example ini loads (supervise --show-config) without a warning, given the variables it names', () => {
     assert.ok(inis.length >= 5, inis.join(' '));
     for (const ini of inis) {
       const env: NodeJS.ProcessEnv = { ...process.env };
       for (const [, name] of readFileSync(ini, 'utf8').matchAll(/\$\(([A-Z_]+)\)/g)) env[name!] = name!.endsWith('ADDR') ? '127.0.0.1' : '5000';
       const r = spawnSync(process.execPath, [SUPERVISE, '--ini', ini, '--show-config'], { env, encoding: 'utf8', timeout: 20_000 });
       assert.equal(r.status, 0, `${path.relative(ROOT, ini)}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /warning:/, path.relative(ROOT, ini));
+    }
+  });
+
+  test('every package an example app imports resolves from where the app lives', () => {
+    const apps = readdirSync(EXAMPLES, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(m?js|cjs)$/.test(f));
+    assert.ok(apps.length >= 2, apps.join(' '));
+    for (const app of apps) {
+      const file = path.join(EXAMPLES, app);
+      const bare = [...readFileSync(file, 'utf8').matchAll(/^import .* from '([^.'][^']*)';$/gm)].map((m) => m[1]!).filter((s) => !s.startsWith('node:'));
+      for (const spec of bare) {
+        assert.doesNotThrow(() => createRequire(file).resolve(spec), `examples/${app} imports ${spec}: it must be a root devDependency to resolve from examples/`);
+      }
     }
   });
 
@@ -38,12 +52,27 @@ describe('examples stay valid', () => {
     assert.equal(num(yaml, /containerPort: (9191)/), num(ini, /^stats\s*=\s*:(\d+)/m));
   });
 
-  test('multi-host nginx.conf passes nginx -t', { skip: NGINX ? false : 'nginx is not installed' }, () => {
-    // in a scratch prefix: nginx -t may create files there (its pid file)
-    const dir = tmp('tsgi-nginx-t-');
-    copyFileSync(path.join(EXAMPLES, 'multi-host/nginx.conf'), path.join(dir, 'nginx.conf'));
-    const r = spawnSync(NGINX!, ['-t', '-p', dir, '-c', 'nginx.conf'], { encoding: 'utf8', timeout: 20_000 });
-    assert.equal(r.status, 0, r.stderr);
+  for (const example of ['multi-host', 'websocket']) {
+    test(`${example} nginx.conf passes nginx -t`, { skip: NGINX ? false : 'nginx is not installed' }, () => {
+      // in a scratch prefix: nginx -t may create files there (its pid file)
+      const dir = tmp('tsgi-nginx-t-');
+      copyFileSync(path.join(EXAMPLES, example, 'nginx.conf'), path.join(dir, 'nginx.conf'));
+      const r = spawnSync(NGINX!, ['-t', '-p', dir, '-c', 'nginx.conf'], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.status, 0, r.stderr);
+    });
+  }
+
+  test('websocket: nginx.conf reaches the sockets app.ini binds, proxy_pass with what an upgrade needs (run behind nginx in nginx.test.ts)', () => {
+    const ini = readFileSync(path.join(EXAMPLES, 'websocket/app.ini'), 'utf8');
+    const conf = readFileSync(path.join(EXAMPLES, 'websocket/nginx.conf'), 'utf8');
+    const httpSocket = /^http-socket\s*=\s*(\S+)/m.exec(ini)?.[1];
+    const uwsgiSocket = /^socket\s*=\s*(\S+)/m.exec(ini)?.[1];
+    const upstream = /upstream tsgi_http \{[^}]*server (\S+);/.exec(conf)?.[1];
+    assert.ok(httpSocket && upstream === httpSocket, `proxy_pass upstream ${upstream} is the http-socket ${httpSocket}`);
+    assert.ok(uwsgiSocket && conf.includes(`uwsgi_pass ${uwsgiSocket};`), `uwsgi_pass reaches the socket ${uwsgiSocket}`);
+    for (const line of ['proxy_http_version 1.1;', 'proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Connection $connection_upgrade;', 'map $http_upgrade $connection_upgrade']) {
+      assert.ok(conf.includes(line), `nginx.conf has ${line}`);
+    }
   });
 
   test('multi-host: every metric the Prometheus rules use is served on /metrics by the example app.ini', async () => {

@@ -6,7 +6,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { countMatches, freePort, killAll, request, sleep, startApp } from './harness.js';
+import { countMatches, exchange, freePort, killAll, request, sleep, startApp } from './harness.js';
 import { encodeUwsgiPacket } from '../../packages/supervisor/dist/worker/uwsgi.js';
 
 after(killAll);
@@ -19,25 +19,6 @@ async function reset(port: number, bytes: Buffer, ms = 20): Promise<void> {
   if (bytes.length > 0) c.write(bytes);
   await sleep(ms);
   c.resetAndDestroy();
-}
-
-/** Writes `bytes` and collects the answer until the server closes, bounded by `ms`. */
-function exchange(port: number, bytes: Buffer | string, ms: number): Promise<{ data: string; closedAfter: number | undefined }> {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    let data = '';
-    const s = net.connect(port, '127.0.0.1', () => s.write(bytes));
-    s.on('data', (d) => (data += d.toString('latin1')));
-    s.on('error', () => undefined);
-    const bound = setTimeout(() => {
-      s.destroy();
-      resolve({ data, closedAfter: undefined });
-    }, ms);
-    s.on('close', () => {
-      clearTimeout(bound);
-      resolve({ data, closedAfter: Date.now() - t0 });
-    });
-  });
 }
 
 describe('faults', () => {

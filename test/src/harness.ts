@@ -3,7 +3,7 @@
  * sends real HTTP to 127.0.0.1, and kills what it started by pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -54,8 +54,14 @@ export class Supervise {
   private readonly exited: Promise<number | null>;
   private waiters: (() => void)[] = [];
 
-  constructor(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.child = spawn(process.execPath, [SUPERVISE, ...args], {
+  /**
+   * `opts.prefix`: a command that execs the master in place, e.g. `ip netns exec NS` (the pid
+   * stays the master's); `opts.nodeArgs`: node's own options, before the script;
+   * `opts.command`: supervise started another way than the repository's bin (`npx supervise` in an installed project).
+   */
+  constructor(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[]; nodeArgs?: string[]; command?: string[] } = {}) {
+    const [file, ...before] = opts.command ?? [...(opts.prefix ?? []), process.execPath, ...(opts.nodeArgs ?? []), SUPERVISE];
+    this.child = spawn(file!, [...before, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -151,9 +157,10 @@ export class Supervise {
     process.kill(this.pid, sig);
   }
 
-  /** Kills the master and every worker it logged, by pid. Safe to call twice. */
+  /** Kills the master (and what started it, `npx` say) and every worker it logged, by pid. Safe to call twice. */
   async kill(): Promise<void> {
-    for (const pid of [this.pid, ...this.allWorkerPids()]) {
+    const master = [...this.log.matchAll(/spawned tsgi master process \(pid: (\d+)\)/g)].map((m) => Number(m[1]));
+    for (const pid of [this.pid, ...master, ...this.allWorkerPids()]) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -207,6 +214,35 @@ export async function startApp(o: StartOptions = {}): Promise<Started> {
 
 export function countMatches(text: string, re: RegExp): number {
   return [...text.matchAll(re)].length;
+}
+
+/**
+ * The TCP connections on local `port` (IPv4) that `pid` holds open, by state as
+ * /proc/net/tcp spells it ('01' ESTABLISHED, '08' CLOSE_WAIT, ...; listening
+ * sockets left out): its socket descriptors matched against the table's inodes.
+ */
+export function connectionsOf(pid: number, port: number): string[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (link.startsWith('socket:[')) inodes.add(link.slice(8, -1));
+      } catch {
+        // closed while we looked
+      }
+    }
+  } catch {
+    return []; // already gone
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const states: string[] = [];
+  for (const row of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = row.trim().split(/\s+/);
+    // local address, state (0A = LISTEN), inode
+    if (f[1]?.endsWith(`:${hexPort}`) && f[3] !== '0A' && inodes.has(f[9] ?? '')) states.push(f[3]!);
+  }
+  return states;
 }
 
 /** Whether a process exists and is not a zombie. */
@@ -314,4 +350,23 @@ export function dropTestsSkip(what: string): string | false {
     if (path.dirname(dir) === dir) break;
   }
   return false;
+}
+
+/** Writes `bytes` and collects the answer until the server closes, bounded by `ms`. */
+export function exchange(port: number, bytes: Buffer | string, ms: number): Promise<{ data: string; closedAfter: number | undefined }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let data = '';
+    const s = net.connect(port, '127.0.0.1', () => s.write(bytes));
+    s.on('data', (d) => (data += d.toString('latin1')));
+    s.on('error', () => undefined);
+    const bound = setTimeout(() => {
+      s.destroy();
+      resolve({ data, closedAfter: undefined });
+    }, ms);
+    s.on('close', () => {
+      clearTimeout(bound);
+      resolve({ data, closedAfter: Date.now() - t0 });
+    });
+  });
 }

@@ -10,20 +10,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './harness.js';
+import { TEST_ONLY, promised, type Manifest } from './package-files.js';
 
 const run = promisify(execFile);
-
-/** Test files, their helpers and their data, and benchmarks, wherever they sit. */
-const TEST_ONLY = [/\.test\./, /(^|\/)fixtures\./, /(^|\/)testing\//, /(^|\/)test-fixtures\//, /(^|\/)bench\//];
-
-interface Manifest {
-  name: string;
-  private?: boolean;
-  main?: string;
-  types?: string;
-  bin?: string | Record<string, string>;
-  exports?: string | Record<string, string>;
-}
 
 const packageDirs = ['packages', 'apps'].flatMap((group) =>
   readdirSync(path.join(ROOT, group))
@@ -46,23 +35,14 @@ function packedFiles(dir: string): Promise<string[]> {
   return files;
 }
 
-/** Every file the manifest promises: main, types, each export and bin target. */
-function promised(manifest: Manifest): string[] {
-  const targets = [manifest.main, manifest.types];
-  for (const field of [manifest.exports, manifest.bin]) {
-    if (typeof field === 'string') targets.push(field);
-    else if (field) targets.push(...Object.values(field));
-  }
-  return targets.filter((t): t is string => t !== undefined).map((t) => path.posix.normalize(t));
-}
-
 test('there are packages to check', () => {
   assert.ok(packageDirs.length >= 5, packageDirs.join(', '));
 });
 
 for (const dir of packageDirs) {
   const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Manifest;
-  if (manifest.private) continue;
+  // a package assembled before packing (tsgi) is packed for real, and checked, by package.test.ts
+  if (manifest.private || manifest.scripts?.['prepack'] !== undefined) continue;
 
   test(`${manifest.name}: the tarball holds no test, fixture or testing file`, async () => {
     const files = await packedFiles(dir);

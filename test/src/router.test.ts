@@ -48,6 +48,32 @@ describe('the http router (http =)', () => {
     await sup.kill();
   });
 
+  test('a worker whose loop is blocked gets no new connection while the other is free', async () => {
+    const { sup, port } = await startRouter('', 2);
+    const pids = [...sup.workerPids().values()].map(String);
+    assert.equal(pids.length, 2);
+    const pidOf = (body: string): string => body.trim().split(' ')[3]!;
+    // a CPU-bound request blocks one worker's loop for 500 ms; the fast requests come meanwhile, each on a new connection
+    const slow = request(port, '/spin?ms=500', { ms: 10000 });
+    await sleep(100);
+    const fast: string[] = [];
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      const answers = await Promise.all(Array.from({ length: 3 }, () => request(port, '/', { ms: 10000 })));
+      for (const r of answers) {
+        assert.equal(r.status, 200);
+        fast.push(pidOf(r.body));
+      }
+    }
+    const slowAnswer = await slow;
+    const spinner = /^spun 500 (\d+)\n$/.exec(slowAnswer.body)?.[1];
+    assert.ok(spinner && pids.includes(spinner), `the spinning worker: ${slowAnswer.body}`);
+    assert.ok(fast.length >= 3, `${fast.length} fast requests`);
+    const free = pids.find((pid) => pid !== spinner)!;
+    assert.deepEqual(fast.filter((pid) => pid !== free), [], `${fast.length} fast requests while worker ${spinner} spun, all answered by worker ${free}: ${JSON.stringify(fast)}`);
+    await sup.kill();
+  });
+
   test('SIGHUP under keep-alive load through the router: 0 failed requests', async () => {
     const { sup, port } = await startRouter('', 2);
     const gen = load(port, { connections: 32, keepAlive: true });

@@ -7,8 +7,8 @@ import { writeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, loadConfig, parseArgv, renderHelp, renderIni, type LoadResult } from '@tsgi/config';
-import { upgrade } from './upgrade.js';
 import { LogMaster, Master, SupervisorError, VERSION, logOwner, openLogFile, signalPidfile, statsSink } from '@tsgi/supervisor';
+import { startupDone } from './startup.js';
 
 /** Exit status of a configuration error (nothing was started). */
 const EXIT_CONFIG = 2;
@@ -17,10 +17,11 @@ const out = (text: string): void => void writeSync(1, text.endsWith('\n') ? text
 const err = (text: string): void => void writeSync(2, text.endsWith('\n') ? text : text + '\n');
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--init') return runInit(argv.slice(1));
   const parsed = parseArgv(argv);
   if (parsed.action === 'help') return out(renderHelp()), 0;
   if (parsed.action === 'version') return out(`tsgi ${VERSION}`), 0;
-  if (parsed.action === 'signal' && parsed.signal === 'SIGURG') return upgrade(parsed.pidfile, out, err);
+  if (parsed.action === 'signal' && parsed.signal === 'SIGURG') return (await import('./upgrade.js')).upgrade(parsed.pidfile, out, err);
   if (parsed.action === 'signal') {
     const pid = signalPidfile(parsed.pidfile, parsed.signal);
     out(`sent ${parsed.signal} to the tsgi master (pid: ${pid})`);
@@ -62,10 +63,21 @@ async function main(argv: string[]): Promise<number> {
   if (config.autoProcname || config.procnameMaster || config.procnamePrefix || config.procnamePrefixSpaced) {
     process.title = config.procnameMaster ?? `${config.procnamePrefix ?? (config.procnamePrefixSpaced ? config.procnamePrefixSpaced + ' ' : '')}tsgi master`;
   }
+  startupDone(config.http.length > 0);
   const status = await master.run();
   // the workers' last lines (flushed as they exited) are still in the pipes
   await logs.close();
   return status;
+}
+
+/** `supervise --init [app]`: writes a starter app.ini (init.ts) and says how to run it. */
+async function runInit(args: string[]): Promise<number> {
+  if (args.length > 1 || args[0]?.startsWith('-')) return err('usage: supervise --init [app module]'), EXIT_CONFIG;
+  const { init } = await import('./init.js');
+  const done = init(process.cwd(), args[0]);
+  if (!done.ok) return err(`supervise: ${done.error}`), 1;
+  for (const line of done.lines) out(line);
+  return 0;
 }
 
 /** `daemonize = logfile`: the same command, detached, logging to the file (open as `fd`); this process exits at once. */

@@ -46,7 +46,7 @@ test('actions: help, version, show-config, pidfile signals', () => {
   assert.equal(parseArgv(['--show-config', 'app.ini']).action, 'show-config');
   const signals: ReadonlyArray<readonly [string, string]> = [['--reload', 'SIGHUP'], ['--stop', 'SIGINT'], ['--brutal-reload', 'SIGTERM']];
   for (const [flag, signal] of signals) {
-    assert.deepEqual(parseArgv([flag, '/run/app.pid']), { action: 'signal', signal, pidfile: '/run/app.pid', ini: [], settings: [], errors: [] });
+    assert.deepEqual(parseArgv([flag, '/run/app.pid']), { action: 'signal', signal, pidfile: '/run/app.pid', ini: [], settings: [], errors: [], warnings: [] });
   }
   assert.deepEqual(parseArgv(['--stop=/run/app.pid']).action, 'signal');
 });
@@ -58,7 +58,8 @@ test('command-line mistakes are reported with the nearest known name', () => {
     [['--shwo-config'], ['command line: unknown option "--shwo-config" (did you mean "--show-config"?)']],
     [['--frobnicate'], ['command line: unknown option "--frobnicate"']],
     [['-j'], ['command line: unknown option "-j" (see supervise --help)']],
-    [['--wsgi-file', 'app.py'], ['command line: "wsgi-file" is a Python option of uWSGI; tsgi runs Node apps: use app = ./server.js']],
+    [['--mules', '2'], ['command line: unknown option "--mules": tsgi has no mules: run background work in the spooler (spooler = dir) or as a service of its own']],
+    [['--cache2', 'name=x'], ['command line: unknown option "--cache2": a uWSGI option tsgi does not implement (see docs/options.md)']],
     [['app.py'], ['command line: unexpected argument "app.py" (config files end in .ini; options start with --)']],
     [['--ini'], ['command line: --ini needs a config file']],
     [['--reload'], ['command line: --reload needs a pidfile']],
@@ -66,6 +67,30 @@ test('command-line mistakes are reported with the nearest known name', () => {
   ];
   for (const [argv, expected] of cases) assert.deepEqual(printed(parseArgv(argv).errors), expected, argv.join(' '));
   assert.deepEqual(parseArgv(['--procesess', '4']).errors.map((e) => e.code), ['TSGI_CONFIG_UNKNOWN_OPTION']);
+});
+
+test('ignored uWSGI options are warnings that take a value exactly when uWSGI\'s do', () => {
+  const parsed = parseArgv(['--thunder-lock', '--processes', '2', '--post-buffering', '8192', '--wsgi-file=app.py', '--enable_threads', 'app.ini']);
+  assert.deepEqual(printed(parsed.errors), []);
+  assert.deepEqual(printed(parsed.warnings), [
+    'command line: option "thunder-lock" is ignored: Node has no cross-process accept lock; each worker accepts from the shared socket and the kernel gives every connection to one of them',
+    'command line: option "post-buffering" is ignored: Node streams a request body to the app as it arrives, and a slow upload holds no worker; limit-post caps the size',
+    'command line: option "wsgi-file" is ignored: a Python option of uWSGI, and tsgi runs Node apps; use app = ./server.js',
+    'command line: option "enable-threads" is ignored: it initialises the Python GIL; a Node app starts worker_threads as it likes',
+  ]);
+  assert.deepEqual(parsed.warnings.map((w) => [w.code, w.option]), [
+    ['TSGI_CONFIG_IGNORED_OPTION', 'thunder-lock'],
+    ['TSGI_CONFIG_IGNORED_OPTION', 'post-buffering'],
+    ['TSGI_CONFIG_PYTHON_OPTION', 'wsgi-file'],
+    ['TSGI_CONFIG_IGNORED_OPTION', 'enable-threads'],
+  ]);
+  assert.deepEqual(settings(['--thunder-lock', '--processes', '2']), [['processes', '2']]);
+  assert.deepEqual(parsed.ini, ['app.ini']);
+});
+
+test('misspelt ignored options are errors with a suggestion, as any typo', () => {
+  assert.deepEqual(printed(parseArgv(['--thunder-lok']).errors), ['command line: unknown option "--thunder-lok" (did you mean "--thunder-lock"?)']);
+  assert.deepEqual(printed(parseArgv(['--reload-mercyy', '5']).errors), ['command line: unknown option "--reload-mercyy" (did you mean "--reload-mercy"?)']);
 });
 
 test('a value-taking option at the end has no value (reported by loadConfig)', () => {

@@ -8,7 +8,8 @@
  */
 import { diagnostic, type ConfigDiagnostic, type SourceLocation } from './diagnostics.js';
 import { findOption, findShortOption, normaliseKey, type OptionSpec } from './options.js';
-import { unknownOption } from './unknown-option.js';
+import { isWarning, unknownOption } from './unknown-option.js';
+import { ignoredOption } from './uwsgi-options.js';
 import type { RawValue } from './values.js';
 
 /** What `supervise` was asked to do. */
@@ -37,6 +38,8 @@ interface ArgvCommon {
   /** Command-line options, in order; they override the files. */
   settings: Setting[];
   errors: ConfigDiagnostic[];
+  /** Ignored uWSGI options given on the command line (uwsgi-options.ts). */
+  warnings: ConfigDiagnostic[];
 }
 
 /** The parsed command line. */
@@ -68,7 +71,7 @@ interface ParseState extends ArgvCommon {
  * the nearest known one.
  */
 export function parseArgv(argv: readonly string[]): ParsedArgv {
-  const state: ParseState = { args: argv, next: 0, ini: [], settings: [], errors: [], flags: new Set(), signals: [] };
+  const state: ParseState = { args: argv, next: 0, ini: [], settings: [], errors: [], warnings: [], flags: new Set(), signals: [] };
   let positionalOnly = false;
   while (state.next < argv.length) {
     const arg = argv[state.next++] ?? '';
@@ -81,7 +84,7 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
 }
 
 function finish(state: ParseState): ParsedArgv {
-  const common: ArgvCommon = { ini: state.ini, settings: state.settings, errors: state.errors };
+  const common: ArgvCommon = { ini: state.ini, settings: state.settings, errors: state.errors, warnings: state.warnings };
   if (state.flags.has('help')) return { ...common, action: 'help' };
   if (state.flags.has('version')) return { ...common, action: 'version' };
   const [first, second] = state.signals;
@@ -115,9 +118,12 @@ function parseLong(state: ParseState, arg: string): void {
   if (command) return;
   const spec = findOption(name);
   if (spec !== undefined) return void addSetting(state, spec, flag, inline);
-  // Consume a following value so that `--procesess 4` reports one error, not two.
-  takeValue(state, inline, (next) => !next.startsWith('-') && !next.endsWith('.ini'));
-  state.errors.push(unknownOption(flag, CLI, COMMANDS));
+  // Consume a following value so that `--procesess 4` reports one error, not two; an
+  // ignored uWSGI option takes one exactly when uWSGI's does.
+  const takes = ignoredOption(name)?.takes;
+  if (takes !== 'flag') takeValue(state, inline, (next) => takes === 'value' || (!next.startsWith('-') && !next.endsWith('.ini')));
+  const found = unknownOption(flag, CLI, COMMANDS);
+  (isWarning(found) ? state.warnings : state.errors).push(found);
 }
 
 /** Handle `--ini`, the pidfile commands and the action flags; false for anything else. */

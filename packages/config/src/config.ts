@@ -18,6 +18,8 @@ export interface TsgiConfig {
   /** `NAME=VALUE` placeholders for `%(NAME)` in ini values; used while loading only. */
   setPlaceholder: string[];
   argv: string | undefined;
+  /** `node-args` values as written; splitNodeArgs() turns them into argv words. */
+  nodeArgs: string[];
   needApp: boolean;
   lazyApps: boolean;
   lazy: boolean;
@@ -26,6 +28,8 @@ export interface TsgiConfig {
   httpSocket: string[];
   socket: string[];
   http: string[];
+  /** The `http` router picks a worker by client address instead of by load. */
+  httpSticky: boolean;
   protocol: 'uwsgi' | 'http';
   listen: number;
   /** File mode of unix sockets (0o660), or undefined for the default. */
@@ -40,6 +44,10 @@ export interface TsgiConfig {
   httpKeepalive: number;
   /** Connections per worker; 0 = no cap. */
   maxConn: number;
+  /** Bytes: the largest request head (Node's maxHeaderSize). */
+  bufferSize: number;
+  /** Bytes; 0 = no limit: the largest request body. */
+  limitPost: number;
 
   // Master and workers
   processes: number;
@@ -96,9 +104,13 @@ export interface TsgiConfig {
   // Reloading and shutdown
   dieOnTerm: boolean;
   touchReload: string[];
+  touchWorkersReload: string[];
+  touchChainReload: string[];
   masterFifo: string[];
   /** Seconds. */
   workerReloadMercy: number;
+  /** Seconds; 0 = off: caps workerReloadMercy for the retirements of a reload or a shutdown. */
+  reloadMercy: number;
   /** `probes`: an address for /readyz and /livez alone */
   probes?: string;
   /** seconds between readiness going 503 and the drain, on a graceful shutdown */
@@ -156,6 +168,9 @@ export interface TsgiConfig {
   statsChmod: number | undefined;
   statsHttpCors: string | undefined;
   statsHttpAllowHost: string[];
+  statsHttpDashboard: boolean;
+  /** The dashboard's actions: off when undefined. A secret: never shown in stats or logs. */
+  statsHttpActionsToken: string | undefined;
 
   // Spooler (planned)
   spooler: string[];

@@ -5,7 +5,9 @@
  */
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from './diagnostics.js';
 import { defaultText, flagsOf, optionsOf } from './help.js';
-import { OPTION_GROUPS, PYTHON_OPTIONS, type OptionGroup, type OptionSpec } from './options.js';
+import { OPTIONS, OPTION_GROUPS, type OptionGroup, type OptionSpec } from './options.js';
+import { IGNORED_OPTIONS, REFUSED_OPTIONS, isUwsgiOption, refusal } from './uwsgi-options.js';
+import { UWSGI_OPTION_NAMES } from './uwsgi-names.js';
 
 const INTRO = `# tsgi options
 
@@ -53,7 +55,7 @@ Where tsgi differs from uWSGI, on purpose:
 | A key without \`=\` on a non-boolean option is an error | sets an empty value | as above |
 | A missing file or section is an error listing the sections found | a warning, then starts with nothing | nothing starts on a config error |
 | Command-line options override the files wherever they appear; for a repeatable option, the command line's occurrences replace the files' | options apply in command-line order | predictable overrides |
-| Python-only options (${Object.keys(PYTHON_OPTIONS).map((k) => `\`${k}\``).join(', ')}) are errors saying what to use | they configure the Python plugin | tsgi runs Node apps |
+| Options of uWSGI's Python plugin (\`wsgi-file\`, \`module\`, \`virtualenv\`, ...) and options with no meaning for a Node worker are ignored with a warning saying why and what to use; with no \`app\`, the missing-app error names the Python app option (see "uWSGI options" above) | they configure the Python plugin or uWSGI's internals | tsgi runs Node apps, and a uWSGI file should start |
 | \`http-socket = 8080\` is an error (write \`:8080\`) | creates a unix socket named \`8080\` | a classic mistake |
 | \`cheaper-initial\` outside [\`cheaper\`, \`processes\`] is an error | clamped with a warning | contradictions are errors |
 | A value may expand to at most 64 KiB; \`%(...)\` references and \`@(...)\` paths nest at most 32 deep; \`%(a * b)\` stays within 64-bit integers; any other number is at most 2147483647 | grows until memory or the string limit runs out | a reload must not take the master down |
@@ -127,8 +129,52 @@ starts; warnings are logged and start-up continues.
 ${rows.join('\n')}`;
 }
 
+const code = (name: string): string => `\`${name}\``;
+
+/** The uWSGI options section: implemented, accepted and ignored, refused, and the rest. */
+function uwsgiSection(): string {
+  const names = OPTIONS.flatMap((spec) => [spec.name, ...(spec.aliases ?? [])]);
+  const implemented = names.filter(isUwsgiOption).sort();
+  const own = OPTIONS.map((spec) => spec.name).filter((name) => !isUwsgiOption(name));
+  const ignored = Object.keys(IGNORED_OPTIONS).map((name) => {
+    const { reason, python } = IGNORED_OPTIONS[name]!;
+    return `| ${code(name)} | ${python === true ? 'Python' : 'uWSGI'} | ${cell(reason)} |`;
+  });
+  const refused = REFUSED_OPTIONS.map(({ shown, reason }) => `| ${shown} | ${cell(reason)} |`);
+  const rest = [...UWSGI_OPTION_NAMES].filter((name) => !names.includes(name) && !(name in IGNORED_OPTIONS) && refusal(name) === undefined);
+  return `## uWSGI options
+
+A \`[uwsgi]\` file is read as it is. Each option of uWSGI 2.0 (its core and the python, gevent,
+ugreen, http and cheaper_busyness plugins, ${UWSGI_OPTION_NAMES.size} names) is one of four kinds.
+
+**Implemented** (${implemented.length}; the tables above say where tsgi's meaning differs):
+${implemented.map(code).join(', ')}.
+
+tsgi's own options, which uWSGI does not have: ${own.map(code).join(', ')}.
+
+**Accepted and ignored**: each one set gives one warning naming the file, line and option and
+saying why (\`TSGI_CONFIG_IGNORED_OPTION\`, or \`TSGI_CONFIG_PYTHON_OPTION\` for the Python
+plugin's). They tune something a Node worker does not have, or ask for what tsgi always does:
+ignoring them changes nothing the app relies on.
+
+| option | of | why it is ignored |
+|---|---|---|
+${ignored.join('\n')}
+
+**Refused with a reason**: uWSGI features tsgi does not have, whose absence would change what
+the deployment does. Each is an error (\`TSGI_CONFIG_UNKNOWN_OPTION\`) saying what to do instead.
+
+| options | instead |
+|---|---|
+${refused.join('\n')}
+
+**Not implemented**: the other ${rest.length} options (caches, the Emperor, legions, alarms,
+routers, ...) are errors saying "a uWSGI option tsgi does not implement". A name that is neither
+tsgi's nor uWSGI's is a typo: the error suggests the nearest known name.`;
+}
+
 /** The markdown of docs/options.md. */
 export function renderOptionsDoc(): string {
   const groups = (Object.keys(OPTION_GROUPS) as OptionGroup[]).map(groupTable).join('\n\n');
-  return `${INTRO}\n\n## Options\n\n${groups}\n\n${SEMANTICS}\n\n${errorsSection()}\n`;
+  return `${INTRO}\n\n## Options\n\n${groups}\n\n${uwsgiSection()}\n\n${SEMANTICS}\n\n${errorsSection()}\n`;
 }

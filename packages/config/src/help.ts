@@ -7,6 +7,8 @@ import { OPTIONS, OPTION_GROUPS, type OptionGroup, type OptionSpec } from './opt
 const USAGE = `usage: supervise --ini app.ini[:section] [--option value ...]
        supervise app.ini [--option value ...]
        supervise --show-config --ini app.ini      print the resulting config as ini
+       supervise --init [APP]                     write a commented app.ini for the app that
+                                                  package.json names (main, exports), or APP
        supervise --reload | --stop | --brutal-reload PIDFILE
                                                   SIGHUP | SIGINT | SIGTERM the master in PIDFILE
        supervise --upgrade PIDFILE                a new master (the supervise and Node on disk

@@ -3,7 +3,7 @@
  * command line, cross-field rules, `--help` and docs/options.md. Nothing here prints or
  * exits: loadConfig returns `{ config, errors, warnings, files }` and the CLI decides.
  */
-export { OPTIONS, OPTION_GROUPS, PYTHON_OPTIONS, fieldName, findOption, findShortOption, knownOptionNames, normaliseKey } from './options.js';
+export { OPTIONS, OPTION_GROUPS, fieldName, findOption, findShortOption, knownOptionNames, normaliseKey } from './options.js';
 export type { OptionGroup, OptionSpec, OptionStatus, OptionType } from './options.js';
 export { defaultConfig, defaultValue, getOptionValue } from './config.js';
 export type { ConfigValue, TsgiConfig } from './config.js';
@@ -24,6 +24,10 @@ export type { RuleContext, RuleFindings } from './rules.js';
 export { appExportName, resolveAppSpec } from './app-spec.js';
 export type { AppSpec } from './app-spec.js';
 export { renderHelp } from './help.js';
+export { splitNodeArgs } from './node-args.js';
 export { renderOptionsDoc } from './docs.js';
 export { DEFAULT_JSON_KEYS, LOG_VARIABLES, PREFIX_VARIABLES, REQUEST_VARS, checkLogVariable, parseJsonKeys, parseLogDate, parseLogFormat, parseLogPrefix, parseLogTarget, parseTemplate } from './logging.js';
 export type { LogChunk, LogDate, LogTarget, LogVariable, LogVariableKind, Parsed } from './logging.js';
+export { IGNORED_OPTIONS, REFUSED_OPTIONS, ignoredOption, isUwsgiOption, refusal } from './uwsgi-options.js';
+export type { IgnoredOption } from './uwsgi-options.js';
+export { UWSGI_OPTION_NAMES } from './uwsgi-names.js';

@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import ini from 'ini';
+import { createRequire } from 'node:module';
 import { defaultValue, getOptionValue, type ConfigValue, type TsgiConfig } from './config.js';
 import { diagnostic, type ConfigDiagnostic } from './diagnostics.js';
 import { OPTIONS } from './options.js';
@@ -169,6 +169,9 @@ export function renderIni(config: TsgiConfig, options: RenderIniOptions = {}): s
     const octal = spec.type === 'mode';
     layout[spec.name] = Array.isArray(value) ? value.map((v) => slot(iniText(v, octal))) : slot(iniText(value, octal));
   }
+  // loaded here, not at import: only --show-config writes ini, and a CommonJS package imported
+  // from ESM costs every process that loads the config a parse of its source
+  const ini = createRequire(import.meta.url)('ini') as typeof import('ini');
   const text = ini.encode(layout, { section: options.section ?? 'tsgi', whitespace: true, align: true, bracketedArray: false });
   return text.replace(/\u0001(\d+)\u0001/g, (_, index: string) => raw[Number(index)] ?? '');
 }

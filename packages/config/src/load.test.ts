@@ -41,8 +41,11 @@ const ERROR_CASES: ReadonlyArray<readonly [string, string[], string[], string[]]
   ['unknown option, prefix suggestion', ['app = a.js', 'http-socket = :80', 'cheaper-busyness-backlog = 3'], [], ['FILE:4: unknown option "cheaper-busyness-backlog" (did you mean "cheaper-busyness-backlog-alert"?)']],
   ['unknown option without suggestion', ['app = a.js', 'http-socket = :80', 'frobnicate = 1'], [], ['FILE:4: unknown option "frobnicate"']],
   ['uWSGI include', ['app = a.js', 'http-socket = :80', 'ini = other.ini'], [], ['FILE:4: unknown option "ini": give several --ini files on the command line instead']],
-  ['python option', ['app = a.js', 'http-socket = :80', 'wsgi-file = app.py'], [], ['FILE:4: "wsgi-file" is a Python option of uWSGI; tsgi runs Node apps: use app = ./server.js']],
-  ['python option with _', ['app = a.js', 'http-socket = :80', 'enable_threads'], [], ['FILE:4: "enable-threads" is a Python option of uWSGI; tsgi runs Node apps: remove it; use threads = N for concurrent requests per worker']],
+  ['refused uWSGI option', ['app = a.js', 'http-socket = :80', 'hook-pre-app = exec:make'], [], ['FILE:4: unknown option "hook-pre-app": tsgi runs no hooks or commands at start-up phases: run them from the systemd unit (ExecStartPre=) or from the app']],
+  ['uWSGI option not implemented', ['app = a.js', 'http-socket = :80', 'cache2 = name=x,items=10'], [], ['FILE:4: unknown option "cache2": a uWSGI option tsgi does not implement (see docs/options.md)']],
+  ['uWSGI option not implemented, near a known one', ['app = a.js', 'http-socket = :80', 'logto2 = /tmp/x.log'], [], ['FILE:4: unknown option "logto2": a uWSGI option tsgi does not implement (see docs/options.md) (did you mean "logto"?)']],
+  ['misspelt ignored option', ['app = a.js', 'http-socket = :80', 'thunder_lok'], [], ['FILE:4: unknown option "thunder_lok" (did you mean "thunder-lock"?)']],
+  ['python app and no app', ['http-socket = :80', 'module = shop.wsgi:application'], [], ['FILE:3: no app configured: "module" names a Python app of uWSGI, which tsgi cannot run; set app = ./server.js']],
   ['wrong type', ['app = a.js', 'http-socket = :80', 'processes = abc'], [], ['FILE:4: option "processes": "abc" is not an integer']],
   ['bare non-bool key', ['app = a.js', 'http-socket = :80', 'listen'], [], ['FILE:4: option "listen" needs a value']],
   ['bad address', ['app = a.js', 'http-socket = 8080'], [], ['FILE:3: option "http-socket": "8080" looks like a port: write :8080']],
@@ -69,7 +72,6 @@ const ERROR_CASES: ReadonlyArray<readonly [string, string[], string[], string[]]
   ['%(a +) dangling', ['app = a.js', 'http-socket = :80', 'processes = %(2 +)'], [], ['FILE:4: option "processes": %(2 +): "+" needs a value on each side']],
   ['%( unterminated', ['app = a.js', 'http-socket = :80', 'pidfile = /run/%(name.pid'], [], ['FILE:4: option "pidfile": "%(name.pid" has no closing ")"']],
   ['%(name) through a bad value', ['root = /srv/$(NO_SUCH_ROOT)', 'app = %(root)/a.js', 'http-socket = :80'], [], ['FILE:3: option "app": %(root): environment variable "NO_SUCH_ROOT" is not set (write $(NO_SUCH_ROOT:-default) to give a default)']],
-  ['a Python option stays an error even when used as %(name)', ['home = /venv', 'env = PATH=%(home)/bin', 'app = a.js', 'http-socket = :80'], [], ['FILE:2: "home" is a Python option of uWSGI; tsgi runs Node apps: remove it; the app uses its own node_modules']],
 ];
 
 test('every error case names file:line and the option', () => {
@@ -95,7 +97,7 @@ test('files named relative to cwd are reported as written', () => {
 });
 
 test('warnings: planned options, no-effect options, master = false, listen above somaxconn', () => {
-  const file = writeIni(validIni('max-worker-lifetime-delta = 5', 'harakiri-verbose', 'max-requests-delta = 2', 'master = false', 'listen = 5000', 'stats-http', 'lazy-apps'));
+  const file = writeIni(validIni('max-worker-lifetime-delta = 5', 'harakiri-verbose', 'max-requests-delta = 2', 'master = false', 'listen = 5000', 'stats-http', 'lazy-apps', 'http-sticky = true'));
   const result = load([file]);
   assert.deepEqual(printed(result.errors), []);
   assert.deepEqual(printed(result.warnings).sort(), [
@@ -105,6 +107,7 @@ test('warnings: planned options, no-effect options, master = false, listen above
     `${file}:7: option "master": tsgi always runs a master; "false" has no effect`,
     `${file}:8: option "listen": 5000 exceeds net.core.somaxconn (4096); the kernel will silently cap the backlog at 4096`,
     `${file}:9: option "stats-http" has no effect without stats`,
+    `${file}:11: option "http-sticky" has no effect without the http router (http =)`,
   ].sort());
   assert.equal(result.config?.master, true);
 });
@@ -232,4 +235,42 @@ test('resolveAppSpec: default export, file:name, callable, against chdir or cwd'
 test('a rejected value does not cascade into rule errors about the same option', () => {
   const file = writeIni(['[tsgi]', 'app = $(NOPE)', 'http-socket = 8080', 'processes = abc', 'cheaper = 4'].join('\n'));
   assert.deepEqual(load([file]).errors.map((e) => e.code), ['TSGI_CONFIG_UNSET_ENV', 'TSGI_CONFIG_INVALID_VALUE', 'TSGI_CONFIG_INVALID_VALUE']);
+});
+
+test('stats-http-actions-token: at least 16 printable characters, never repeated in the message; no effect without the dashboard', () => {
+  for (const bad of ['short', 'sixteen chars ok', 'fifteen-chars-x']) {
+    const file = writeIni(validIni('stats = :9191', 'stats-http', `stats-http-actions-token = ${bad}`));
+    const result = load([file]);
+    assert.deepEqual(result.errors.map((e) => [e.code, e.line, e.option]), [['TSGI_CONFIG_ACTIONS_TOKEN', 6, 'stats-http-actions-token']], bad);
+    assert.ok(!printed(result.errors)[0]!.includes(bad), 'the message does not print the token');
+  }
+  const good = load([writeIni(validIni('stats = :9191', 'stats-http', 'stats-http-actions-token = 0123456789abcdef'))]);
+  assert.deepEqual(printed(good.errors), []);
+  assert.equal(good.config?.statsHttpActionsToken, '0123456789abcdef');
+  assert.equal(good.config?.statsHttpDashboard, true, 'the read-only page is on by default');
+  assert.equal(load([writeIni(validIni('stats = :9191', 'stats-http'))]).config?.statsHttpActionsToken, undefined, 'actions are off by default');
+
+  const noHttp = writeIni(validIni('stats = :9191', 'stats-http-actions-token = 0123456789abcdef', 'stats-http-dashboard = true'));
+  assert.deepEqual(printed(load([noHttp]).warnings).sort(), [
+    `${noHttp}:5: option "stats-http-actions-token" has no effect without stats-http`,
+    `${noHttp}:6: option "stats-http-dashboard" has no effect without stats-http`,
+  ]);
+  const noPage = writeIni(validIni('stats = :9191', 'stats-http', 'stats-http-dashboard = false', 'stats-http-actions-token = 0123456789abcdef'));
+  assert.deepEqual(printed(load([noPage]).warnings), [`${noPage}:7: option "stats-http-actions-token" has no effect with stats-http-dashboard = false`]);
+});
+
+test('websocket-drain not shorter than worker-reload-mercy is a warning at the line that sets it, naming both', () => {
+  const drainSet = writeIni(validIni('worker-reload-mercy = 10', 'websocket-drain = 10'));
+  assert.deepEqual(printed(load([drainSet]).warnings), [
+    `${drainSet}:5: option "websocket-drain": 10 s is not shorter than "worker-reload-mercy" (10, set at ${drainSet}:4): a draining worker is killed before its WebSockets get their close frame 1001, so they are reset`,
+  ]);
+  const mercySet = writeIni(validIni('worker-reload-mercy = 3'));
+  const result = load([mercySet]);
+  assert.deepEqual(result.warnings.map((w) => w.code), ['TSGI_CONFIG_DRAIN_OUTLASTS_MERCY']);
+  assert.deepEqual(printed(result.warnings), [
+    `${mercySet}:4: option "worker-reload-mercy": 3 s is not longer than "websocket-drain" (5, its default): a draining worker is killed before its WebSockets get their close frame 1001, so they are reset`,
+  ]);
+  assert.deepEqual(load([writeIni(validIni('worker-reload-mercy = 10', 'websocket-drain = 9.5'))]).warnings, []);
+  assert.deepEqual(load(['--worker-reload-mercy', '6', writeIni(validIni())]).warnings, []);
+  assert.equal(printed(load(['--websocket-drain', '6', '--worker-reload-mercy', '6', writeIni(validIni())]).warnings)[0]?.startsWith('command line: option "websocket-drain": 6 s'), true);
 });

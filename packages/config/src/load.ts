@@ -14,8 +14,9 @@ import { MAX_EXPANDED_LENGTH, detectHost, expandValue, magicVars, type Expansion
 import { referencedNames, References, type Definition } from './references.js';
 import { checkPaths } from './paths.js';
 import { readBounded } from './read-bounded.js';
-import { checkRules } from './rules.js';
-import { unknownOption } from './unknown-option.js';
+import { checkRules, type RuleContext } from './rules.js';
+import { isWarning, unknownOption } from './unknown-option.js';
+import { ignoredOption } from './uwsgi-options.js';
 import { parseValue } from './values.js';
 
 /** Inputs of loadConfig; only argv is required. */
@@ -71,7 +72,7 @@ function load(options: LoadOptions): LoadResult {
   const cwd = options.cwd ?? process.cwd();
   const host = options.host ?? detectHost();
   const parsed = parseArgv(options.argv);
-  const result: LoadResult = { errors: [...parsed.errors], warnings: [], files: [] };
+  const result: LoadResult = { errors: [...parsed.errors], warnings: [...parsed.warnings], files: [] };
   const reads = readFiles(parsed.ini, cwd, result);
   const entries: Array<SourcedSetting | UnknownEntry> = [];
   for (const read of reads) entries.push(...entriesOfFile(read, cwd, host));
@@ -85,7 +86,10 @@ function load(options: LoadOptions): LoadResult {
   // A file that could not be read may well hold the app and socket: do not also claim they are missing.
   if (reads.some((read) => read.errors.length > 0 && read.entries.length === 0)) for (const name of ['app', 'http-socket']) invalid.add(name);
   const origin = reads[0] === undefined ? undefined : { file: reads[0].display };
-  const findings = checkRules(config, origin === undefined ? { sources, host, invalid } : { sources, host, invalid, origin });
+  const context: RuleContext = { sources, host, invalid, ...(origin === undefined ? {} : { origin }) };
+  const pythonApp = result.warnings.find((w) => w.option !== undefined && ignoredOption(w.option)?.loadsApp === true);
+  if (pythonApp?.option !== undefined) context.pythonApp = { option: pythonApp.option, where: pythonApp };
+  const findings = checkRules(config, context);
   result.errors.push(...findings.errors);
   result.warnings.push(...findings.warnings);
   if (options.checkPaths !== false) result.errors.push(...checkPaths(config, cwd, { sources, each, invalid }));
@@ -153,9 +157,10 @@ function fileLookups(entries: ReadonlyArray<SourcedSetting | UnknownEntry>, env:
   for (const entry of entries) {
     const raw = entry.value ?? '';
     if (!('spec' in entry)) {
-      const error = unknownOption(entry.key, entry.where);
-      // a Python-only option is an error even when used, but still resolves: one error, not two
-      if (!used.has(normaliseKey(entry.key)) || error.code !== 'TSGI_CONFIG_UNKNOWN_OPTION') result.errors.push(error);
+      const found = unknownOption(entry.key, entry.where);
+      // an ignored uWSGI option is a warning even when used, and still resolves
+      if (isWarning(found)) result.warnings.push(found);
+      else if (!used.has(normaliseKey(entry.key)) || found.code !== 'TSGI_CONFIG_UNKNOWN_OPTION') result.errors.push(found);
       define(entry.key, raw, entry.magic);
     } else if (entry.spec.name === 'set-placeholder') {
       const eq = raw.indexOf('=');

@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig, type TsgiConfig } from './config.js';
-import { OPTIONS, OPTION_GROUPS, PYTHON_OPTIONS, fieldName, findOption, findShortOption, normaliseKey } from './options.js';
+import { OPTIONS, OPTION_GROUPS, fieldName, findOption, findShortOption, normaliseKey } from './options.js';
+import { ignoredOption, refusal } from './uwsgi-options.js';
 import { parseValue } from './values.js';
 
 // Written out so the compiler checks it against the interface: adding a TsgiConfig field
 // without listing it here (or listing one that does not exist) fails the build.
 const CONFIG_FIELDS = {
   app: true, callable: true, chdir: true, env: true, argv: true, needApp: true, lazyApps: true, lazy: true,
-  httpSocket: true, socket: true, http: true, protocol: true, listen: true, chmodSocket: true, chownSocket: true, umask: true,
+  httpSocket: true, socket: true, http: true, httpSticky: true, protocol: true, listen: true, chmodSocket: true, chownSocket: true, umask: true,
   socketTimeout: true, bodyReadTimeout: true, httpKeepalive: true, maxConn: true, onAppError: true,
+  bufferSize: true, limitPost: true, reloadMercy: true, touchWorkersReload: true, touchChainReload: true,
   processes: true, master: true, threads: true, autoProcname: true, procnamePrefix: true,
   procnamePrefixSpaced: true, procnameMaster: true, pidfile: true, vacuum: true, prio: true, workerPrio: true, uid: true, gid: true,
   daemonize: true, logto: true, disableLogging: true, dieOnTerm: true, touchReload: true, masterFifo: true,
@@ -21,8 +23,9 @@ const CONFIG_FIELDS = {
   cheaperBusynessPenalty: true, cheaperBusynessBacklogAlert: true, cheaperBusynessBacklogStep: true,
   idle: true, cheap: true, dieOnIdle: true, stats: true, statsHttp: true, statsMinified: true, statsPush: true,
   statsNoCores: true, spooler: true, spoolerProcesses: true, spoolerFrequency: true, spoolerImport: true,
-  statsChmod: true, statsHttpCors: true, statsHttpAllowHost: true,
+  statsChmod: true, statsHttpCors: true, statsHttpAllowHost: true, statsHttpDashboard: true, statsHttpActionsToken: true,
   spoolerQuiet: true, spoolerMaxTasks: true, spoolerHarakiri: true, setPlaceholder: true,
+  nodeArgs: true,
   log4xx: true, log5xx: true, logSlow: true, logBig: true, logZero: true, logMicros: true, logXForwardedFor: true,
   logformat: true, logJson: true, logdate: true, logPrefix: true, logMaxsize: true, logBackupname: true, logReopen: true,
   touchLogreopen: true, touchLogrotate: true, logger: true, reqLogger: true, logMaster: true,
@@ -34,13 +37,16 @@ test('every table entry has a TsgiConfig field and every field an entry', () => 
   assert.deepEqual(Object.keys(CONFIG_FIELDS).sort(), fromTable);
 });
 
-test('names, aliases and short flags are unique and never Python-only', () => {
+test('names, aliases and short flags are unique and never an ignored or refused uWSGI option', () => {
   const names = OPTIONS.flatMap((spec) => [spec.name, ...(spec.aliases ?? [])]);
   assert.equal(new Set(names).size, names.length);
   const shorts = OPTIONS.flatMap((spec) => (spec.short === undefined ? [] : [spec.short]));
   assert.equal(new Set(shorts).size, shorts.length);
   assert.ok(!shorts.includes('h'), '-h is --help');
-  for (const name of names) assert.equal(PYTHON_OPTIONS[name], undefined, name);
+  for (const name of names) {
+    assert.equal(ignoredOption(name), undefined, name);
+    assert.equal(refusal(name), undefined, name);
+  }
 });
 
 test('each entry is well formed: doc line, group, enum values, default of its own type', () => {

@@ -86,7 +86,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'chdir', type: 'path', status: A, group: 'app', doc: 'directory to change to before loading the app' },
   { name: 'env', type: 'keyvalue', repeatable: true, status: A, group: 'app', doc: 'KEY=VALUE set in the environment of the workers' },
   { name: 'set-placeholder', aliases: ['set-ph'], type: 'keyvalue', repeatable: true, status: A, group: 'app', doc: 'NAME=VALUE that ini values can use as %(NAME), as in uWSGI (an unknown key used as %(key) is one too)' },
-  { name: 'argv', type: 'string', status: A, group: 'app', doc: 'arguments the app sees in process.argv after the script (uWSGI pyargv)' },
+  { name: 'argv', aliases: ['pyargv'], type: 'string', status: A, group: 'app', doc: 'arguments the app sees in process.argv after the script (uWSGI pyargv)' },
+  { name: 'node-args', type: 'string', repeatable: true, status: A, group: 'app', doc: 'Node options for every worker and spooler process, after the master\'s own: `--import tsx` (a .ts app), `--require dd-trace/init` (an APM agent loaded before the app), `--max-old-space-size=512`; split on spaces, quotes group (PM2\'s node_args)' },
   { name: 'need-app', type: 'bool', default: false, status: A, group: 'app', doc: 'exit non-zero when the app cannot be loaded instead of respawning' },
   { name: 'lazy-apps', type: 'bool', default: false, status: A, group: 'app', doc: 'accepted for uWSGI files; workers always load the app after fork' },
   { name: 'lazy', type: 'bool', default: false, status: A, group: 'app', doc: 'accepted for uWSGI files; workers always load the app after fork' },
@@ -95,6 +96,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'http-socket', type: 'address', repeatable: true, status: A, group: 'sockets', doc: 'socket on which the workers speak HTTP: host:port, :port or a unix socket path' },
   { name: 'socket', short: 's', type: 'address', repeatable: true, status: A, group: 'sockets', doc: 'socket speaking the uwsgi binary protocol (nginx uwsgi_pass)' },
   { name: 'http', type: 'address', repeatable: true, status: A, group: 'sockets', doc: 'HTTP router in the master: accepts and hands each connection to the least busy worker' },
+  { name: 'http-sticky', type: 'bool', default: false, status: A, group: 'sockets', doc: 'the `http` router hands every connection from one client address to the same worker (rendezvous hashing onto the worker slots) instead of the least busy one: for socket.io/engine.io long-polling and SockJS; behind a proxy all clients share its address (tsgi)' },
   { name: 'protocol', type: 'enum', values: ['uwsgi', 'http'], default: 'uwsgi', status: A, group: 'sockets', doc: 'protocol spoken on `socket` sockets' },
   { name: 'listen', short: 'l', type: 'int', default: 100, min: 1, status: A, group: 'sockets', doc: 'listen backlog of every socket (capped by net.core.somaxconn)' },
   { name: 'chmod-socket', type: 'mode', status: A, group: 'sockets', doc: 'file mode of unix sockets, octal; a bare `chmod-socket` means 666' },
@@ -103,6 +105,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'body-read-timeout', type: 'number', default: 300, unit: 'seconds', status: A, group: 'sockets', doc: 'the whole request, body included, must arrive within this; else 408 and the connection is closed (tsgi; 0: off)' },
   { name: 'http-keepalive', type: 'number', default: 5, unit: 'seconds', status: A, group: 'sockets', doc: 'an idle keep-alive connection is closed after this (0: no keep-alive, every response closes its connection)' },
   { name: 'max-conn', type: 'int', default: 4096, unit: 'connections', status: A, group: 'sockets', doc: 'open client connections per worker; one more is answered 503 and closed (tsgi; 0: no cap)' },
+  { name: 'buffer-size', short: 'b', type: 'int', default: 16384, min: 1, unit: 'bytes', status: A, group: 'sockets', doc: 'largest request head (request line and headers; for uwsgi sockets the HTTP head made of the vars): a larger one is answered 431 and its connection closed, the worker goes on (default Node\'s 16 KiB, where uWSGI\'s is 4 KiB)' },
+  { name: 'limit-post', type: 'int', default: 0, max: Number.MAX_SAFE_INTEGER, unit: 'bytes', status: A, group: 'sockets', doc: 'largest request body: a larger Content-Length is answered 413 before the app is called (no 100 Continue), a chunked body is cut at the limit (413 if nothing was sent yet); the connection closes, the worker goes on (0: no limit; uWSGI drops such a request unanswered)' },
 
   // Master and workers
   { name: 'processes', aliases: ['workers'], short: 'p', type: 'int', dynamicDefault: 'cpus', min: 1, unit: 'workers', status: A, group: 'processes', doc: 'number of workers (the maximum in cheaper mode)' },
@@ -147,10 +151,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Reloading and shutdown
   { name: 'die-on-term', type: 'bool', default: false, status: A, group: 'reload', doc: 'SIGTERM shuts down gracefully instead of a brutal reload (set it under docker and systemd)' },
   { name: 'touch-reload', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'gracefully reload when the mtime of this file changes' },
+  { name: 'touch-workers-reload', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'gracefully reload the workers only (the config is not re-read, as fifo w) when the mtime of this file changes' },
+  { name: 'touch-chain-reload', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'chain reload (workers replaced one at a time, each successor ready before the next goes, as fifo c) when the mtime of this file changes' },
   { name: 'master-fifo', type: 'path', repeatable: true, status: A, group: 'reload', doc: 'FIFO accepting one-letter commands (r R w W c q Q p C + - s l)' },
   { name: 'probes', type: 'address', status: A, group: 'reload', doc: 'serve only /readyz and /livez over HTTP on this address, for a platform that probes without the stats (tsgi)' },
   { name: 'shutdown-delay', type: 'number', default: 0, unit: 'seconds', status: A, group: 'reload', doc: 'on a graceful shutdown (die-on-term SIGTERM, fifo q) /readyz answers 503 at once and the workers keep serving this long before they drain, so load balancers stop sending first (tsgi)' },
   { name: 'worker-reload-mercy', type: 'number', default: 60, unit: 'seconds', status: A, group: 'reload', doc: 'time a retiring worker gets to finish its requests before SIGKILL' },
+  { name: 'reload-mercy', type: 'number', default: 0, unit: 'seconds', status: A, group: 'reload', doc: 'on a reload (graceful, chain, workers only) or a graceful shutdown, a retiring worker or spooler gets at most this long before SIGKILL, when it is below worker-reload-mercy (0: worker-reload-mercy alone); recycles keep worker-reload-mercy (what uWSGI\'s help says; its 2.0 code applies it to attached daemons only)' },
   { name: 'websocket-drain', type: 'number', default: 5, unit: 'seconds', status: A, group: 'reload', doc: 'time the WebSockets (any upgraded connection) of a draining worker get to end on their own; then each open one gets a close frame 1001 "going away" and its TCP close (keep it well inside worker-reload-mercy)' },
 
   // Keeping workers healthy
@@ -197,6 +204,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'stats-chmod', type: 'mode', status: A, group: 'stats', doc: 'file mode of a unix stats socket, octal (tsgi; default 600, whatever chmod-socket says: the stats show every request in flight)' },
   { name: 'stats-http-cors', type: 'string', status: A, group: 'stats', doc: 'web origin (such as `https://dash.example`, or `*`) sent as Access-Control-Allow-Origin by stats-http and allowed to open /ws (tsgi; default none, where uWSGI sends `*`)' },
   { name: 'stats-http-allow-host', type: 'string', repeatable: true, status: A, group: 'stats', doc: 'Host name stats-http answers besides IP addresses, localhost and the name it is bound to (tsgi; `*` for any): others get 403, against DNS rebinding' },
+  { name: 'stats-http-dashboard', type: 'bool', default: true, status: A, group: 'stats', doc: 'serve the live dashboard page to a browser asking stats-http for `GET /` with `Accept: text/html` (tsgi; other clients get the JSON document as always)' },
+  { name: 'stats-http-actions-token', type: 'string', status: A, group: 'stats', doc: 'turn on the dashboard\'s reload, chain reload and +/- worker buttons for same-origin requests that carry this token, at least 16 characters (tsgi; default off: the dashboard is read-only; see docs/security.md)' },
 
   // Spooler
   { name: 'spooler', short: 'Q', type: 'path', repeatable: true, status: A, group: 'spooler', doc: 'directory of a durable task queue, served by spooler processes' },
@@ -207,28 +216,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'spooler-max-tasks', type: 'int', default: 0, status: A, group: 'spooler', doc: 'recycle a spooler after this many tasks (0: never)' },
   { name: 'spooler-harakiri', type: 'int', default: 0, unit: 'seconds', status: A, group: 'spooler', doc: 'kill a task running longer than this (0: off)' },
 ];
-
-/**
- * uWSGI options that exist only for its Python plugin, each with what to do instead.
- * They are errors, not unknown options and never silently ignored, so a uWSGI user learns
- * why (docs/options.md, "How ini files are read").
- */
-export const PYTHON_OPTIONS: Readonly<Record<string, string>> = {
-  plugin: 'tsgi has no plugins; remove it',
-  plugins: 'tsgi has no plugins; remove it',
-  'wsgi-file': 'use app = ./server.js',
-  wsgi: 'use app = ./server.js',
-  module: 'use app = ./server.js',
-  pythonpath: 'Node resolves modules itself; use env = NODE_PATH=dir if you need a search path',
-  'python-path': 'Node resolves modules itself; use env = NODE_PATH=dir if you need a search path',
-  pypath: 'Node resolves modules itself; use env = NODE_PATH=dir if you need a search path',
-  virtualenv: 'remove it; the app uses its own node_modules',
-  venv: 'remove it; the app uses its own node_modules',
-  home: 'remove it; the app uses its own node_modules',
-  pyhome: 'remove it; the app uses its own node_modules',
-  'enable-threads': 'remove it; use threads = N for concurrent requests per worker',
-  'py-autoreload': 'use touch-reload = file',
-};
 
 const byName = new Map<string, OptionSpec>();
 const byShort = new Map<string, OptionSpec>();

@@ -9,6 +9,7 @@ import { describeLocation, diagnostic, type ConfigDiagnostic, type SourceLocatio
 import { OPTIONS, findOption } from './options.js';
 import { appExportName } from './app-spec.js';
 import type { HostFacts } from './placeholders.js';
+import { nodeArgsProblem } from './node-args.js';
 
 /** What the rules need besides the config. */
 export interface RuleContext {
@@ -20,6 +21,8 @@ export interface RuleContext {
   /** Options whose value is unknown because of an earlier error (a rejected value, an
    * unreadable file): rules about them would only repeat that error. */
   invalid?: ReadonlySet<string>;
+  /** An ignored uWSGI option that names a Python app (`wsgi-file`, `module`), where it was set. */
+  pythonApp?: { option: string; where: SourceLocation };
 }
 
 /** Errors and warnings found by the rules. */
@@ -54,7 +57,9 @@ function locate(context: RuleContext, ...names: string[]): { where: SourceLocati
 
 const requireAppAndSocket: Rule = (config, context, found) => {
   if (config.app === undefined && valid(context, 'app')) {
-    found.errors.push(diagnostic('TSGI_CONFIG_NO_APP', 'no app configured: set app = ./server.js', context.origin, 'app'));
+    const python = context.pythonApp;
+    const message = python ? `no app configured: "${python.option}" names a Python app of uWSGI, which tsgi cannot run; set app = ./server.js` : 'no app configured: set app = ./server.js';
+    found.errors.push(diagnostic('TSGI_CONFIG_NO_APP', message, python?.where ?? context.origin, 'app'));
   }
   if (config.httpSocket.length + config.socket.length + config.http.length === 0 && valid(context, 'http-socket', 'socket', 'http')) {
     found.errors.push(diagnostic('TSGI_CONFIG_NO_SOCKET', 'no socket configured: set http-socket = :8080 (or a unix socket path)', context.origin, 'http-socket'));
@@ -105,6 +110,30 @@ const checkListen: Rule = (config, context, found) => {
   }
 };
 
+/**
+ * `websocket-drain` against `worker-reload-mercy`: the drain's close frames come only once
+ * it has passed, and the mercy's SIGKILL comes first when the drain is not shorter, so the
+ * WebSockets it was meant to close cleanly are reset instead.
+ */
+const checkWebsocketDrain: Rule = (config, context, found) => {
+  if (!valid(context, 'websocket-drain', 'worker-reload-mercy') || config.websocketDrain < config.workerReloadMercy) return;
+  const { where, option } = locate(context, 'websocket-drain', 'worker-reload-mercy');
+  const [drain, mercy] = [config.websocketDrain, config.workerReloadMercy];
+  const conflict =
+    option === 'websocket-drain'
+      ? `option "websocket-drain": ${drain} s is not shorter than ${valueAt('worker-reload-mercy', mercy, context)}`
+      : `option "worker-reload-mercy": ${mercy} s is not longer than ${valueAt('websocket-drain', drain, context)}`;
+  const message = `${conflict}: a draining worker is killed before its WebSockets get their close frame 1001, so they are reset`;
+  found.warnings.push(diagnostic('TSGI_CONFIG_DRAIN_OUTLASTS_MERCY', message, where, option));
+};
+
+const checkNodeArgs: Rule = (config, context, found) => {
+  for (const value of config.nodeArgs) {
+    const problem = nodeArgsProblem(value);
+    if (problem !== undefined) found.errors.push(diagnostic('TSGI_CONFIG_INVALID_VALUE', `option "node-args": ${problem}`, locate(context, 'node-args').where, 'node-args'));
+  }
+};
+
 /** Options that do nothing unless another is set: [options, is it in effect, why not]. */
 const DEPENDENT_OPTIONS: ReadonlyArray<readonly [RegExp, (c: TsgiConfig) => boolean, string]> = [
   [/^cheaper-/, (c) => c.cheaper > 0, 'without cheaper'],
@@ -113,8 +142,25 @@ const DEPENDENT_OPTIONS: ReadonlyArray<readonly [RegExp, (c: TsgiConfig) => bool
   [/^max-worker-lifetime-delta$/, (c) => c.maxWorkerLifetime > 0, 'without max-worker-lifetime'],
   [/^harakiri-verbose$/, (c) => c.harakiri > 0, 'without harakiri'],
   [/^stats-/, (c) => c.stats !== undefined, 'without stats'],
+  [/^stats-http-(dashboard|actions-token)$/, (c) => c.statsHttp, 'without stats-http'],
+  [/^stats-http-actions-token$/, (c) => c.statsHttpDashboard, 'with stats-http-dashboard = false'],
   [/^die-on-idle$/, (c) => c.idle > 0, 'without idle'],
+  [/^http-sticky$/, (c) => c.http.length > 0, 'without the http router (http =)'],
 ];
+
+/** Printable ASCII, as an HTTP header carries it, and long enough not to be guessed. */
+const ACTIONS_TOKEN = /^[\x21-\x7e]{16,}$/;
+
+/**
+ * `stats-http-actions-token` guards reloads and scaling from anyone who can reach the
+ * stats: a short one is guessed. The message never repeats the token.
+ */
+const checkActionsToken: Rule = (config, context, found) => {
+  const token = config.statsHttpActionsToken;
+  if (token === undefined || ACTIONS_TOKEN.test(token) || !valid(context, 'stats-http-actions-token')) return;
+  const message = `option "stats-http-actions-token": the token (${token.length} characters) must be at least 16 printable ASCII characters without spaces, such as the output of \`openssl rand -hex 16\``;
+  found.errors.push(diagnostic('TSGI_CONFIG_ACTIONS_TOKEN', message, locate(context, 'stats-http-actions-token').where, 'stats-http-actions-token'));
+};
 
 const warnNoEffect: Rule = (config, context, found) => {
   for (const [name, where] of context.sources) {
@@ -134,7 +180,7 @@ const warnPlanned: Rule = (_config, context, found) => {
   }
 };
 
-const RULES: readonly Rule[] = [requireAppAndSocket, checkCheaper, checkLifetimes, checkListen, warnNoEffect, warnPlanned];
+const RULES: readonly Rule[] = [requireAppAndSocket, checkCheaper, checkLifetimes, checkListen, checkActionsToken, checkWebsocketDrain, checkNodeArgs, warnNoEffect, warnPlanned];
 
 /** Run every cross-field rule over a parsed, normalised config. */
 export function checkRules(config: TsgiConfig, context: RuleContext): RuleFindings {

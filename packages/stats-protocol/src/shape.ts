@@ -166,6 +166,7 @@ export const workerShape: ShapeOf<StatsWorker> = {
     backoff: num('tsgi'),
     ready: int('tsgi'),
     upgraded: int('tsgi'),
+    responses_5xx: int('tsgi'),
   },
 };
 

@@ -169,6 +169,8 @@ export interface TsgiWorkerFields {
   ready: number;
   /** Open upgraded connections (WebSockets) of the slot's processes, draining ones included. */
   upgraded: number;
+  /** Responses with a 5xx status sent by the slot's processes (the app's, and tsgi's own 500/503/504), across respawns. */
+  responses_5xx: number;
 }
 
 /** A `workers[]` entry as decoded: uWSGI's keys, and tsgi's when the server is tsgi. */

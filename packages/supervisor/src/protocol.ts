@@ -79,6 +79,12 @@ export interface WorkerLimits {
   websocketDrainMs?: number;
   /** `worker-reload-mercy`: the app's close() must settle within this, or the worker exits without it */
   mercyMs?: number;
+  /** `reload-mercy`: caps mercyMs for the drains of a reload or a shutdown; 0 = no cap */
+  reloadMercyMs?: number;
+  /** `buffer-size`: the largest request head, in bytes (a larger one is answered 431); absent: Node's 16 KiB */
+  maxHeadBytes?: number;
+  /** `limit-post`: the largest request body, in bytes (a larger one is answered 413); 0 or absent: no limit */
+  maxBodyBytes?: number;
 }
 
 /** The limits of a worker whose boot carries none (the options' defaults, harakiri off). */
@@ -103,6 +109,9 @@ export function workerLimits(c: {
   onAppError: WorkerLimits['onAppError'];
   websocketDrain?: number;
   workerReloadMercy?: number;
+  reloadMercy?: number;
+  bufferSize?: number;
+  limitPost?: number;
 }): WorkerLimits {
   return {
     headMs: Math.round(c.socketTimeout * 1000),
@@ -113,7 +122,22 @@ export function workerLimits(c: {
     onAppError: c.onAppError,
     websocketDrainMs: Math.round((c.websocketDrain ?? 5) * 1000),
     mercyMs: Math.round((c.workerReloadMercy ?? 60) * 1000),
+    reloadMercyMs: Math.round((c.reloadMercy ?? 0) * 1000),
+    ...(c.bufferSize === undefined ? {} : { maxHeadBytes: c.bufferSize }),
+    maxBodyBytes: c.limitPost ?? 0,
   };
+}
+
+/** The retirements `reload-mercy` bounds: those of a reload (graceful, chain, workers only) and of a graceful shutdown. */
+const RELOAD_REASONS: ReadonlySet<RecycleReason> = new Set(['reload', 'chain-reload', 'shutdown']);
+
+/**
+ * How long a worker retired for `reason` may drain before it is killed: worker-reload-mercy,
+ * or reload-mercy when that is set, shorter, and the retirement is a reload's or a shutdown's.
+ * The master kills by it; the worker bounds the app's close() by it.
+ */
+export function retirementMercyMs(reason: RecycleReason, mercyMs: number, reloadMercyMs: number): number {
+  return reloadMercyMs > 0 && RELOAD_REASONS.has(reason) ? Math.min(mercyMs, reloadMercyMs) : mercyMs;
 }
 
 /** Everything a worker needs, passed in the TSGI_WORKER environment variable. */
@@ -182,6 +206,12 @@ export interface WorkerCounters {
   cores: { requests: number; inRequest: number; start: number; vars: string[] }[];
   /** event-loop utilisation over the last report interval, 0..1 */
   elu: number;
+  /**
+   * share of the last report interval with at least one request in flight, 0..1 (a
+   * request still running at the report counts up to it; upgraded connections never
+   * count); absent: 0
+   */
+  busy?: number;
   accepting: boolean;
   draining: boolean;
   /** open client connections (keep-alive ones included) */
@@ -193,6 +223,8 @@ export interface WorkerCounters {
    * (they are never shed nor make the worker busy); absent: 0
    */
   upgraded?: number;
+  /** responses with a 5xx status (the app's, and the worker's own 500/503/504); absent: 0 */
+  responses5xx?: number;
 }
 
 /** Why a worker left, in logs and stats (`recycle_reason`). */
@@ -224,7 +256,15 @@ export type WorkerMessage =
   | { t: 'successor'; reason: RecycleReason; detail: string }
   | { t: 'status'; text: string }
   /** the app spooled a task in `dir` (spool()): wake its spoolers */
-  | { t: 'spooled'; dir: string };
+  | { t: 'spooled'; dir: string }
+  /**
+   * to the `http` router, from a worker it hands connections to, at most once per turn of the
+   * worker's loop while anything changed, and at least every LOAD_HEARTBEAT_MS while busy:
+   * `taken`, the routed connections adopted so far (the ones handed and not yet taken are the
+   * rest); `busy`, its requests in flight plus the adopted connections whose first request has
+   * not begun
+   */
+  | { t: 'load'; taken: number; busy: number };
 
 export type MasterMessage =
   | { t: 'drain'; reason: RecycleReason }
@@ -235,9 +275,13 @@ export type MasterMessage =
   | { t: 'reopen-log' }
   /**
    * a connection accepted by the master (cheap mode, the `http` router), passed as the
-   * message's handle; `proto` is the protocol of the listener that accepted it (absent: http)
+   * message's handle; `proto` is the protocol of the listener that accepted it (absent: http);
+   * `routed` when the `http` router sent it, which then wants `load` messages back
    */
-  | { t: 'conn'; proto?: InheritedSocket['proto'] };
+  | { t: 'conn'; proto?: InheritedSocket['proto']; routed?: true };
+
+/** How often a worker taking routed connections tells the router its load while busy, at the least. */
+export const LOAD_HEARTBEAT_MS = 5;
 
 /** Longest text a worker may send in one message (a status report, a spool directory). */
 const MAX_TEXT = 65536;
@@ -269,11 +313,13 @@ function isCounters(x: unknown): x is WorkerCounters {
     ['requests', 'exceptions', 'tx', 'runningTime', 'avgRt', 'inFlight', 'oldestStart'].every((k) => isCount(c[k])) &&
     isCount(c['elu']) &&
     (c['elu'] as number) <= 1 &&
+    (c['busy'] === undefined || (isCount(c['busy']) && c['busy'] <= 1)) &&
     typeof c['accepting'] === 'boolean' &&
     typeof c['draining'] === 'boolean' &&
     (c['connections'] === undefined || isCount(c['connections'])) &&
     (c['harakiris'] === undefined || isCount(c['harakiris'])) &&
     (c['upgraded'] === undefined || isCount(c['upgraded'])) &&
+    (c['responses5xx'] === undefined || isCount(c['responses5xx'])) &&
     Array.isArray(c['cores']) &&
     c['cores'].length <= MAX_CORES &&
     c['cores'].every(isCore)
@@ -297,7 +343,7 @@ export function isMarked(m: unknown): boolean {
   return typeof m === 'object' && m !== null && (m as Record<string, unknown>)[IPC_MARK] === 1;
 }
 
-const WORKER_MESSAGE_TYPES: readonly string[] = ['ready', 'report', 'recycle', 'successor', 'status', 'spooled'];
+const WORKER_MESSAGE_TYPES: readonly string[] = ['ready', 'report', 'recycle', 'successor', 'status', 'spooled', 'load'];
 
 /** Whether a message claims to be one of the worker's own (marked, its `t` one of ours). */
 export function isTsgiMessageType(m: unknown): boolean {
@@ -325,6 +371,10 @@ export function parseWorkerMessage(m: unknown): WorkerMessage | undefined {
       return isText(o['text']) ? { t: 'status', text: o['text'] } : undefined;
     case 'spooled':
       return isText(o['dir'], 4096) ? { t: 'spooled', dir: o['dir'] } : undefined;
+    case 'load':
+      return Number.isSafeInteger(o['taken']) && isCount(o['taken']) && Number.isSafeInteger(o['busy']) && isCount(o['busy'])
+        ? { t: 'load', taken: o['taken'], busy: o['busy'] }
+        : undefined;
     default:
       return undefined;
   }
@@ -374,7 +424,7 @@ export interface SlotFigures {
   id: number;
   everSpawned: boolean;
   /** counters of the slot's dead processes, so slot totals survive respawns */
-  base: { requests: number; exceptions: number; tx: number; runningTime: number; cores: number[] };
+  base: { requests: number; exceptions: number; tx: number; runningTime: number; cores: number[]; responses5xx?: number };
   avgRt: number;
   respawnCount: number;
   /** epoch s of the last spawn */

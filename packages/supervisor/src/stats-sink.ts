@@ -4,7 +4,7 @@ import type { Logger } from './log/logger.js';
 import type { MasterView, StatsSink } from './master/view.js';
 import type { WorkerRecord } from './master/worker-table.js';
 import { collectStats, type WorkerView } from './stats/collect.js';
-import { startProbeServer, startStatsServer, type Probe } from './stats/servers.js';
+import type { Probe } from './stats/servers.js';
 import { statsSummary } from './stats/summary.js';
 
 /**
@@ -64,12 +64,18 @@ function workerView(w: WorkerRecord): WorkerView {
   return { slot: w.slot, pid: w.pid, generation: w.generation, state, reason: leaving ? s.reason : '', since: leaving ? s.since : 0, counters: w.counters };
 }
 
+/**
+ * The servers' code (and the encoder, node:http and ws it brings), loaded by the first
+ * server started: a master without `stats` or `probes` never carries it.
+ */
+const servers = (): Promise<typeof import('./stats/servers.js')> => import('./stats/servers.js');
+
 /** The stats the `supervise` command gives its master: uWSGI's document, summary and servers. */
 export const statsSink: StatsSink = {
   summary: (v) => statsSummary(statsDocument(v, Date.now())),
-  probes: (address, view, logger) => startProbeServer(address, () => probe(view(), Date.now()), logger),
-  serve: (c: TsgiConfig, view: () => MasterView, logger: Logger) =>
-    startStatsServer({
+  probes: async (address, view, logger) => (await servers()).startProbeServer(address, () => probe(view(), Date.now()), logger),
+  serve: async (c: TsgiConfig, view: () => MasterView, logger: Logger, control?: (letter: string) => void) =>
+    (await servers()).startStatsServer({
       address: c.stats!,
       http: c.statsHttp,
       minified: c.statsMinified,
@@ -80,5 +86,6 @@ export const statsSink: StatsSink = {
       logger,
       snapshot: () => statsDocument(view(), Date.now()),
       probe: () => probe(view(), Date.now()),
+      ...(c.statsHttpDashboard ? { dashboard: { actionsToken: c.statsHttpActionsToken, pushSeconds: c.statsPush, control, logger } } : {}),
     }),
 };

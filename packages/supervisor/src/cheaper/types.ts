@@ -21,7 +21,10 @@ export interface CheaperWorker {
   active: boolean;
   /** the slot has a ready process */
   running: boolean;
-  /** the process has requests in flight (in_flight > 0) */
+  /**
+   * The process reads busy, as its stats `status` (busy.ts): a request in flight at
+   * its last report, or for at least half of the interval that report covers.
+   */
   busy: boolean;
   /**
    * Event-loop utilisation over the last report interval, 0..1. When a busy

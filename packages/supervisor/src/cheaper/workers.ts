@@ -5,7 +5,10 @@ export function isActive(w: CheaperWorker): boolean {
   return w.active;
 }
 
-/** Busy in uWSGI's sense (`uwsgi_worker_is_busy`): a ready process with requests in flight. */
+/**
+ * Busy in uWSGI's sense (`uwsgi_worker_is_busy`): a ready process that reads busy,
+ * i.e. with requests in flight most of the time (CheaperWorker.busy).
+ */
 export function isBusy(w: CheaperWorker): boolean {
   return w.active && w.running && w.busy;
 }

@@ -91,7 +91,7 @@ export class LogMaster implements ChildLogs {
   private congested = false;
   /** every pipe is read into this one buffer: a chunk is copied to the files before the next read */
   private readonly buffer = Buffer.allocUnsafe(64 * 1024);
-  private touches: { reopen: TouchWatcher; rotate: TouchWatcher };
+  private touches: TouchWatcher<'rotate' | 'reopen'>;
   private timer: NodeJS.Timeout | undefined;
   private readonly tickMs: number | undefined;
   /** a `reopen-log` is due to the workers (sent once for files moved together) */
@@ -207,8 +207,10 @@ export class LogMaster implements ChildLogs {
    * them; with log-maxsize, the sizes of the files the workers append to, four times a second.
    */
   private tick(): void {
-    for (const f of this.touches.rotate.check()) this.rotate(`${f} has been touched`);
-    for (const f of this.touches.reopen.check()) this.reopen(`${f} has been touched`);
+    for (const { file, asks } of this.touches.check()) {
+      if (asks === 'rotate') this.rotate(`${file} has been touched`);
+      else this.reopen(`${file} has been touched`);
+    }
     for (const sink of this.files.values()) sink.checkSize();
     this.sendReopen();
   }
@@ -294,6 +296,9 @@ function unique<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
 
-function touchWatchers(cfg: TsgiConfig): { reopen: TouchWatcher; rotate: TouchWatcher } {
-  return { reopen: new TouchWatcher(cfg.touchLogreopen), rotate: new TouchWatcher(cfg.touchLogrotate) };
+function touchWatchers(cfg: TsgiConfig): TouchWatcher<'rotate' | 'reopen'> {
+  return new TouchWatcher([
+    ...cfg.touchLogrotate.map((f) => [f, 'rotate'] as const),
+    ...cfg.touchLogreopen.map((f) => [f, 'reopen'] as const),
+  ]);
 }

@@ -1,3 +1,4 @@
+import { readsBusy } from '../busy.js';
 import type { CheaperInput } from '../cheaper/index.js';
 import { isLive, type SlotRecord, type WorkerRecord } from './worker-table.js';
 
@@ -26,7 +27,8 @@ export function cheaperInput(
         active: slot.active,
         // a retired slot counts as running until its process is gone: no spawning over it
         running: procs.length > 0,
-        busy: inFlight > 0,
+        // as the stats' status: a worker busy most of its last report interval is busy, whatever it held at the report
+        busy: readsBusy(cur?.counters),
         elu: overdue ? 1 : (cur?.counters?.elu ?? 0),
         spawnedAt: cur?.spawnedAt ?? 0,
       };

@@ -1,3 +1,5 @@
+import { findOption, getOptionValue, type TsgiConfig } from '@tsgi/config';
+import { resolvePath } from '../os/paths.js';
 import { shutdown, togglePause } from './lifecycle.js';
 import type { MasterParts } from './parts.js';
 import { reload, reopenLog, startChain } from './reload.js';
@@ -70,6 +72,32 @@ export const FIFO_CONTROLS: Readonly<Record<string, Control>> = {
   U: 'upgrade',
 };
 
+/**
+ * uWSGI's touch files: when the file's mtime changes, the master does the control (as the
+ * fifo letter would), and logs uWSGI's line for it.
+ */
+export const TOUCH_CONTROLS = {
+  'touch-reload': { control: 'reload', line: 'grace them all !!!' },
+  'touch-workers-reload': { control: 'reload-workers', line: 'workers reload !!!' },
+  'touch-chain-reload': { control: 'chain-reload', line: 'chain reload !!!' },
+} as const satisfies Record<string, { control: Control; line: string }>;
+
+export type TouchOption = keyof typeof TOUCH_CONTROLS;
+const TOUCH_OPTIONS = Object.keys(TOUCH_CONTROLS) as TouchOption[];
+
+/** Every touch file of a config, resolved against `cwd`, with the option that names it. */
+export function touchFiles(c: TsgiConfig, cwd: string): [file: string, option: TouchOption][] {
+  return TOUCH_OPTIONS.flatMap((option) => (getOptionValue(c, findOption(option)!) as string[]).map((f): [string, TouchOption] => [resolvePath(cwd, f), option]));
+}
+
+/** A touch file changed: uWSGI's line, then the control it asks for. */
+export function touched(p: MasterParts, file: string, option: TouchOption): void {
+  const { control, line } = TOUCH_CONTROLS[option];
+  if (control === 'chain-reload' && p.state.when('running')?.chain) return p.log.verbose(`*** ${file} has been touched... but chain reload is already running ***`);
+  p.log.verbose(`*** ${file} has been touched... ${line} ***`);
+  perform(p, control);
+}
+
 /** Listens to every signal of the table (listeners only enqueue); returns what stops listening. */
 export function listenToSignals(onSignal: (signal: MasterSignal) => void): () => void {
   const handlers = MASTER_SIGNALS.map((signal) => [signal, (): void => onSignal(signal)] as const);
@@ -94,7 +122,7 @@ export function fifoControl(letter: string): Control | undefined {
 const DOCS: ControlDoc[] = [
   {
     control: 'reload',
-    also: ['`supervise --reload pidfile`', '`touch-reload`'],
+    also: ['`supervise --reload pidfile`'],
     effect: 'graceful reload: re-read the config, start new workers, retire the old ones once their replacements are ready; no request fails',
   },
   {
@@ -139,6 +167,7 @@ export function renderControlsTable(): string {
     const ways: string[] = [];
     if (signals.some((s) => s.length > 0)) ways.push(signals.map((s) => s.map((x) => `\`${x}\``).join(', ')).join(' / '));
     ways.push(...(doc.also ?? []));
+    ways.push(...TOUCH_OPTIONS.filter((o) => controls.includes(TOUCH_CONTROLS[o].control)).map((o) => `\`${o}\``));
     if (letters.some((l) => l.length > 0)) ways.push(`fifo ${letters.map((l) => l.map((x) => `\`${x}\``).join(' ')).join(' / ')}`);
     rows.push(`| ${ways.join(', ')} | ${doc.effect} |`);
   }

@@ -1,4 +1,5 @@
 import type { WorkerMessage } from '../protocol.js';
+import type { TouchOption } from './controls.js';
 import type { ProcessSample } from '../os/proc.js';
 import type { BoundSocket } from './sockets.js';
 import type { SpoolerEvent } from '../spooler/pool.js';
@@ -18,7 +19,7 @@ export type MasterEvent =
   | { type: 'message'; worker: WorkerRecord; msg: WorkerMessage }
   | { type: 'exit'; worker: WorkerRecord; code: number | null; signal: NodeJS.Signals | null }
   /** the once-a-second readings (readings.ts) */
-  | { type: 'readings'; touched: string[]; samples?: Map<number, ProcessSample>; queues?: Map<string, number>; error?: string }
+  | { type: 'readings'; touched: { file: string; asks: TouchOption }[]; samples?: Map<number, ProcessSample>; queues?: Map<string, number>; error?: string }
   /** a reload's new sockets are bound (or could not be) */
   | { type: 'bound'; sockets: [string, BoundSocket][]; error?: string }
   | { type: 'spooler'; event: SpoolerEvent }

@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { evilReloadDue, harakiriDue, harakiriReport, lifetimeDue, memoryRecycleDue } from './health.js';
 import type { WorkerRecord } from './worker-table.js';
 import type { WorkerCounters } from '../protocol.js';
+import { reportedCounters } from '../testing/counters.js';
 
 const MB = 1024 * 1024;
 
@@ -16,20 +17,7 @@ function worker(extra: Partial<WorkerRecord> = {}, counters: Partial<WorkerCount
     state: { kind: 'ready' },
     spawnedAt: 0,
     readyAt: 100,
-    counters: {
-      requests: 0,
-      exceptions: 0,
-      tx: 0,
-      runningTime: 0,
-      avgRt: 0,
-      inFlight: 0,
-      oldestStart: 0,
-      cores: [],
-      elu: 0,
-      accepting: true,
-      draining: false,
-      ...counters,
-    },
+    counters: reportedCounters(counters),
     lastReportAt: 10_000,
     ...extra,
   };

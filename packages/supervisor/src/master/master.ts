@@ -73,7 +73,9 @@ export class Master {
     const env = o.env ?? process.env;
     const log = o.logger;
     const enqueue = (ev: MasterEvent): void => this.events.push(ev);
-    const pool = new WorkerPool({ logger: log, clock, spawner: o.spawner ?? spawnWorker, enqueue, env, cwd });
+    // a worker's live load goes to the router at once, not through the loop: it comes once per turn of each worker's loop
+    const onLoad = (w: WorkerRecord, taken: number, busy: number): void => this.p.router?.loaded(w, taken, busy);
+    const pool = new WorkerPool({ logger: log, clock, spawner: o.spawner ?? spawnWorker, enqueue, onLoad, env, cwd });
     this.startedAt = clock.now();
     const notify = o.notify ?? systemdNotify(env, (line) => log.log(line));
     this.systemd = notify ? new SystemdState(notify, env) : undefined;
@@ -269,8 +271,7 @@ export class Master {
       p.router?.flush();
       if (p.state.paused) p.pool.kill(w, 'SIGSTOP');
     }
-    if (msg.t === 'report') p.router?.reported(w);
-    else if (msg.t === 'status') p.log.log(msg.text);
+    if (msg.t === 'status') p.log.log(msg.text);
     else if (msg.t === 'spooled') p.spoolers.wake(msg.dir);
   }
 

@@ -1,5 +1,5 @@
 import type { TsgiConfig } from '@tsgi/config';
-import type { RecycleReason } from '../protocol.js';
+import { retirementMercyMs, type RecycleReason } from '../protocol.js';
 import type { ProcessSample } from '../os/proc.js';
 import { evilReloadDue, harakiriDue, lifetimeDue, memoryRecycleDue } from './health.js';
 import { END_MERCY_MS } from './worker-pool.js';
@@ -7,7 +7,7 @@ import type { WorkerRecord } from './worker-table.js';
 
 /** A kill the murder step must do, and why. */
 export type Murder =
-  /** `worker-reload-mercy`: a draining worker took too long to finish */
+  /** `worker-reload-mercy` (`reload-mercy` for a reload or shutdown): a draining worker took too long to finish */
   | { kind: 'no-mercy'; worker: WorkerRecord }
   /** a worker told to end at once is still there after END_MERCY_MS */
   | { kind: 'end-mercy'; worker: WorkerRecord }
@@ -25,7 +25,7 @@ export interface Recycle {
   line: string;
 }
 
-type MurderConfig = Pick<TsgiConfig, 'workerReloadMercy' | 'workerStartTimeout' | 'harakiri' | 'evilReloadOnRss' | 'evilReloadOnAs'>;
+type MurderConfig = Pick<TsgiConfig, 'workerReloadMercy' | 'reloadMercy' | 'workerStartTimeout' | 'harakiri' | 'evilReloadOnRss' | 'evilReloadOnAs'>;
 
 /**
  * The murder step's decisions, pure: which workers get SIGKILL now. At most one
@@ -42,7 +42,7 @@ export function planMurder(
   const out: Murder[] = [];
   for (const w of workers) {
     const s = w.state;
-    if (s.kind === 'draining' && now - s.since > c.workerReloadMercy * 1000) out.push({ kind: 'no-mercy', worker: w });
+    if (s.kind === 'draining' && now - s.since > retirementMercyMs(s.reason, c.workerReloadMercy * 1000, c.reloadMercy * 1000)) out.push({ kind: 'no-mercy', worker: w });
     else if (s.kind === 'ending' && now - s.since > END_MERCY_MS) out.push({ kind: 'end-mercy', worker: w });
     else if (s.kind === 'starting' && c.workerStartTimeout > 0 && now - w.spawnedAt > c.workerStartTimeout * 1000) out.push({ kind: 'start-timeout', worker: w });
     else if (!paused && harakiriDue(w, c.harakiri, now)) out.push({ kind: 'harakiri', worker: w });

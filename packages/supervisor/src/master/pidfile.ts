@@ -1,7 +1,7 @@
 import { closeSync, constants, fchownSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { SupervisorError } from '../errors.js';
+import { randomHex } from '../os/random.js';
 
 /** Who should own a file the master creates before it gives up root. */
 export interface FileOwner {
@@ -72,7 +72,7 @@ export function refuseLivePidfile(file: string, self: number, handedOverBy?: num
  */
 export function writePidfile(file: string, pid: number, owner?: FileOwner, handedOverBy?: number): void {
   refuseLivePidfile(file, pid, handedOverBy);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomHex(6)}`);
   let fd: number;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);

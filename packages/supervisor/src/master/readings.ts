@@ -1,4 +1,4 @@
-import { perform } from './controls.js';
+import { touched, type TouchOption } from './controls.js';
 import type { MasterEvent } from './events.js';
 import type { MasterParts } from './parts.js';
 import { rebalance } from './rebalance.js';
@@ -10,7 +10,7 @@ import type { TouchWatcher } from './touch.js';
 export interface ReadingSources {
   pids(): number[];
   sockets(): ReadonlyMap<string, BoundSocket>;
-  touches: TouchWatcher | undefined;
+  touches: TouchWatcher<TouchOption> | undefined;
 }
 
 /** The readings under way: `soon` asks for one now (new workers), `close` ends them. */
@@ -62,9 +62,6 @@ export function applyReadings(p: MasterParts, ev: Extract<MasterEvent, { type: '
   if (ev.samples) p.samples = ev.samples;
   if (ev.queues) p.queues = ev.queues;
   if (ev.error) p.log.log(`*** cannot read the workers' or sockets' figures: ${ev.error} ***`);
-  for (const f of ev.touched) {
-    p.log.verbose(`*** ${f} has been touched... grace them all !!! ***`);
-    perform(p, 'reload');
-  }
+  for (const t of ev.touched) touched(p, t.file, t.asks);
   if (p.cfg.rebalance) rebalance(p, now);
 }

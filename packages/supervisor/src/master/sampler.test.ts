@@ -22,3 +22,16 @@ test('sampleProcesses reads CPU, RSS and VSZ of live processes and leaves out a 
     clearSamples();
   }
 });
+
+test('sampleProcesses: CPU is the share of one core since the previous reading, 0 at the first', async (t) => {
+  t.after(clearSamples);
+  const t0 = 1_000_000;
+  const first = (await sampleProcesses([process.pid], t0)).get(process.pid)!;
+  assert.equal(first.cpu, 0, 'no previous reading: no rate');
+  // burn 300 ms of this process's own CPU time (however long that takes), then read as if 1 s had passed
+  const start = process.cpuUsage();
+  while ((process.cpuUsage(start).user + process.cpuUsage(start).system) / 1000 < 300);
+  const second = (await sampleProcesses([process.pid], t0 + 1000)).get(process.pid)!;
+  // 300 ms of CPU in 1 s is 30 %; the kernel counts in 10 ms ticks and the loop's own start and end add a little
+  assert.ok(second.cpu >= 25 && second.cpu <= 60, `cpu ${second.cpu}`);
+});

@@ -1,5 +1,4 @@
-import pidusage from 'pidusage';
-import { listenQueues, readMemory, socketInode, type ProcessSample } from '../os/proc.js';
+import { CLOCK_TICKS, listenQueues, readStat, socketInode, type ProcessSample } from '../os/proc.js';
 import type { BoundSocket } from './sockets.js';
 
 /**
@@ -27,32 +26,39 @@ export async function socketQueues(sockets: ReadonlyMap<string, BoundSocket>): P
 /** a bound socket's inode never changes: one fstat per socket, not one per second */
 const inodes = new WeakMap<BoundSocket, number>();
 
+/** The previous reading of each process, for its CPU rate: ticks, and when (ms, monotonic). */
+const previous = new Map<number, { ticks: number; at: number }>();
+
 /**
- * CPU and memory of each process: pidusage for CPU % (it keeps the previous
- * reading to compute a rate) and rss, /proc for VSZ. A process that is gone
- * is simply left out. One pidusage call for all: it reads /proc/uptime once
- * per call, not once per process (and, the first time, runs getconf twice,
- * not twice per process).
+ * CPU and memory of each process, one read of /proc/<pid>/stat each (what
+ * uWSGI reads too). CPU is a rate, percent of one core since the previous
+ * reading of that process; a process's first reading shows 0. A process that
+ * is gone is simply left out, and forgotten.
  */
-export async function sampleProcesses(pids: number[]): Promise<Map<number, ProcessSample>> {
+export async function sampleProcesses(pids: number[], now = monotonicMs()): Promise<Map<number, ProcessSample>> {
   const samples = new Map<number, ProcessSample>();
-  if (pids.length === 0) return samples;
-  let usage: Record<string, pidusage.Status | undefined>;
-  try {
-    // a copy: pidusage rewrites the array it is given
-    usage = await pidusage([...pids]);
-  } catch {
-    return samples; // only when no process could be read
-  }
+  const seen = new Set<number>();
   for (const pid of pids) {
-    const u = usage[pid];
-    if (u === undefined || u === null) continue;
-    samples.set(pid, { cpu: u.cpu, rss: u.memory, vsz: readMemory(pid)?.vsz ?? 0 });
+    const s = readStat(pid);
+    if (!s) continue;
+    seen.add(pid);
+    const before = previous.get(pid);
+    const seconds = before ? (now - before.at) / 1000 : 0;
+    const cpu = before && seconds > 0 ? (Math.max(0, s.ticks - before.ticks) / CLOCK_TICKS / seconds) * 100 : 0;
+    previous.set(pid, { ticks: s.ticks, at: now });
+    samples.set(pid, { cpu, rss: s.rss, vsz: s.vsz });
   }
+  // a gone process is forgotten, so a pid the kernel hands out again starts afresh
+  for (const pid of previous.keys()) if (!seen.has(pid)) previous.delete(pid);
   return samples;
 }
 
-/** Forgets pidusage's history (at shutdown). */
+function monotonicMs(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1000 + ns / 1e6;
+}
+
+/** Forgets the previous readings (at shutdown). */
 export function clearSamples(): void {
-  pidusage.clear();
+  previous.clear();
 }

@@ -8,10 +8,10 @@ import type { Logger } from '../log/logger.js';
 import { bannerLines, modeLines } from './banner.js';
 import { openMasterFifo } from './fifo.js';
 import type { MasterParts } from './parts.js';
-import { HttpRouter } from '../router/router.js';
 import { clearSamples } from './sampler.js';
 import { enterCheap } from './scaling.js';
 import { TouchWatcher } from './touch.js';
+import { touchFiles } from './controls.js';
 import { refuseLivePidfile, removePidfile, writePidfile } from './pidfile.js';
 import { ENV_UPGRADE_FROM, inheritedRouterFd } from './upgrade.js';
 import { dropPrivileges, fileOwner, resolveDropTarget } from './privileges.js';
@@ -139,7 +139,15 @@ export async function setUp(p: MasterParts): Promise<void> {
   if (c.pidfile) refuseLivePidfile(resolvePath(p.cwd, c.pidfile), process.pid, upgradedFrom());
   for (const [name, s] of await bindConfigured(c, p.sockets, p.cwd, p.binder, p.log)) p.sockets.set(name, s);
   if (c.http.length > 0) {
-    p.router = new HttpRouter(p.log, () => p.pool.ready(), () => p.state.cheap && p.enqueue({ type: 'doorbell' }), c.listen);
+    // only a master with `http` carries the router's code
+    const { HttpRouter } = await import('../router/router.js');
+    p.router = new HttpRouter({
+      logger: p.log,
+      candidates: () => p.pool.ready(),
+      onWaiting: () => p.state.cheap && p.enqueue({ type: 'doorbell' }),
+      maxWaiting: c.listen,
+      sticky: () => p.cfg.httpSticky,
+    });
     await p.router.listen(c.http, c.listen, c.chmodSocket, (address) => inheritedRouterFd(process.env, address));
   }
   becomeMaster(p.log, c, p.cwd);
@@ -150,7 +158,7 @@ export async function setUp(p: MasterParts): Promise<void> {
   p.scaling.boot(c);
   p.state.move({ phase: 'running', paused: false, cheap: false }, 'workers may start');
   if (c.cheap) enterCheap(p, 'cheap = true: waiting for the first connection');
-  const touches = new TouchWatcher(c.touchReload.map((f) => resolvePath(p.cwd, f)));
+  const touches = new TouchWatcher(touchFiles(c, p.cwd));
   for (const f of touches.missing()) p.log.log(`unable to stat() ${f}, events will be triggered as soon as the file is created`);
   p.opened.push(...c.masterFifo.map((f) => openMasterFifo(resolvePath(p.cwd, f), (letter) => p.enqueue({ type: 'fifo', letter }))));
   const sources = { pids: () => p.pool.workers.map((w) => w.pid).filter((pid) => pid > 0), sockets: () => p.sockets, touches };
@@ -162,7 +170,7 @@ export async function setUp(p: MasterParts): Promise<void> {
 export async function serveStats(p: MasterParts): Promise<{ close(): void } | undefined> {
   const c = p.cfg;
   const servers: { close(): void }[] = [];
-  if (c.stats && p.stats) servers.push(await p.stats.serve(c, () => p.view(), p.log));
+  if (c.stats && p.stats) servers.push(await p.stats.serve(c, () => p.view(), p.log, (letter) => p.enqueue({ type: 'fifo', letter })));
   if (c.probes && p.stats?.probes) servers.push(await p.stats.probes(c.probes, () => p.view(), p.log));
   return servers.length === 0 ? undefined : { close: () => servers.forEach((s) => s.close()) };
 }

@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -78,7 +77,8 @@ export async function bindSocket(name: string, proto: 'http' | 'uwsgi', backlog:
     return { name, proto, kind: 'unix', fd: handle.fd, port: 0, host: '', path: addr.path, fileId, backlog, close };
   }
   const host = bindHost(addr.host);
-  const resolved = net.isIP(host) ? { address: host, family: net.isIP(host) } : await lookup(host);
+  // node:dns only for a host name: most configs bind IP literals
+  const resolved = net.isIP(host) ? { address: host, family: net.isIP(host) } : await (await import('node:dns/promises')).lookup(host);
   const handle = create(resolved.address, addr.port, resolved.family, undefined, 0);
   if (typeof handle === 'number') throw bindError(name, handle);
   const out: { port?: number } = {};
@@ -111,7 +111,8 @@ export function listenSockets(sockets: BoundSocket[]): void {
     timeout: 10000,
   });
   if (r.status !== 0) {
-    throw new SupervisorError('TSGI_LISTEN_FAILED', `cannot listen on ${sockets.map((s) => s.name).join(', ')}: ${String(r.stderr ?? r.error)}`);
+    const why = r.error?.message ?? (String(r.stderr ?? '').trim() || `the helper exited with ${r.status ?? r.signal}`);
+    throw new SupervisorError('TSGI_LISTEN_FAILED', `cannot listen on ${sockets.map((s) => s.name).join(', ')}: ${why}`);
   }
 }
 

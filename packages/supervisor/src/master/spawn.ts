@@ -14,6 +14,8 @@ export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
   /** the log master that reads the worker's stdout, stderr and request lines; undefined: it inherits the master's stderr */
   logs: ChildLogs | undefined;
+  /** Node options for the worker (`node-args`), after the master's own */
+  nodeArgs?: readonly string[];
 }
 
 /** Spawns the process a worker is made of. */
@@ -25,8 +27,10 @@ export type Spawner = (opts: SpawnOptions) => ChildProcess;
  * and its own session, so that terminal signals reach only the master, which
  * decides what each worker gets. With a log master, stdout and stderr are pipes the
  * master reads, and the request-log files follow the sockets as descriptors.
+ * `node-args` come after the master's own Node options, so a preload
+ * (`--require dd-trace/init`, `--import tsx`) runs before the worker runtime and the app.
  */
-export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logs }) => {
+export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logs, nodeArgs = [] }) => {
   const setpriv = parentDeathWrapper();
   const targets = logs?.requestTargets() ?? [];
   const full: WorkerBoot = {
@@ -36,7 +40,7 @@ export const spawnWorker: Spawner = ({ boot, sockets, cwd, env, logs }) => {
     ...(logs ? { requestLogs: targets.map((t, i) => ({ ...t, fd: 4 + sockets.length + i })) } : {}),
   };
   const out = logs ? 'pipe' : 'inherit';
-  const node = [process.execPath, ...process.execArgv, WORKER_MAIN];
+  const node = [process.execPath, ...process.execArgv, ...nodeArgs, WORKER_MAIN];
   // setpriv sets the kernel's parent-death signal, then execs node in the same process (same pid)
   const [file, ...args] = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...node] : node;
   const child = spawn(file!, args, {

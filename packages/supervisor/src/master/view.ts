@@ -46,8 +46,11 @@ export interface MasterView {
 export interface StatsSink {
   /** SIGUSR1 / fifo `s`: the summary lines for the log */
   summary(view: MasterView): string[];
-  /** `stats`: starts the stats server(s), which read `view()` per request */
-  serve(c: TsgiConfig, view: () => MasterView, logger: Logger): Promise<{ close(): void }>;
+  /**
+   * `stats`: starts the stats server(s), which read `view()` per request; `control` asks
+   * the master for a verb as a master-fifo letter would (the dashboard's actions)
+   */
+  serve(c: TsgiConfig, view: () => MasterView, logger: Logger, control?: (letter: string) => void): Promise<{ close(): void }>;
   /** `probes`: /readyz and /livez alone, on their own address */
   probes?(address: string, view: () => MasterView, logger: Logger): Promise<{ close(): void }>;
 }

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { TsgiConfig } from '@tsgi/config';
+import { splitNodeArgs, type TsgiConfig } from '@tsgi/config';
 import { EXIT, isTsgiMessageType, parseWorkerMessage, type MasterMessage, type RecycleReason, type WorkerMessage } from '../protocol.js';
 import type { ChildLogs } from '../log/log-master.js';
 import type { Logger } from '../log/logger.js';
@@ -27,6 +27,8 @@ export interface PoolDeps {
   spawner: Spawner;
   /** where child events go: the master's queue */
   enqueue: (ev: MasterEvent) => void;
+  /** where a worker's `load` messages go, as they come (the http router) */
+  onLoad?: (w: WorkerRecord, taken: number, busy: number) => void;
   /** the environment workers start from */
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -105,6 +107,7 @@ export class WorkerPool {
         cwd: x.cwd,
         env: { ...workerEnv(this.d.env, c, slot.id), ...x.extraEnv },
         logs: x.logs,
+        nodeArgs: splitNodeArgs(c.nodeArgs),
       });
     } catch (err) {
       this.d.logger.log(`cannot spawn worker ${slot.id}: ${(err as Error).message}`);
@@ -125,6 +128,7 @@ export class WorkerPool {
     let warned = false;
     child.on('message', (msg) => {
       const m = parseWorkerMessage(msg);
+      if (m?.t === 'load') return this.d.onLoad?.(w, m.taken, m.busy);
       if (m) return this.d.enqueue({ type: 'message', worker: w, msg: m });
       // the app's own messages are none of the master's business; a malformed one of ours is worth one line
       if (!warned && isTsgiMessageType(msg)) this.d.logger.log(`worker ${w.slot} (pid: ${w.pid}) sent a malformed '${(msg as { t: string }).t}' message: ignored`);

@@ -89,6 +89,7 @@ export function buryCounters(slot: SlotRecord, c: WorkerCounters | undefined): v
   slot.base.exceptions += c.exceptions;
   slot.base.tx += c.tx;
   slot.base.runningTime += c.runningTime;
+  slot.base.responses5xx = (slot.base.responses5xx ?? 0) + (c.responses5xx ?? 0);
   // requests the worker ended itself at the harakiri deadline count as uWSGI's harakiri_count
   slot.harakiriCount += c.harakiris ?? 0;
   c.cores.forEach((core, i) => {

@@ -1,9 +1,9 @@
 import net from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { lchownSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseAddress, type SocketAddress } from '@tsgi/config';
 import { SupervisorError } from '../errors.js';
+import { randomHex } from '../os/random.js';
 
 /**
  * Reads a configured address: `host:port`, `:port`, `[v6]:port` or a unix
@@ -79,7 +79,7 @@ export async function bindUnix<T>(path: string, mode: number | undefined, owner:
     // a file, a directory or a link: never replaced, as bind() itself would refuse
     throw Object.assign(new Error(`${path} exists and is not a socket`), { code: 'EADDRINUSE' });
   }
-  const at = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}`);
+  const at = join(dirname(path), `.${basename(path)}.${randomHex(4)}`);
   // a socket anyone may connect to is a choice (chmod-socket), not a default
   const previous = process.umask(0o777 & ~(mode ?? 0o600));
   let pending: T | Promise<T>;

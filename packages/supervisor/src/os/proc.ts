@@ -11,9 +11,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 const PAGE = 4096;
 
 /**
- * A process reading the master takes about once a second (master/sampler.ts:
- * CPU and rss from pidusage, vsz from readMemory), read by the memory limits
- * and shown in the stats.
+ * A process reading the master takes about once a second (master/sampler.ts,
+ * from readStat), read by the memory limits and shown in the stats.
  */
 export interface ProcessSample {
   rss: number;
@@ -22,17 +21,37 @@ export interface ProcessSample {
   cpu: number;
 }
 
-/** rss and vsz in bytes from /proc/<pid>/stat, or undefined when the process is gone. */
-export function readMemory(pid: number): { rss: number; vsz: number } | undefined {
+/**
+ * The kernel's clock ticks per second in /proc (USER_HZ): 100 on every Linux
+ * architecture Node runs on, a fixed part of the kernel's ABI.
+ */
+export const CLOCK_TICKS = 100;
+
+/** What one read of /proc/<pid>/stat gives: memory in bytes, CPU time in clock ticks. */
+export interface ProcStat {
+  rss: number;
+  vsz: number;
+  /** user + system time of the process itself (not of its waited-for children) */
+  ticks: number;
+}
+
+/** rss, vsz and CPU ticks from /proc/<pid>/stat, or undefined when the process is gone. */
+export function readStat(pid: number): ProcStat | undefined {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   } catch {
     return undefined;
   }
-  // fields after "(comm)": state is field 3; vsize is 23, rss is 24
+  // fields after "(comm)", which may hold spaces: state is field 3; utime 14, stime 15, vsize 23, rss 24
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { vsz: Number(rest[20]), rss: Number(rest[21]) * PAGE };
+  return { vsz: Number(rest[20]), rss: Number(rest[21]) * PAGE, ticks: Number(rest[11]) + Number(rest[12]) };
+}
+
+/** rss and vsz in bytes from /proc/<pid>/stat, or undefined when the process is gone. */
+export function readMemory(pid: number): { rss: number; vsz: number } | undefined {
+  const s = readStat(pid);
+  return s && { rss: s.rss, vsz: s.vsz };
 }
 
 /** The socket inode of a descriptor, to find its row in /proc/net/tcp. */

@@ -1,36 +1,54 @@
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { MasterMessage } from '../protocol.js';
 import type { Logger } from '../log/logger.js';
 import { SupervisorError } from '../errors.js';
 import { listenOn, parseSocketAddress, removeOwnSocket } from '../net/address.js';
 import type { WorkerRecord } from '../master/worker-table.js';
+import { HandoffLedger } from './ledger.js';
+import { clientKey, leastLoaded, stickyWorker } from './pick.js';
+
+/** What the router is given by the master. */
+export interface RouterDeps {
+  logger: Logger;
+  /** the workers that may take a connection now */
+  candidates: () => WorkerRecord[];
+  /** a connection arrived while no worker was ready (cheap mode wakes up on it) */
+  onWaiting: () => void;
+  /** how many connections may wait for a worker (`listen`) */
+  maxWaiting?: number;
+  /** `http-sticky`, read for every connection (a reload may change it) */
+  sticky?: () => boolean;
+}
 
 /**
  * uWSGI's HTTP router (`http = host:port`), in the master: it accepts each
- * connection, unread, and hands it to the ready worker with the fewest
- * requests in flight (counting the connections handed to it since its last
- * report), so a slow worker is not given more than its share, unlike a
- * shared socket where whoever wakes first accepts. While no worker is ready
- * (boot, cheap mode) connections wait here and are handed over later.
+ * connection, unread, and hands it to a ready worker (pick.ts): of those whose
+ * loop is free, the one with the fewest requests in flight (counting the
+ * connections handed to it and not yet taken, and its open WebSockets at a
+ * tenth of a request each), so a slow worker is not given more than its share
+ * and a blocked one nothing, unlike a shared socket where whoever wakes first
+ * accepts. Its figures are live: each worker says, once per turn of its loop,
+ * how many routed connections it took and how busy it is (ledger.ts); a
+ * hand-off left untaken, or a busy worker's silence, means a blocked loop. Or,
+ * with `http-sticky`, the one the
+ * client's address hashes to, so that a client's successive connections reach
+ * the same worker. While no worker is ready (boot, cheap mode) connections
+ * wait here and are handed over later.
  */
 export class HttpRouter {
   private readonly servers: net.Server[] = [];
   /** the unix socket files bound, with their identities, removed on close only while still ours */
   private readonly unixFiles: { path: string; fileId: string }[] = [];
   private pending: { socket: net.Socket; at: number }[] = [];
-  /** connections handed to each worker since its last report */
-  private readonly handed = new WeakMap<WorkerRecord, number>();
+  /** what each worker was handed and took */
+  private readonly ledger = new HandoffLedger<WorkerRecord>();
   private turn = 0;
+  private readonly d: Required<RouterDeps>;
 
-  constructor(
-    private readonly logger: Logger,
-    /** the workers that may take a connection now */
-    private readonly candidates: () => WorkerRecord[],
-    /** a connection arrived while no worker was ready (cheap mode wakes up on it) */
-    private readonly onWaiting: () => void,
-    /** how many connections may wait for a worker (`listen`) */
-    private readonly maxWaiting = 100,
-  ) {}
+  constructor(deps: RouterDeps) {
+    this.d = { maxWaiting: 100, sticky: () => false, ...deps };
+  }
 
   /** Binds and listens on every `http` address. */
   async listen(addresses: string[], backlog: number, mode: number | undefined, inherited: (address: string) => number | undefined = () => undefined): Promise<void> {
@@ -40,9 +58,9 @@ export class HttpRouter {
       if (fd !== undefined) {
         // handed over by the master an upgrade replaces: already bound and listening
         await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ fd }, resolve));
-        server.on('error', (err: NodeJS.ErrnoException) => this.logger.log(`http router on ${address}: ${err.code ?? err.message}`));
+        server.on('error', (err: NodeJS.ErrnoException) => this.d.logger.log(`http router on ${address}: ${err.code ?? err.message}`));
         this.servers.push(server);
-        this.logger.log(`tsgi http router on ${address}: inherited fd ${fd}`);
+        this.d.logger.log(`tsgi http router on ${address}: inherited fd ${fd}`);
         continue;
       }
       const where = parseSocketAddress(address);
@@ -50,12 +68,15 @@ export class HttpRouter {
         if (err instanceof SupervisorError) throw err;
         throw new SupervisorError('TSGI_BIND_FAILED', `cannot bind the http router on ${address}: ${err.code ?? err.message}`);
       });
-      if (where.kind === 'unix') this.unixFiles.push({ path: where.path, fileId });
+      if (where.kind === 'unix') {
+        this.unixFiles.push({ path: where.path, fileId });
+        if (this.d.sticky()) this.d.logger.log(`http-sticky: the http router on ${address} is a unix socket, whose clients have no address: its connections go by load`);
+      }
       // accept() can fail once listening (EMFILE): an 'error' with no listener would end the master
-      server.on('error', (err: NodeJS.ErrnoException) => this.logger.log(`http router on ${address}: ${err.code ?? err.message}`));
+      server.on('error', (err: NodeJS.ErrnoException) => this.d.logger.log(`http router on ${address}: ${err.code ?? err.message}`));
       this.servers.push(server);
       const bound = server.address();
-      this.logger.log(`tsgi http router bound on ${typeof bound === 'object' && bound ? `${bound.address}:${bound.port}` : address}`);
+      this.d.logger.log(`tsgi http router bound on ${typeof bound === 'object' && bound ? `${bound.address}:${bound.port}` : address}`);
     }
   }
 
@@ -64,9 +85,9 @@ export class HttpRouter {
     return this.pending.length;
   }
 
-  /** A worker reported: its in-flight count now includes what it was handed. */
-  reported(w: WorkerRecord): void {
-    this.handed.delete(w);
+  /** A worker's `load` message: the routed connections it took so far and how busy it is. */
+  loaded(w: WorkerRecord, taken: number, busy: number): void {
+    this.ledger.loaded(w, taken, busy, performance.now());
   }
 
   /** Hands waiting connections to workers that became ready. */
@@ -87,36 +108,32 @@ export class HttpRouter {
 
   private route(socket: net.Socket, at = Date.now()): void {
     if (socket.destroyed) return;
-    const w = this.pick();
+    const w = this.pick(socket);
     if (!w) {
       // the queue is as deep as the listen backlog: past it, the newest is refused at once
-      if (this.pending.length >= this.maxWaiting) return refuse(socket);
+      if (this.pending.length >= this.d.maxWaiting) return refuse(socket);
       this.pending.push({ socket, at });
-      this.onWaiting();
+      this.d.onWaiting();
       return;
     }
-    this.handed.set(w, (this.handed.get(w) ?? 0) + 1);
-    w.child.send({ t: 'conn' } satisfies MasterMessage, socket, { keepOpen: false }, (err) => {
-      if (err) socket.destroy();
+    const sentAt = performance.now();
+    this.ledger.handed(w, sentAt);
+    w.child.send({ t: 'conn', routed: true } satisfies MasterMessage, socket, { keepOpen: false }, (err) => {
+      if (!err) return;
+      this.ledger.lost(w, sentAt);
+      socket.destroy();
     });
   }
 
-  /** Fewest requests in flight, then round robin. */
-  private pick(): WorkerRecord | undefined {
-    const ready = this.candidates();
+  /** By client address with `http-sticky` (when the peer has one), else by load. */
+  private pick(socket: net.Socket): WorkerRecord | undefined {
+    const ready = this.d.candidates();
     if (ready.length === 0) return undefined;
+    const client = this.d.sticky() ? clientKey(socket.remoteAddress) : undefined;
+    if (client !== undefined) return stickyWorker(client, ready);
     this.turn = (this.turn + 1) % ready.length;
-    let best: WorkerRecord | undefined;
-    let bestLoad = Infinity;
-    for (let i = 0; i < ready.length; i++) {
-      const w = ready[(this.turn + i) % ready.length]!;
-      const load = (w.counters?.inFlight ?? 0) + (this.handed.get(w) ?? 0);
-      if (load < bestLoad) {
-        best = w;
-        bestLoad = load;
-      }
-    }
-    return best;
+    const now = performance.now();
+    return leastLoaded(ready, (w) => this.ledger.view(w, now), this.turn);
   }
 
   /** The listening descriptors by address, for an upgrade to hand over. */
@@ -136,7 +153,7 @@ export class HttpRouter {
       try {
         removeOwnSocket(f.path, f.fileId);
       } catch (err) {
-        this.logger.log(`cannot remove the http router socket ${f.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        this.d.logger.log(`cannot remove the http router socket ${f.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     }
     for (const { socket } of this.pending.splice(0)) socket.destroy();

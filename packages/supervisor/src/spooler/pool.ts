@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, realpathSync } from 'node:fs';
-import type { TsgiConfig } from '@tsgi/config';
+import { splitNodeArgs, type TsgiConfig } from '@tsgi/config';
 import type { StatsSpooler } from '@tsgi/stats-protocol';
 import type { ChildLogs } from '../log/log-master.js';
 import type { Logger } from '../log/logger.js';
-import { EXIT } from '../protocol.js';
+import { EXIT, retirementMercyMs } from '../protocol.js';
 import { isBootFailure, respawnDelay } from '../master/backoff.js';
 import { ENV_SPOOLER, ENV_SPOOLER_BOOT, SPOOLER_MAIN, isSpooledMessage, isSpoolerReport, type SpoolerBoot, type SpoolerCommand, type SpoolerReport } from './protocol.js';
 import { resolvePath } from '../os/paths.js';
@@ -202,7 +202,7 @@ export class SpoolerPool {
     const out = this.logs ? 'pipe' : 'inherit';
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...process.execArgv, SPOOLER_MAIN], {
+      child = spawn(process.execPath, [...process.execArgv, ...splitNodeArgs(c.nodeArgs), SPOOLER_MAIN], {
         cwd: c.chdir ? resolvePath(this.cwd, c.chdir) : this.cwd,
         env: { ...this.spawnEnv(), ...this.env(), [ENV_SPOOLER_BOOT]: JSON.stringify(boot) },
         stdio: ['ignore', out, out, 'ipc'],
@@ -240,8 +240,10 @@ export class SpoolerPool {
     s.stopping = true;
     this.send(s, { t: 'stop' });
     const p = this.processes.find((x) => x.child === s.child);
-    // the current task gets the workers' mercy, then the spooler is killed (the task will run again)
-    if (p && p.killAt === 0) p.killAt = Date.now() + (this.cfg?.workerReloadMercy ?? 60) * 1000;
+    // spoolers stop on a reload or a shutdown: the current task gets the workers' mercy for
+    // one (reload-mercy caps it), then the spooler is killed (the task will run again)
+    const mercyMs = retirementMercyMs('reload', (this.cfg?.workerReloadMercy ?? 60) * 1000, (this.cfg?.reloadMercy ?? 0) * 1000);
+    if (p && p.killAt === 0) p.killAt = Date.now() + mercyMs;
   }
 
   private send(s: SpoolerSlot, msg: SpoolerCommand): void {

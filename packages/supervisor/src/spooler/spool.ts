@@ -1,7 +1,7 @@
 /**
  * The app's side of the spooler (uWSGI's `uwsgi.spool()`):
  *
- *     import { spool } from '@tsgi/supervisor/spool';
+ *     import { spool } from 'tsgi/spool'; // '@tsgi/supervisor/spool' inside the repository
  *     await spool('sendMail', { to: 'a@example.org' }, { at: Date.now() + 60_000 });
  *
  * Under `supervise` with `spooler = dir`, the master sets TSGI_SPOOLER in the

@@ -21,8 +21,10 @@
  * uWSGI, a task without a priority is priority 0, not "after all prioritised".
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { fsync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { SpoolerError } from './errors.js';
 
 /** The content of a task file (format version 1). */
@@ -289,7 +291,7 @@ async function writeDurably(dir: string, fileName: string, content: string): Pro
   const fh = await open(tmp, 'wx', 0o640);
   try {
     await fh.writeFile(content);
-    await fh.sync();
+    await syncHandle(fh);
   } finally {
     await fh.close();
   }
@@ -305,7 +307,7 @@ async function writeDurably(dir: string, fileName: string, content: string): Pro
 async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
-    await fh.sync();
+    await syncHandle(fh);
   } catch (err) {
     // Some filesystems cannot fsync a directory; their renames are as durable as they get.
     const code = (err as NodeJS.ErrnoException).code;
@@ -313,6 +315,16 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+const fsyncFd = promisify(fsync);
+
+/**
+ * fsync through the descriptor: Yarn Plug'n'Play replaces fs/promises with handles whose
+ * sync() throws "Method not implemented", and an app installed that way spools too.
+ */
+function syncHandle(fh: FileHandle): Promise<void> {
+  return fsyncFd(fh.fd);
 }
 
 /** Moves a file to `failed/` with a `.reason` file beside it; false when another spooler moved it first. */

@@ -1,4 +1,5 @@
 import type { StatsCore, StatsDocument, StatsSocket, StatsSpooler, StatsWorker, TsgiDrainingWorker } from '@tsgi/stats-protocol';
+import { readsBusy } from '../busy.js';
 import { PUBLIC_VARS, type SlotFigures, type WorkerCounters } from '../protocol.js';
 import type { ProcessSample } from '../os/proc.js';
 import { STATS_VERSION, VERSION } from '../version.js';
@@ -117,7 +118,9 @@ function collectSlot(v: StatsView, slot: SlotView, now: number): StatsWorker {
   let exceptions = slot.base.exceptions;
   let tx = slot.base.tx;
   let runningTime = slot.base.runningTime;
+  let responses5xx = slot.base.responses5xx ?? 0;
   for (const w of inSlot) {
+    responses5xx += w.counters?.responses5xx ?? 0;
     requests += w.counters?.requests ?? 0;
     exceptions += w.counters?.exceptions ?? 0;
     tx += w.counters?.tx ?? 0;
@@ -125,8 +128,8 @@ function collectSlot(v: StatsView, slot: SlotView, now: number): StatsWorker {
   }
   const sample = cur ? v.samples.get(cur.pid) : undefined;
   const inFlight = inSlot.reduce((n, w) => n + (w.counters?.inFlight ?? 0), 0);
-  // uWSGI's precedence: cheap > pause > busy > idle
-  const status = !cur ? 'cheap' : v.paused && (c?.inFlight ?? 0) === 0 ? 'pause' : (c?.inFlight ?? 0) > 0 ? 'busy' : 'idle';
+  // uWSGI's precedence: cheap > pause > busy > idle; a stopped worker with a request in hand is still busy with it
+  const status = !cur ? 'cheap' : v.paused && (c?.inFlight ?? 0) === 0 ? 'pause' : readsBusy(c) ? 'busy' : 'idle';
   return {
     // uWSGI quirk kept: a slot never spawned reports id 0
     id: slot.everSpawned ? slot.id : 0,
@@ -167,6 +170,7 @@ function collectSlot(v: StatsView, slot: SlotView, now: number): StatsWorker {
     backoff: !cur && slot.nextSpawnAt > now ? round3((slot.nextSpawnAt - now) / 1000) : 0,
     ready: cur?.state === 'ready' ? 1 : 0,
     upgraded: inSlot.reduce((n, w) => n + (w.counters?.upgraded ?? 0), 0),
+    responses_5xx: responses5xx,
   };
 }
 

@@ -1,12 +1,13 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { StatsDocument } from '@tsgi/stats-protocol';
 import type { Logger } from '../log/logger.js';
 import { bindHost, listenOn, parseSocketAddress, removeOwnSocket } from '../net/address.js';
 import { corsOrigin, hostAllowed, originAllowed, type HttpAccess } from './access.js';
 import { cacheStats, type StatsCache } from './cache.js';
+import type { Dashboard, DashboardOptions } from './dashboard.js';
 import { renderMetrics } from './metrics.js';
 
 /** How much one stats server lets its clients cost the master. */
@@ -52,6 +53,8 @@ export interface StatsServerOptions {
   snapshot: () => StatsDocument;
   /** `/readyz` and `/livez`: whether the server takes traffic, and whether the master's loop turns */
   probe?: () => Probe;
+  /** `stats-http-dashboard`: the page for browsers on `GET /`; undefined: JSON only */
+  dashboard?: DashboardOptions;
   limits?: Partial<StatsLimits>;
 }
 
@@ -93,6 +96,8 @@ export interface StatsServer {
   port: number;
 }
 
+type WsModule = typeof import('ws');
+
 /** uWSGI's reply head, with its CORS line only when one is configured. */
 function uwsgiHttpHead(cors: string | undefined): Buffer {
   const allow = cors === undefined ? '' : `Access-Control-Allow-Origin: ${cors}\r\n`;
@@ -118,7 +123,9 @@ export async function startStatsServer(o: StatsServerOptions): Promise<StatsServ
     o.logger.log(`*** WARNING: stats-http-cors = ${o.cors} is not an origin such as https://dash.example or *: no CORS ***`);
   }
   const access: HttpAccess = { cors, allowHosts: o.allowHosts ?? [], boundHost };
-  const server = o.http ? httpStatsServer(o, stats, limits, access) : dumpStatsServer(o, stats, limits);
+  // ws and the dashboard (with node:crypto) load only for a stats-http that uses them
+  const dashboard = o.http && o.dashboard ? (await import('./dashboard.js')).createDashboard(o.dashboard) : undefined;
+  const server = o.http ? httpStatsServer(o, stats, limits, access, await import('ws'), dashboard) : dumpStatsServer(o, stats, limits);
   server.maxConnections = limits.maxConnections;
   if (addr.kind === 'tcp' && !isLoopback(bindHost(addr.host))) {
     o.logger.log(`*** WARNING: the stats server on ${o.address} is reachable beyond this machine: stats reveal paths and pids ***`);
@@ -166,7 +173,8 @@ function dumpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: Stats
   });
 }
 
-function httpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: StatsLimits, access: HttpAccess): http.Server {
+/** `ws` and the dashboard are passed in: only `stats-http` loads ws (~10 MB of memory in the master), only `stats-http-dashboard` the dashboard. */
+function httpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: StatsLimits, access: HttpAccess, ws: WsModule, dashboard: Dashboard | undefined): http.Server {
   const head = uwsgiHttpHead(access.cors);
   const cors = access.cors === undefined ? {} : { 'access-control-allow-origin': access.cors };
   const server = http.createServer({
@@ -181,6 +189,7 @@ function httpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: Stats
       res.end('forbidden: unknown Host (see stats-http-allow-host)\n');
       return;
     }
+    if (dashboard?.handles(req)) return dashboard.serve(req, res);
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', ...cors });
@@ -203,16 +212,16 @@ function httpStatsServer(o: StatsServerOptions, stats: StatsCache, limits: Stats
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found: try /, /metrics, /readyz, /livez or /ws\n');
   });
-  const ws = webSocketPush(o, stats, limits);
+  const push = webSocketPush(o, stats, limits, ws.WebSocketServer);
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, body: Buffer) => {
     socket.on('error', () => socket.destroy());
     if ((req.url ?? '').split('?')[0] !== '/ws') return refuse(socket, 404, 'Not Found');
     if (!hostAllowed(req.headers.host, access)) return refuse(socket, 403, 'Forbidden');
     if (!originAllowed(req.headers.origin, req.headers.host, access.cors)) return refuse(socket, 403, 'Forbidden');
-    if (ws.clients() >= limits.maxWsClients) return refuse(socket, 503, 'Service Unavailable');
-    ws.accept(req, socket, body);
+    if (push.clients() >= limits.maxWsClients) return refuse(socket, 503, 'Service Unavailable');
+    push.accept(req, socket, body);
   });
-  server.on('close', () => ws.close());
+  server.on('close', () => push.close());
   return server;
 }
 
@@ -236,6 +245,7 @@ function webSocketPush(
   o: StatsServerOptions,
   stats: StatsCache,
   limits: StatsLimits,
+  WebSocketServer: WsModule['WebSocketServer'],
 ): { clients(): number; accept(req: http.IncomingMessage, socket: Duplex, body: Buffer): void; close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxWsPayload, clientTracking: false, perMessageDeflate: false });
   const clients = new Map<WebSocket, Client>();

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http, { type ServerResponse } from 'node:http';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppErrors, type AppErrorHooks } from './app-errors.js';
+import { RequestScope } from './serve.js';
 
-function hooks(policy: AppErrorHooks['policy'], current: () => ServerResponse | undefined = () => undefined) {
+function hooks(policy: AppErrorHooks['policy'], current: () => RequestScope | undefined = () => undefined) {
   const seen = { lines: [] as string[], counted: 0, retired: [] as string[], exited: 0 };
   const h: AppErrorHooks = {
     id: 3,
@@ -43,7 +44,8 @@ test('the request the error came from is named and answered 500', async () => {
   let seen: { lines: string[] } | undefined;
   const server = http.createServer((_req, res) => {
     res.setHeader('x-app', 'half-built');
-    ({ errors, seen } = hooks('keep', () => res));
+    const scope = new RequestScope(res);
+    ({ errors, seen } = hooks('keep', () => scope));
     errors.handle('uncaught exception', new Error('in a timer'));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -1,6 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WorkerLimits } from '../protocol.js';
-import { answerError } from './serve.js';
+import { answerError, type RequestScope } from './serve.js';
 
 /** Where an uncaught app error came from, as the worker's handlers see it. */
 export type AppErrorKind = 'uncaught exception' | 'unhandled rejection';
@@ -10,8 +9,8 @@ export interface AppErrorHooks {
   /** worker id, for the log line */
   id: number;
   policy: WorkerLimits['onAppError'];
-  /** the response of the request the error came from, when the error ran in one */
-  current: () => ServerResponse | undefined;
+  /** the request the error came from, when the error ran in one (its response, until that closed) */
+  current: () => RequestScope | undefined;
   log: (line: string) => void;
   /** counts it in the worker's `exceptions` */
   count: () => void;
@@ -39,9 +38,9 @@ export class AppErrors {
   handle(kind: AppErrorKind, err: unknown): void {
     const h = this.hooks;
     h.count();
-    const res = h.current();
-    const req = res?.req as IncomingMessage | undefined;
-    const where = req ? `in ${req.method} ${req.url}` : 'outside any request';
+    const scope = h.current();
+    const res = scope?.res;
+    const where = scope ? `in ${scope.method} ${scope.url}` : 'outside any request';
     // A throw from here would end the process after all (Node exits on an error in its
     // uncaughtException handler): a full log pipe or a half-torn response is not worth that.
     attempt(() => h.log(`tsgi worker ${h.id} (pid: ${process.pid}): ${kind} ${where}: ${describe(err)}`));

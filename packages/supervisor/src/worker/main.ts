@@ -7,16 +7,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { writeSync } from 'node:fs';
-import { DEFAULT_LIMITS, EXIT, marked, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerCounters, type WorkerMessage } from '../protocol.js';
+import { DEFAULT_LIMITS, EXIT, marked, retirementMercyMs, type MasterMessage, type RecycleReason, type WorkerBoot, type WorkerCounters, type WorkerMessage } from '../protocol.js';
 import { Accounting } from './accounting.js';
 import { AppErrors } from './app-errors.js';
-import { fetchToNode } from './fetch-adapter.js';
 import { AppLoadError, loadApp, type AppHooks } from './load-app.js';
 import { reportDue, type Reported } from './report-gate.js';
 import { nextRate, successorDue } from './succession.js';
 import { RequestLog, RequestLogFiles, logsAnything } from './request-log.js';
-import { WorkerServer } from './serve.js';
-import { startOrphanWatchdog } from './watchdog.js';
+import { WorkerServer, type RequestScope } from './serve.js';
 import { readMemory } from '../os/proc.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -44,8 +42,9 @@ const send = (m: WorkerMessage): void => {
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 if (process.ppid !== masterPid || !process.connected) process.exit(EXIT.END); // born an orphan
-// without the kernel's parent-death signal, a thread watches the master's pid instead
-if (!boot.parentDeathSignal) startOrphanWatchdog(masterPid);
+// without the kernel's parent-death signal, a thread watches the master's pid instead (only
+// then is node:worker_threads loaded)
+if (!boot.parentDeathSignal) (await import('./watchdog.js')).startOrphanWatchdog(masterPid);
 process.on('disconnect', () => process.exit(EXIT.END)); // the master is gone: nothing left to serve for
 if (boot.procname) process.title = boot.procname;
 if (boot.priority !== undefined) {
@@ -88,7 +87,7 @@ const END_CLOSE_MS = 2000;
 const MERCY_MARGIN_MS = 1000;
 let drainStartedAt = 0;
 /** the request each piece of app code runs for, so an uncaught error fails that one alone */
-const context = new AsyncLocalStorage<ServerResponse>();
+const context = new AsyncLocalStorage<RequestScope>();
 
 // Installed before the app loads: a promise it leaves rejected at import is an app error too.
 const appErrors = new AppErrors({
@@ -113,7 +112,7 @@ process.on('SIGTERM', () => void endNow());
 process.on('SIGINT', () => void endNow());
 process.on('SIGHUP', () => void drain('reload'));
 process.on('message', (m: MasterMessage, handle: unknown) => {
-  if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket, m.proto);
+  if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket, m.proto, m.routed === true);
   else if (m.t === 'drain') void drain(m.reason);
   else if (m.t === 'shed') server?.shed(m.count);
   else if (m.t === 'status') send({ t: 'status', text: statusReport() });
@@ -135,12 +134,13 @@ async function start(): Promise<void> {
     logErr(`tsgi worker ${boot!.id}: ${err instanceof AppLoadError ? err.message : (err as Error).stack}`);
     process.exit(EXIT.FAILED_APP);
   }
-  const handler = app.kind === 'node' ? app.handler : fetchToNode(app.handler);
+  const handler = app.kind === 'node' ? app.handler : (await import('./fetch-adapter.js')).fetchToNode(app.handler);
   hooks = app.hooks;
   server = new WorkerServer(handler, acct, onFinished, onException, {
     limits,
     log: logErr,
     context,
+    sendLoad: send,
     ...(hooks.upgrade ? { upgrade: hooks.upgrade } : {}),
   });
   if (hooks.setup) {
@@ -231,13 +231,14 @@ function report(): void {
     exceptions: acct.exceptions,
     inFlight: acct.inflight.size,
     elu: delta.utilization,
+    busy: acct.takeBusyShare(),
     accepting: server?.accepting ?? false,
     draining,
   };
   if (!reportDue(lastReported, gist, now - lastReportedAt)) return;
   lastReported = gist;
   lastReportedAt = now;
-  send({ t: 'report', c: withExtras(acct.snapshot(gist.elu, gist.accepting, draining, httpConnections())) });
+  send({ t: 'report', c: withExtras(acct.snapshot(gist.elu, gist.accepting, draining, httpConnections(), gist.busy)) });
 }
 
 async function drain(reason: RecycleReason): Promise<void> {
@@ -247,7 +248,7 @@ async function drain(reason: RecycleReason): Promise<void> {
   report();
   if (server) await server.drain();
   if (ending) return;
-  const mercy = limits.mercyMs ?? DEFAULT_LIMITS.mercyMs!;
+  const mercy = retirementMercyMs(reason, limits.mercyMs ?? DEFAULT_LIMITS.mercyMs!, limits.reloadMercyMs ?? 0);
   await closeApp(Math.max(0, mercy - (Date.now() - drainStartedAt) - MERCY_MARGIN_MS));
   if (!ending) finish(EXIT.RELOAD, reason);
 }

@@ -21,4 +21,7 @@ test('anything the master acts on is reported at once', () => {
   assert.equal(reportDue(idle, { ...idle, accepting: false }, 250), true);
   assert.equal(reportDue(idle, { ...idle, draining: true }, 250), true);
   assert.equal(reportDue({ ...idle, elu: 0.4 }, idle, 250), true, 'the load went away');
+  assert.equal(reportDue({ ...idle, busy: 0.9 }, { ...idle, busy: 0 }, 250), true, 'the busy share fell');
+  assert.equal(reportDue(idle, { ...idle, busy: 0.6 }, 250), true, 'the busy share rose');
+  assert.equal(reportDue({ ...idle, busy: 0.5 }, { ...idle, busy: 0.505 }, 250), false, 'a share that barely moved is no news');
 });

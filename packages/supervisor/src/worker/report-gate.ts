@@ -1,12 +1,12 @@
 import { QUIET_REPORT_MS, type WorkerCounters } from '../protocol.js';
 
 /** What the last report said that a quiet worker would repeat. */
-export type Reported = Pick<WorkerCounters, 'requests' | 'exceptions' | 'inFlight' | 'elu' | 'accepting' | 'draining'> & {
+export type Reported = Pick<WorkerCounters, 'requests' | 'exceptions' | 'inFlight' | 'elu' | 'busy' | 'accepting' | 'draining'> & {
   /** open upgraded connections; absent counts as 0 */
   upgraded?: number;
 };
 
-/** Event-loop use moving by less than this is not news. */
+/** Event-loop use, or the busy share of the interval, moving by less than this is not news. */
 const ELU_STEP = 0.01;
 
 /**
@@ -23,6 +23,7 @@ export function reportDue(last: Reported | undefined, next: Reported, msSinceLas
     next.accepting !== last.accepting ||
     next.draining !== last.draining ||
     (next.upgraded ?? 0) !== (last.upgraded ?? 0) ||
-    Math.abs(next.elu - last.elu) >= ELU_STEP
+    Math.abs(next.elu - last.elu) >= ELU_STEP ||
+    Math.abs((next.busy ?? 0) - (last.busy ?? 0)) >= ELU_STEP
   );
 }

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_LIMITS, type WorkerLimits } from '../protocol.js';
 import { Accounting } from './accounting.js';
-import { WorkerServer } from './serve.js';
+import { RequestScope, WorkerServer } from './serve.js';
 import { encodeUwsgiPacket } from './uwsgi.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -330,5 +333,140 @@ test('an app throw after its response ended leaves that response alone', async (
     assert.equal(s.acct.exceptions, 1);
   } finally {
     s.close();
+  }
+});
+
+test('buffer-size: a longer request head gets 431 and its connection closes; the server goes on', async () => {
+  const s = await serve(hello, { maxHeadBytes: 2048 });
+  try {
+    const big = await exchange(s.port, `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(3000)}\r\n\r\n`, 5000);
+    assert.match(big.data, /^HTTP\/1\.1 431 /);
+    assert.ok(big.closedAfter !== undefined, 'the connection is closed');
+    const fits = await exchange(s.port, `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(1500)}\r\nConnection: close\r\n\r\n`, 5000);
+    assert.match(fits.data, /^HTTP\/1\.1 200 [^]*hello\n$/);
+  } finally {
+    s.close();
+  }
+});
+
+test('buffer-size: a uwsgi packet whose vars make a longer head gets 431', async () => {
+  const s = await serve(hello, { maxHeadBytes: 2048 }, 'uwsgi');
+  try {
+    const vars = { REQUEST_METHOD: 'GET', REQUEST_URI: '/', HTTP_HOST: 'x' };
+    const big = await exchange(s.port, encodeUwsgiPacket({ ...vars, HTTP_COOKIE: 'c'.repeat(3000) }), 5000);
+    assert.match(big.data, /^HTTP\/1\.1 431 /);
+    const fits = await exchange(s.port, encodeUwsgiPacket({ ...vars, HTTP_COOKIE: 'c'.repeat(1500) }), 5000);
+    assert.match(fits.data, /^HTTP\/1\.[01] 200 [^]*hello\n$/);
+  } finally {
+    s.close();
+  }
+});
+
+/** An app that reads the whole body and answers with its length; `calls` counts the requests it saw. */
+function bodyCounter(): { handler: Handler; calls: number; ends: number } {
+  const state = {
+    calls: 0,
+    ends: 0,
+    handler: (req: IncomingMessage, res: ServerResponse) => {
+      state.calls++;
+      let n = 0;
+      req.on('data', (d: Buffer) => (n += d.length));
+      req.on('end', () => {
+        state.ends++;
+        res.end(`got ${n}\n`);
+      });
+    },
+  };
+  return state;
+}
+
+test('limit-post: a declared body over the limit gets 413 before the app, and the body at the limit is served', async () => {
+  const app = bodyCounter();
+  const s = await serve(app.handler, { maxBodyBytes: 1000 });
+  try {
+    const over = await exchange(s.port, `POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n${'x'.repeat(64 * 1024)}`, 5000);
+    assert.match(over.data, /^HTTP\/1\.1 413 [^]*Payload Too Large\n$/);
+    assert.ok(over.closedAfter !== undefined, 'the connection is closed, the rest never read');
+    assert.equal(app.calls, 0, 'the app never saw it');
+    assert.match(s.lines.join('\n'), /the body of POST \/up is over limit-post \(1000 bytes\): 413/);
+    const at = await exchange(s.port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n${'x'.repeat(1000)}`, 5000);
+    assert.match(at.data, /^HTTP\/1\.1 200 [^]*got 1000\n$/);
+  } finally {
+    s.close();
+  }
+});
+
+test('limit-post: with Expect: 100-continue a body over the limit gets 413 and no 100; one within gets its 100', async () => {
+  const app = bodyCounter();
+  const s = await serve(app.handler, { maxBodyBytes: 1000 });
+  try {
+    const over = await exchange(s.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n', 5000);
+    assert.match(over.data, /^HTTP\/1\.1 413 /);
+    assert.doesNotMatch(over.data, /100 Continue/);
+    const within = await new Promise<string>((resolve) => {
+      let data = '';
+      const c = net.connect(s.port, '127.0.0.1', () => c.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n'));
+      c.on('data', (d) => {
+        data += d.toString('latin1');
+        if (/100 Continue\r\n\r\n$/.test(data)) c.write('0123456789');
+      });
+      c.on('close', () => resolve(data));
+      setTimeout(() => c.destroy(), 5000);
+    });
+    assert.match(within, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [^]*got 10\n$/);
+  } finally {
+    s.close();
+  }
+});
+
+test('limit-post: a chunked body is cut at the limit; the app never sees its end, and the server goes on', async () => {
+  const app = bodyCounter();
+  const s = await serve(app.handler, { maxBodyBytes: 1000 });
+  try {
+    const chunk = `200\r\n${'y'.repeat(0x200)}\r\n`;
+    const over = await exchange(s.port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(8)}0\r\n\r\n`, 5000);
+    assert.match(over.data, /^HTTP\/1\.1 413 /);
+    assert.ok(over.closedAfter !== undefined);
+    assert.equal(app.calls, 1);
+    assert.equal(app.ends, 0, 'a cut body never ends as if whole');
+    const small = await exchange(s.port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk}0\r\n\r\n`, 5000);
+    assert.match(small.data, /^HTTP\/1\.1 200 [^]*got 512\n$/);
+  } finally {
+    s.close();
+  }
+});
+
+test("an async resource the app leaves behind does not keep the request's response alive (the context's store lets it go)", async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const context = new AsyncLocalStorage<RequestScope>();
+  let response: WeakRef<ServerResponse> | undefined;
+  let scope: RequestScope | undefined;
+  const ws = new WorkerServer(
+    (_req, res) => {
+      response = new WeakRef(res);
+      scope = context.getStore();
+      // made in the request's context, outliving it, as Node's own keep-alive timer does
+      setTimeout(() => undefined, 60_000).unref();
+      res.end('hello\n');
+    },
+    new Accounting(1),
+    () => undefined,
+    () => undefined,
+    { context },
+  );
+  const listener = net.createServer((s) => ws.accept(s, 'http', 'test'));
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  try {
+    const got = await exchange((listener.address() as net.AddressInfo).port, 'GET /p?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 5000);
+    assert.match(got.data, /hello\n$/);
+    for (let i = 0; i < 50 && scope?.res !== undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual([scope?.res, scope?.method, scope?.url], [undefined, 'GET', '/p?q=1'], 'the scope names the request, without its response');
+    // a full collection: the response goes unless something still holds it
+    await new Promise((r) => setImmediate(r));
+    gc();
+    assert.equal(response?.deref(), undefined, 'the response outlived its request');
+  } finally {
+    listener.close();
   }
 });

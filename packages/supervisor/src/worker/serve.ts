@@ -3,9 +3,11 @@ import http from 'node:http';
 import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_LIMITS, type InheritedSocket, type WorkerLimits } from '../protocol.js';
+import { DEFAULT_LIMITS, type InheritedSocket, type WorkerLimits, type WorkerMessage } from '../protocol.js';
 import type { Accounting } from './accounting.js';
 import type { NodeHandler, UpgradeHandler } from './load-app.js';
+import { boundedRequestClass, declaresTooMuch, dropBody, lingerOnClose } from './body-limit.js';
+import { RoutedLoad } from './routed-load.js';
 import { acceptUwsgi } from './uwsgi.js';
 import { goAway, isUpgradeRequest, UPGRADE_REFUSED_TEXT } from './upgraded.js';
 
@@ -19,15 +21,40 @@ export interface ServeOptions {
   limits?: WorkerLimits;
   /** one line of the worker's own log (protocol errors, refused connections, harakiri) */
   log?: (line: string) => void;
-  /** the app runs in it with its response as the store, so an uncaught error finds its request */
-  context?: AsyncLocalStorage<ServerResponse>;
+  /** the app runs in it with its request's scope as the store, so an uncaught error finds its request */
+  context?: AsyncLocalStorage<RequestScope>;
   /** the app's `upgrade` export: HTTP Upgrade requests (WebSockets) go to it */
   upgrade?: UpgradeHandler;
+  /** where the live load goes once the `http` router hands connections over (routed-load.ts) */
+  sendLoad?: (m: Extract<WorkerMessage, { t: 'load' }>) => void;
 }
 
 const SERVICE_UNAVAILABLE = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\nService Unavailable\n';
 const INTERNAL_ERROR = 'HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 22\r\n\r\nInternal Server Error\n';
 const noop = (): void => undefined;
+const kScope = Symbol('tsgi.scope');
+
+/**
+ * The store of `ServeOptions.context` while app code runs for a request: its response
+ * until the response closes, and what names the request for a later log line.
+ * AsyncLocalStorage copies the store into every timer, socket write and promise made
+ * while the app runs, and some outlive the request (the keep-alive timer Node re-arms
+ * after each response): a response held there kept each request's req/res graph alive
+ * through young-generation collections, and under load V8 grew a worker's young
+ * generation to 16–32 MB (after a hello-world load, 67 MB RSS against node:cluster's
+ * 58). Let go at 'close', only this small object stays behind.
+ */
+export class RequestScope {
+  res: ServerResponse | undefined;
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+
+  constructor(res: ServerResponse) {
+    this.res = res;
+    this.method = res.req.method;
+    this.url = res.req.url;
+  }
+}
 
 /**
  * The worker's HTTP service on the sockets inherited from the master.
@@ -77,13 +104,16 @@ export class WorkerServer {
   private readonly onResponseClose: (this: ServerResponse) => void;
   private readonly limits: WorkerLimits;
   private readonly log: (line: string) => void;
-  private readonly context: AsyncLocalStorage<ServerResponse> | undefined;
+  private readonly context: AsyncLocalStorage<RequestScope> | undefined;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex): void => this.trackUpgrade(req, socket);
   /** connections answered 503 at max-conn since the last log line about it */
   private refused = 0;
   private refusedLoggedAt = 0;
   /** requests this worker ended itself at the harakiri deadline */
   harakiris = 0;
+  /** the router's live figures, from the first connection it hands over */
+  private routed: RoutedLoad | undefined;
+  private readonly sendLoad: ServeOptions['sendLoad'];
   /** bytes read on a request's connection when last seen to change, while its body is incomplete */
   private readonly bodyProgress = new WeakMap<ServerResponse, { bytes: number; since: number }>();
 
@@ -97,10 +127,15 @@ export class WorkerServer {
     const limits = (this.limits = opts.limits ?? DEFAULT_LIMITS);
     this.log = opts.log ?? ((line) => void process.stderr.write(line + '\n'));
     this.context = opts.context;
+    this.sendLoad = opts.sendLoad;
     // Node refuses a headersTimeout above the requestTimeout
     const headersTimeout = limits.bodyMs > 0 ? Math.min(limits.headMs, limits.bodyMs) : limits.headMs;
+    const bodyLimit = limits.maxBodyBytes ?? 0;
     this.http = http.createServer(
       {
+        // buffer-size: Node answers a longer head 431 and closes that connection alone
+        ...(limits.maxHeadBytes === undefined ? {} : { maxHeaderSize: limits.maxHeadBytes }),
+        ...(bodyLimit > 0 ? { IncomingMessage: boundedRequestClass(bodyLimit, (req) => this.bodyOverLimit(req)) } : {}),
         headersTimeout,
         requestTimeout: limits.bodyMs,
         keepAliveTimeout: limits.keepAliveMs > 0 ? limits.keepAliveMs : DEFAULT_LIMITS.keepAliveMs,
@@ -110,6 +145,11 @@ export class WorkerServer {
       (req, res) => this.onRequest(req, res),
     );
     this.http.emit('listening');
+    // limit-post: a body declared too long gets its 413 instead of the 100 Continue that would make the client send it
+    if (bodyLimit > 0) this.http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (!declaresTooMuch(req, bodyLimit)) res.writeContinue();
+      this.onRequest(req, res);
+    });
     // 'newListener' comes before the listener is added, so ours runs first and sees every upgrade
     this.http.on('newListener', (event: string | symbol) => {
       if (event !== 'upgrade' || this.tracking) return;
@@ -126,8 +166,12 @@ export class WorkerServer {
     setInterval(() => this.watch(), Math.max(50, tick)).unref();
     const counts = acct;
     const finished = onFinished;
+    const server = this;
     this.onResponseClose = function (this: ServerResponse): void {
+      const scope = (this as ServerResponse & { [kScope]?: RequestScope })[kScope];
+      if (scope) scope.res = undefined;
       counts.end(this.req, this);
+      server.routed?.changed();
       finished(this.req, this);
     };
   }
@@ -214,6 +258,7 @@ export class WorkerServer {
 
   /** Ours, first of the 'upgrade' listeners: the socket is an upgraded connection from now on. */
   private trackUpgrade(req: IncomingMessage, socket: Duplex): void {
+    this.routed?.upgraded(socket);
     if (this.http.listenerCount('upgrade') === 1) {
       // every other listener has been removed since: nobody will answer this upgrade
       this.refuseUpgrade(req, socket);
@@ -256,8 +301,12 @@ export class WorkerServer {
     this.log(`tsgi worker (pid: ${process.pid}): bad uwsgi request on ${socketName}: ${err.message}`);
   }
 
-  /** Serves a connection accepted elsewhere (cheap mode's waker, the router), paused and unread. */
-  adopt(socket: net.Socket, proto: 'http' | 'uwsgi' = 'http'): void {
+  /**
+   * Serves a connection accepted elsewhere (cheap mode's waker, the router), paused and
+   * unread; a `routed` one is told to the router (routed-load.ts).
+   */
+  adopt(socket: net.Socket, proto: 'http' | 'uwsgi' = 'http', routed = false): void {
+    if (routed && this.sendLoad) (this.routed ??= new RoutedLoad(() => this.acct.inflight.size, this.sendLoad)).took(socket);
     this.accept(socket, proto, 'adopted');
     socket.resume();
   }
@@ -352,6 +401,7 @@ export class WorkerServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.acct.begin(req, res);
+    this.routed?.began(req.socket);
     res.once('close', this.onResponseClose);
     if (isUpgradeRequest(req)) {
       // Node hands an Upgrade nobody listens for to the request handler: refused, not served as plain HTTP
@@ -360,13 +410,32 @@ export class WorkerServer {
       res.end(UPGRADE_REFUSED_TEXT);
       return;
     }
+    if (declaresTooMuch(req, this.limits.maxBodyBytes ?? 0)) return this.refuseBody(req, res);
     if (this.draining || this.limits.keepAliveMs === 0) res.shouldKeepAlive = false;
     else if (this.shedding > 0) {
       this.shedding--;
       res.shouldKeepAlive = false;
     }
-    if (this.context) this.context.run(res, this.callApp, req, res);
-    else this.callApp(req, res);
+    if (!this.context) return this.callApp(req, res);
+    const scope = ((res as ServerResponse & { [kScope]?: RequestScope })[kScope] = new RequestScope(res));
+    this.context.run(scope, this.callApp, req, res);
+  }
+
+  /** limit-post: the body is (or would be) longer; 413 if nothing was sent, and the connection closes unread. */
+  private refuseBody(req: IncomingMessage, res: ServerResponse): void {
+    dropBody(req);
+    if (!res.headersSent) lingerOnClose(req.socket);
+    this.log(`tsgi worker (pid: ${process.pid}): the body of ${req.method} ${req.url} is over limit-post (${this.limits.maxBodyBytes} bytes): ${res.headersSent ? 'connection cut' : '413'}`);
+    endEarly(res, 413, 'Payload Too Large\n');
+  }
+
+  /**
+   * A body passed limit-post while arriving: the app gets no more of it, and its request is
+   * refused unless the app has answered already (then Node discards the rest, as for any
+   * body an app leaves unread).
+   */
+  private bodyOverLimit(req: IncomingMessage): void {
+    for (const res of this.acct.inflight) if (res.req === req && !res.writableEnded) return this.refuseBody(req, res);
   }
 
   private readonly callApp = (req: IncomingMessage, res: ServerResponse): void => {

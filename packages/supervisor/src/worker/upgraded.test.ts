@@ -68,6 +68,7 @@ test('an upgrade export gets the Upgrade request and its socket; echo through ws
   assert.equal(await echoOnce(ws, 'hi'), 'echo hi');
   assert.equal(s.server.upgradedCount, 1);
   assert.equal(s.acct.inflight.size, 0, 'an upgraded connection is no request in flight');
+  assert.equal(s.acct.takeBusyShare(), 0, 'nor does it make any of the report interval busy');
   const end = ended(ws);
   ws.close();
   assert.equal(await end, '1005');

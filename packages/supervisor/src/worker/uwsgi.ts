@@ -12,6 +12,13 @@ import type net from 'node:net';
  * rest of the connection, to the worker's one http.Server as a Duplex: the
  * app sees an ordinary request, and the response goes back as it is, closed
  * after the body (uwsgi is one request per connection).
+ *
+ * An Upgrade (a WebSocket handshake) is the exception: nginx's uwsgi module
+ * sends the client's Upgrade and Connection headers as HTTP_UPGRADE and
+ * HTTP_CONNECTION, and turns the connection into a raw tunnel when the
+ * answer is 101 (since nginx 1.3.14). Such a request becomes an HTTP/1.1
+ * head with `connection: upgrade`, so the http.Server emits 'upgrade' and
+ * the app's WebSocket library gets the connection as a socket of its own.
  */
 
 export type UwsgiVars = Map<string, string>;
@@ -71,14 +78,37 @@ const BAD_URI = /[\x00-\x20\x7f]/;
 // A value holding these cannot be one header line: the var is dropped, as nginx never sends them.
 const BAD_VALUE = /[\r\n\0]/;
 
-/** The HTTP/1.0 request head a uwsgi request stands for; throws BadUwsgiRequest for bytes outside the grammar. */
+/**
+ * Whether the client asked nginx for a protocol switch the app has to serve: an
+ * Upgrade header, and `upgrade` among the Connection tokens (without it the header
+ * asks for nothing, RFC 9110, 7.8). Not in an HTTP/1.0 request (the same section:
+ * a server must ignore it there), and not `h2c`, which a server may ignore and
+ * answer in HTTP/1.1 (`curl --http2` asks for it on every request).
+ */
+export function asksUpgrade(vars: UwsgiVars): boolean {
+  const upgrade = vars.get('HTTP_UPGRADE');
+  if (!upgrade || BAD_VALUE.test(upgrade) || /^\s*h2c\s*$/i.test(upgrade)) return false;
+  if (vars.get('SERVER_PROTOCOL') === 'HTTP/1.0') return false;
+  const connection = vars.get('HTTP_CONNECTION') ?? '';
+  return connection.split(',').some((token) => token.trim().toLowerCase() === 'upgrade');
+}
+
+/**
+ * The HTTP request head a uwsgi request stands for; throws BadUwsgiRequest for bytes
+ * outside the grammar. HTTP/1.0, so that the response ends with the connection, as
+ * uwsgi's one request per connection wants, never chunked nor kept alive. An Upgrade
+ * is HTTP/1.1 with `connection: upgrade` (a WebSocket handshake must be at least
+ * HTTP/1.1, RFC 6455, 4.1); the client's own Connection header never passes, its
+ * other tokens are about its hop to nginx.
+ */
 export function requestHead(vars: UwsgiVars): string {
   const method = vars.get('REQUEST_METHOD') || 'GET';
   const query = vars.get('QUERY_STRING');
   const uri = vars.get('REQUEST_URI') || `${vars.get('PATH_INFO') || '/'}${query ? `?${query}` : ''}`;
   if (!TOKEN.test(method)) throw new BadUwsgiRequest(`invalid REQUEST_METHOD ${JSON.stringify(method.slice(0, 40))}`);
   if (BAD_URI.test(uri)) throw new BadUwsgiRequest(`invalid bytes in the request URI ${JSON.stringify(uri.slice(0, 80))}`);
-  const lines = [`${method} ${uri} HTTP/1.0`];
+  const upgrade = asksUpgrade(vars);
+  const lines = [`${method} ${uri} ${upgrade ? 'HTTP/1.1' : 'HTTP/1.0'}`];
   for (const [key, value] of vars) {
     if (!TOKEN.test(key)) throw new BadUwsgiRequest(`invalid var name ${JSON.stringify(key.slice(0, 40))}`);
     if (BAD_VALUE.test(value)) continue;
@@ -89,6 +119,7 @@ export function requestHead(vars: UwsgiVars): string {
     } else if (key === 'CONTENT_TYPE' && value) lines.push(`content-type: ${value}`);
     else if (key === 'CONTENT_LENGTH' && value) lines.push(`content-length: ${value}`);
   }
+  if (upgrade) lines.push('connection: upgrade');
   return lines.join('\r\n') + '\r\n\r\n';
 }
 
