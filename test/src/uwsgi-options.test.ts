@@ -6,7 +6,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES, Supervise, countMatches, exchange, freePort, isAlive, killAll, load, request, sleep, startApp, tmp } from './harness.js';
 
@@ -41,6 +41,14 @@ describe('a production [uwsgi] file', () => {
     const r = await request(port, '/');
     assert.equal(r.status, 200);
     assert.match(r.body, /^esm node \d+ \d+/);
+    // disable-logging with log-5xx: the 500 alone is logged, in log-format, to the req-logger file, mode 640
+    assert.equal((await request(port, '/throw', { headers: { 'user-agent': 'probe/1' } })).status, 500);
+    const requests = path.join(run, 'shop-requests.log');
+    for (const until = Date.now() + 5000; Date.now() < until && !(existsSync(requests) && readFileSync(requests, 'utf8').includes('\n')); ) await sleep(50);
+    assert.match(readFileSync(requests, 'utf8'), /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "GET \/throw HTTP\/1\.1" 500 \d+ "-" "probe\/1" \d+ms\n$/);
+    assert.equal(statSync(requests).mode & 0o777, 0o640);
+    // logdate: uWSGI's date heads the server's lines
+    assert.match(sup.log, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} - /m);
     const stats = await request(statsPort, '/');
     assert.equal(JSON.parse(stats.body).workers.length, 4);
     assert.ok(existsSync(path.join(run, 'shop.pid')));

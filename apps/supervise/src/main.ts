@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   // the log files are the first files supervise creates
   if (config.umask !== undefined) process.umask(config.umask);
   const owner = logOwner(config.uid, config.gid);
-  const openLog = (file: string): number => openLogFile(file, owner);
+  const openLog = (file: string): number => openLogFile(file, owner, config.logfileChmod);
   const daemonLog = process.env['TSGI_DAEMONIZED'];
   if (config.daemonize && !daemonLog) return daemonize(openLog(config.daemonize), config.daemonize, argv);
   // the master writes every line: its own, the workers' and spoolers' output and the request log

@@ -100,6 +100,9 @@ export interface TsgiConfig {
   reqLogger: string[];
   /** Always true in effect: the master writes every line. */
   logMaster: boolean;
+  logfileChmod: number | undefined;
+  /** Always true in effect when uid or gid is set. */
+  logfileChown: boolean;
 
   // Reloading and shutdown
   dieOnTerm: boolean;

@@ -28,7 +28,7 @@ const CONFIG_FIELDS = {
   nodeArgs: true,
   log4xx: true, log5xx: true, logSlow: true, logBig: true, logZero: true, logMicros: true, logXForwardedFor: true,
   logformat: true, logJson: true, logdate: true, logPrefix: true, logMaxsize: true, logBackupname: true, logReopen: true,
-  touchLogreopen: true, touchLogrotate: true, logger: true, reqLogger: true, logMaster: true,
+  touchLogreopen: true, touchLogrotate: true, logger: true, reqLogger: true, logMaster: true, logfileChmod: true, logfileChown: true,
 } satisfies Record<keyof TsgiConfig, true>;
 
 test('every table entry has a TsgiConfig field and every field an entry', () => {

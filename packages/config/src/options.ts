@@ -146,6 +146,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'touch-logrotate', type: 'path', repeatable: true, status: A, group: 'logging', doc: 'rotate the log files, as log-maxsize does, when the mtime of this file changes' },
   { name: 'logger', type: 'string', repeatable: true, check: checkLogTarget, status: A, group: 'logging', doc: 'where the master\'s and the app\'s lines go, instead of logto or stderr (and the request lines too, without req-logger): file:PATH, file:logfile=PATH,maxsize=N,backupname=NAME, or stdio' },
   { name: 'req-logger', aliases: ['logger-req'], type: 'string', repeatable: true, check: checkLogTarget, status: A, group: 'logging', doc: 'where the request lines go, instead of the main log: file:PATH, file:logfile=PATH,maxsize=N,backupname=NAME, or stdio' },
+  { name: 'logfile-chmod', type: 'mode', status: A, group: 'logging', doc: 'file mode of the log files (logto, daemonize, logger and req-logger files, and the new file of every rotation or reopen), octal, set each time tsgi opens one; default: 644 less the umask for a file it creates, an existing file keeps its own' },
+  { name: 'logfile-chown', type: 'bool', default: false, status: A, group: 'logging', doc: 'accepted for uWSGI files; with uid or gid the log files are always handed to the user the master drops to' },
   { name: 'log-master', type: 'bool', default: true, status: A, group: 'logging', doc: 'accepted for uWSGI files; the master always writes the log (workers and spoolers send it their lines)' },
 
   // Reloading and shutdown

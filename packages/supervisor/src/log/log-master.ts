@@ -112,7 +112,7 @@ export class LogMaster implements ChildLogs {
       let sink = this.files.get(full);
       if (!sink) {
         const backup = target.backupname ?? backupname;
-        sink = new FileSink(target.path, { maxsize: target.maxsize ?? o.cfg.logMaxsize, ...(backup ? { backupname: backup } : {}), ...(o.owner ? { owner: o.owner } : {}), now: this.now, note, moved });
+        sink = new FileSink(target.path, { maxsize: target.maxsize ?? o.cfg.logMaxsize, ...(backup ? { backupname: backup } : {}), ...(o.owner ? { owner: o.owner } : {}), ...(o.cfg.logfileChmod !== undefined ? { mode: o.cfg.logfileChmod } : {}), now: this.now, note, moved });
         this.files.set(full, sink);
         if (target.maxsize !== undefined) this.ownMaxsize.add(sink);
       }

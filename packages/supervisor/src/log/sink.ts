@@ -25,6 +25,8 @@ export interface FileSinkOptions {
   backupname?: string;
   /** who owns the files it creates, when the master drops privileges */
   owner?: FileOwner;
+  /** the mode every open gives the file (`logfile-chmod`) */
+  mode?: number;
   /** the wall clock, ms */
   now: () => number;
   /** a line about the sink itself (a failed rotation), for the master's log */
@@ -52,7 +54,7 @@ export class FileSink implements LogSink {
     private readonly o: FileSinkOptions,
     fd?: number,
   ) {
-    this.fd = fd ?? openLogFile(name, o.owner);
+    this.fd = fd ?? openLogFile(name, o.owner, o.mode);
     this.maxsize = o.maxsize;
   }
 
@@ -113,7 +115,7 @@ export class FileSink implements LogSink {
   private swap(): boolean {
     let fd: number;
     try {
-      fd = openLogFile(this.name, this.o.owner);
+      fd = openLogFile(this.name, this.o.owner, this.o.mode);
     } catch (err) {
       this.o.note(`*** cannot open the log file ${this.name} anew: ${(err as Error).message}; still writing to the previous one ***`);
       return false;
