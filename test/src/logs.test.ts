@@ -100,6 +100,34 @@ describe('rotation and reopen under load: no line lost, none doubled, no worker 
     await stop(sup);
   });
 
+  test('log-maxsize under wrk -c32: the request lines of all the rotated files are the requests the workers counted', async (t) => {
+    const wrk = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((f) => existsSync(f));
+    if (!wrk) return t.skip('wrk is not installed (Debian package wrk; .ci/run installs it)');
+    const dir = tmp();
+    const file = path.join(dir, 'app.log');
+    const { sup, port, stats } = await startLogged(dir, [`logto = ${file}`, 'log-maxsize = 50000'], file);
+    const run = spawnSync(wrk, ['-t1', '-c32', '-d3s', `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: 30000 });
+    assert.equal(run.status, 0, `wrk: ${run.stderr}`);
+    const sent = Number(/(\d+) requests in /.exec(run.stdout)?.[1]);
+    assert.ok(sent > 300, `wrk completed ${sent} requests:\n${run.stdout}`);
+    assert.doesNotMatch(run.stdout, /Non-2xx|Socket errors/, 'every request answered 200');
+    // the workers' counts (their reports are at most a second late) against the lines (flushed within 50 ms);
+    // wrk leaves out the responses in flight when it stopped
+    let total = -1;
+    let logs = allLogs(dir, 'app.log');
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(200)) {
+      total = (await readStats(stats)).workers.reduce((n, w) => n + w.requests, 0);
+      logs = allLogs(dir, 'app.log');
+      if (total >= sent && requestIds(logs.text).length === total) break;
+    }
+    assert.ok(total >= sent && total <= sent + 32, `the workers served ${total}, wrk completed ${sent}`);
+    const ids = requestIds(logs.text);
+    assert.equal(ids.length, total, `one line per request served (files: ${logs.files.join(' ')})`);
+    assert.equal(new Set(ids).size, ids.length, 'no line written twice');
+    assert.ok(logs.files.length >= 4, `rotated repeatedly: ${logs.files.join(' ')}`);
+    await stop(sup);
+  });
+
   for (const how of ['fifo l', 'touch-logreopen'] as const) {
     test(`logrotate without copytruncate, postrotate ${how}: every request line is in one of the files, once`, async (t) => {
       const logrotate = ['/usr/sbin/logrotate', '/sbin/logrotate', '/usr/bin/logrotate'].find((f) => {
