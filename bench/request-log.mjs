@@ -17,7 +17,7 @@ import {
 
 const USAGE = `usage: node bench/request-log.mjs [options]
 
-  --only LIST        line,server (default both)
+  --only LIST        line,server,profile (default all three)
   --line-rounds N    (a): interleaved rounds (default 40)
   --lines N          (a): lines per contender and round (default 50000)
   --rounds N         (b): rounds (default 5)
@@ -31,11 +31,12 @@ const USAGE = `usage: node bench/request-log.mjs [options]
   --one-at-a-time    (b): one server at a time instead of all of a round side by side
   --devnull          (b): logto = /dev/null instead of a file, to tell the cost of making the
                      lines from what the file system charges for writing them
+  --profile-seconds S (c): length of each profiled run (default 6)
   --out FILE         markdown results (default bench/results/request-log.md; "-" for none)
 `;
 
 const opts = parseArgs({
-  only: 'line,server', lineRounds: 40, rounds: 5, lines: 50_000, workers: 2, duration: 8, warmup: 2, connections: 64,
+  only: 'line,server,profile', profileSeconds: 6, lineRounds: 40, rounds: 5, lines: 50_000, workers: 2, duration: 8, warmup: 2, connections: 64,
   formats: 'off,default,logformat,json', compare: '', oneAtATime: false, devnull: false, out: path.join(RESULTS_DIR, 'request-log.md'),
 }, USAGE);
 const parts = opts.only.split(',');
@@ -217,10 +218,98 @@ async function serverCost() {
   return { header, rows, rounds, notes, foreign, contenders, runs };
 }
 
+// ---------------------------------------------------------------- (c) profile
+/** The frames of the request log: what makes, buffers and writes a line. */
+const LOG_FRAMES = /\/(worker\/request-log|log\/request-format|log\/byte-line|log\/ctime)\.js$/;
+
+/**
+ * The share of a worker's CPU spent in the request log, from V8's CPU profile of the worker
+ * (node-args = --cpu-prof): the samples with a request-log frame on their stack (inclusive:
+ * the write of a batch counts) over the samples that were not idle. A ratio within one
+ * process, so what else the machine runs weighs on both sides alike.
+ */
+function logShare(file, fromUs, toUs) {
+  const p = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const parent = new Map();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const inLog = new Map();
+  const isLog = (id) => {
+    if (inLog.has(id)) return inLog.get(id);
+    const n = byId.get(id);
+    const v = LOG_FRAMES.test(n.callFrame.url) || (parent.has(id) ? isLog(parent.get(id)) : false);
+    inLog.set(id, v);
+    return v;
+  };
+  let busy = 0;
+  let log = 0;
+  // sample times are CLOCK_MONOTONIC µs, as process.hrtime: only the measured wrk run counts
+  let t = p.startTime;
+  p.samples.forEach((id, i) => {
+    const dt = p.timeDeltas[i] ?? 0;
+    t += dt;
+    if (t < fromUs || t > toUs) return;
+    const name = byId.get(id).callFrame.functionName;
+    if (name === '(idle)') return;
+    busy += dt;
+    if (isLog(id)) log += dt;
+  });
+  return { share: busy > 0 ? log / busy : 0, busyMs: busy / 1000 };
+}
+
+async function profileCost() {
+  const dir = tmpDir('tsgi-bench-request-log-profile-');
+  const formats = opts.formats.split(',').filter((f) => f !== 'off');
+  const rounds = opts.rounds;
+  const shares = Object.fromEntries(formats.map((f) => [f, []]));
+  const perReq = Object.fromEntries(formats.map((f) => [f, []]));
+  console.log(`(c) profile: ${formats.length} formats x ${rounds} rounds, 1 worker with --cpu-prof, wrk -t1 -c${opts.connections} -d${opts.profileSeconds}s after a ${opts.warmup} s warm-up`);
+  for (let round = 0; round < rounds; round++) {
+    for (const format of formats.map((_, i) => formats[(i + round) % formats.length])) {
+      const profDir = path.join(dir, `${format}-${round}`);
+      fs.mkdirSync(profDir);
+      const port = await freePort();
+      const ini = path.join(dir, `${format}-${round}.ini`);
+      const logFile = path.join(dir, `${format}-${round}.log`);
+      fs.writeFileSync(ini, [
+        '[tsgi]', `app = ${path.join(APPS_DIR, 'hello.cjs')}`, `http-socket = 127.0.0.1:${port}`, 'processes = 1', 'die-on-term = true',
+        `logto = ${logFile}`, `node-args = --cpu-prof --cpu-prof-dir=${profDir}`, ...FORMATS[format].ini, '',
+      ].join('\n'));
+      const proc = startGroup(process.execPath, [path.join(ROOT, 'apps', 'supervise', 'bin', 'supervise.js'), '--ini', ini], { logFile: `${logFile}.stderr` });
+      let r;
+      let from = 0;
+      let to = 0;
+      try {
+        await waitHttp(port, { isDead: () => proc.child.exitCode !== null, what: `profiled ${format}` });
+        if (opts.warmup > 0) await wrk(port, { seconds: opts.warmup, connections: opts.connections });
+        from = Number(process.hrtime.bigint() / 1000n);
+        r = await wrk(port, { seconds: opts.profileSeconds, connections: opts.connections });
+        to = Number(process.hrtime.bigint() / 1000n);
+      } finally {
+        // the profile is written when the worker exits
+        await proc.stop('SIGTERM', 15_000);
+      }
+      const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) throw new Error(`no CPU profile in ${profDir}`);
+      const { share, busyMs } = logShare(path.join(profDir, file), from, to);
+      shares[format].push(share * 100);
+      perReq[format].push((share * busyMs * 1000) / r.requests);
+      console.log(`round ${round + 1} ${format.padEnd(10)} ${fmtInt(r.rps).padStart(7)} req/s  request log ${(share * 100).toFixed(2)} % of the worker's CPU, ${((share * busyMs * 1000) / r.requests).toFixed(2)} µs/req`);
+    }
+  }
+  const spread = (xs, d) => `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}..${Math.max(...xs).toFixed(d)})`;
+  const header = ['line', "share of the worker's CPU, %", 'µs per request'];
+  const rows = formats.map((f) => [FORMATS[f].label, spread(shares[f], 2), spread(perReq[f], 2)]);
+  console.log(`\n${textTable(header, rows)}\n`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { header, rows, rounds };
+}
+
 async function main() {
   const info = machineInfo();
   const line = parts.includes('line') ? await lineCost() : undefined;
   const server = parts.includes('server') ? await serverCost() : undefined;
+  const profile = parts.includes('profile') ? await profileCost() : undefined;
   if (opts.out === '-') return;
   const md = [
     '# Request log: what a line costs',
@@ -247,6 +336,18 @@ async function main() {
       `CPU used by other processes on the machine during the runs: median ${median(server.foreign).toFixed(0)} % of a core (max ${Math.max(...server.foreign).toFixed(0)} %).`,
       '',
       ...(server.notes.length ? ['Notes:', '', ...server.notes.map((x) => `- ${x}`), ''] : []),
+    );
+  }
+  if (profile) {
+    md.push(
+      "## (c) The request log's share of a worker's CPU (V8 CPU profile)",
+      '',
+      `1 worker started with \`node-args = --cpu-prof\`, \`wrk -t1 -c${opts.connections} -d${opts.profileSeconds}s\` after a ${opts.warmup} s warm-up, ${profile.rounds} rounds per line; ` +
+        'within the measured run, the samples with a request-log frame on their stack (making, buffering and writing the lines) over the samples that were not idle, ' +
+        'and that time per request. A ratio within one process: what else runs on the machine weighs on both sides alike. Medians (min..max).',
+      '',
+      mdTable(profile.header, profile.rows),
+      '',
     );
   }
   writeResults(opts.out, md.join('\n'));
