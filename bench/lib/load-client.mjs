@@ -2,7 +2,7 @@
 // bench/reload.mjs (child_process.fork) so the orchestration never stalls its event loop.
 //
 // Protocol (IPC messages):
-//   parent -> {cmd:'start', port, concurrency, timeoutMs}   child -> {type:'started'}
+//   parent -> {cmd:'start', port, concurrency, timeoutMs, probeMs?}   child -> {type:'started'}
 //   parent -> {cmd:'mark', label}   (timestamps an event, e.g. a reload, for the error timeline)
 //   parent -> {cmd:'stop', drainMs}  child -> {type:'result', ...} then exits
 //
@@ -24,7 +24,10 @@ const stats = {
   failTimes: [], // every failure, ms since the load started
   marks: [],
   maxLatencyMs: 0,
+  slow: [], // requests slower than SLOW_MS: {t: ms since the load started when it began, ms}
+  fresh: [], // probes on a fresh connection each: {t, ms, ok}
 };
+const SLOW_MS = 20;
 const inflight = new Set();
 
 function fail(code, message) {
@@ -44,6 +47,7 @@ function once(port, timeoutMs) {
       inflight.delete(req);
       const ms = Date.now() - started;
       if (ms > stats.maxLatencyMs) stats.maxLatencyMs = ms;
+      if (ms >= SLOW_MS && stats.slow.length < 5000) stats.slow.push({ t: started - t0, ms });
       fn();
       resolve();
     };
@@ -77,6 +81,24 @@ async function loop(port, timeoutMs) {
   }
 }
 
+/** One GET on a new connection (Connection: close) every `everyMs`: what a new client waits. */
+async function probe(port, everyMs, timeoutMs) {
+  while (running) {
+    const started = Date.now();
+    const ok = await new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, headers: { connection: 'close' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode === 200));
+        res.on('error', () => resolve(false));
+      });
+      req.setTimeout(timeoutMs, () => req.destroy());
+      req.on('error', () => resolve(false));
+    });
+    if (stats.fresh.length < 20000) stats.fresh.push({ t: started - t0, ms: Date.now() - started, ok });
+    await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - started))));
+  }
+}
+
 let loops = [];
 process.on('message', async (msg) => {
   if (msg.cmd === 'start') {
@@ -84,6 +106,7 @@ process.on('message', async (msg) => {
     t0 = Date.now();
     running = true;
     loops = Array.from({ length: msg.concurrency }, () => loop(msg.port, msg.timeoutMs ?? 10_000));
+    if (msg.probeMs) loops.push(probe(msg.port, msg.probeMs, msg.timeoutMs ?? 10_000));
     process.send({ type: 'started' });
   } else if (msg.cmd === 'mark') {
     stats.marks.push({ t: Date.now() - t0, label: msg.label });
