@@ -24,13 +24,16 @@ const stats = {
   failTimes: [], // every failure, ms since the load started
   marks: [],
   maxLatencyMs: 0,
-  slow: [], // requests slower than SLOW_MS: {t: ms since the load started when it began, ms}
-  fresh: [], // probes on a fresh connection each: {t, ms, ok}
+  slow: [], // requests slower than SLOW_MS: {t: ms since the load started when it began, ms, pid (0: failed)}
+  fresh: [], // probes on a fresh connection each: {t, ms, ok, pid}
 };
 const SLOW_MS = 20;
 const inflight = new Set();
+/** the pid that answered the request just counted (0: a failure) */
+let lastPid = 0;
 
 function fail(code, message) {
+  lastPid = 0;
   stats.failed++;
   stats.byCode[code] = (stats.byCode[code] ?? 0) + 1;
   stats.failTimes.push(Date.now() - t0);
@@ -47,8 +50,8 @@ function once(port, timeoutMs) {
       inflight.delete(req);
       const ms = Date.now() - started;
       if (ms > stats.maxLatencyMs) stats.maxLatencyMs = ms;
-      if (ms >= SLOW_MS && stats.slow.length < 5000) stats.slow.push({ t: started - t0, ms });
       fn();
+      if (ms >= SLOW_MS && stats.slow.length < 5000) stats.slow.push({ t: started - t0, ms, pid: lastPid });
       resolve();
     };
     const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
@@ -60,6 +63,7 @@ function once(port, timeoutMs) {
         const m = body.match(/hello from worker (\S+) \(pid (\d+)\)/);
         if (!m) return fail('BAD_BODY', body.slice(0, 100));
         stats.ok++;
+        lastPid = Number(m[2]);
         stats.pids[m[2]] = (stats.pids[m[2]] ?? 0) + 1;
       }));
       res.on('error', (e) => done(() => fail(e.code ?? 'RESPONSE_ERROR', e.message)));
@@ -85,16 +89,18 @@ async function loop(port, timeoutMs) {
 async function probe(port, everyMs, timeoutMs) {
   while (running) {
     const started = Date.now();
-    const ok = await new Promise((resolve) => {
+    const pid = await new Promise((resolve) => {
       const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, headers: { connection: 'close' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200));
-        res.on('error', () => resolve(false));
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolve(res.statusCode === 200 ? Number(body.match(/\(pid (\d+)\)/)?.[1] ?? 0) : 0));
+        res.on('error', () => resolve(0));
       });
       req.setTimeout(timeoutMs, () => req.destroy());
-      req.on('error', () => resolve(false));
+      req.on('error', () => resolve(0));
     });
-    if (stats.fresh.length < 20000) stats.fresh.push({ t: started - t0, ms: Date.now() - started, ok });
+    if (stats.fresh.length < 20000) stats.fresh.push({ t: started - t0, ms: Date.now() - started, ok: pid > 0, pid });
     await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - started))));
   }
 }
@@ -117,7 +123,7 @@ process.on('message', async (msg) => {
     const unfinished = inflight.size;
     for (const req of inflight) req.destroy();
     agent?.destroy();
-    process.send({ type: 'result', ...stats, unfinished, elapsedMs: Date.now() - t0 }, () => process.exit(0));
+    process.send({ type: 'result', ...stats, unfinished, t0, elapsedMs: Date.now() - t0 }, () => process.exit(0));
   }
 });
 process.on('disconnect', () => process.exit(0));
