@@ -237,9 +237,20 @@ function latencyTail(r) {
   const fresh = split(r.fresh ?? []);
   const max = (xs) => (xs.length ? Math.max(...xs) : 0);
   const over = (xs, ms) => xs.filter((x) => x >= ms).length;
+  // every keep-alive request, by the 100 ms in which it began
+  let startedReload = 0;
+  let startedSteady = 0;
+  (r.started ?? []).forEach((n, b) => {
+    if (!n) return;
+    if (inReload(b * 100 + 50)) startedReload += n;
+    else startedSteady += n;
+  });
+  const share = (n, of) => (of ? (100 * n) / of : 0);
   return {
     keepaliveMaxReload: max(slow.reload), keepaliveMaxSteady: max(slow.steady),
     keepaliveOver50Reload: over(slow.reload, 50), keepaliveOver50Steady: over(slow.steady, 50),
+    keepaliveOver50ReloadPct: share(over(slow.reload, 50), startedReload),
+    keepaliveOver50SteadyPct: share(over(slow.steady, 50), startedSteady),
     freshMaxReload: max(fresh.reload), freshMaxSteady: max(fresh.steady),
     freshP99Reload: percentile(fresh.reload, 99), freshP99Steady: percentile(fresh.steady, 99),
     freshOver50Reload: over(fresh.reload, 50), freshN: (r.fresh ?? []).length,
@@ -253,8 +264,12 @@ function percentile(xs, p) {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
+const fmtNum = (x) => (Number.isInteger(x) ? String(x) : x.toFixed(x < 1 ? 2 : 1));
+const pct = (x) => `${fmtNum(x)} %`;
+
 function fmtTail(t) {
-  return `keep-alive max ${t.keepaliveMaxReload} ms in reloads (${t.keepaliveOver50Reload} ≥ 50 ms) / ${t.keepaliveMaxSteady} ms steady; ` +
+  return `keep-alive max ${t.keepaliveMaxReload} ms in reloads (${t.keepaliveOver50Reload} ≥ 50 ms, ${pct(t.keepaliveOver50ReloadPct)}) / ` +
+    `${t.keepaliveMaxSteady} ms steady (${pct(t.keepaliveOver50SteadyPct)} ≥ 50 ms); ` +
     `fresh connection max ${t.freshMaxReload} ms, p99 ${t.freshP99Reload} ms in reloads (${t.freshOver50Reload} ≥ 50 ms) / ` +
     `max ${t.freshMaxSteady} ms, p99 ${t.freshP99Steady} ms steady; ${t.freshN} probes, ${t.freshFailed} failed`;
 }
@@ -310,6 +325,17 @@ async function main() {
   const rows = totals.map((t) => [t.label, String(t.failed), fmtCodes(t.byCode), fmtInt(t.ok), t.seconds.toFixed(1),
     `${t.reloads}/${opts.reloads * opts.rounds}`, t.pids, fmtInt(t.reloadMs)]);
   console.log(`\n${textTable(header, rows)}\n`);
+  // the latency tail: median over the rounds, [min–max] after it
+  const spread = (xs) => (xs.length > 1 ? `${fmtNum(median(xs))} [${fmtNum(Math.min(...xs))}–${fmtNum(Math.max(...xs))}]` : fmtNum(xs[0] ?? 0));
+  const tailHeader = ['contender', 'keep-alive max, reloads', 'keep-alive max, steady', '≥ 50 ms, reloads', '≥ 50 ms, steady',
+    'fresh max, reloads', 'fresh p99, reloads', 'fresh max, steady'];
+  const tailRows = CONTENDERS.map((c) => {
+    const ts = runs.filter((r) => r.key === c.key && r.tail).map((r) => r.tail);
+    const col = (k) => spread(ts.map((t) => t[k]));
+    return [c.label, `${col('keepaliveMaxReload')} ms`, `${col('keepaliveMaxSteady')} ms`, `${col('keepaliveOver50ReloadPct')} %`,
+      `${col('keepaliveOver50SteadyPct')} %`, `${col('freshMaxReload')} ms`, `${col('freshP99Reload')} ms`, `${col('freshMaxSteady')} ms`];
+  });
+  console.log(`${textTable(tailHeader, tailRows)}\n`);
 
   if (opts.out !== '-') {
     const md = [
@@ -333,6 +359,16 @@ async function main() {
       '- command: `node bench/reload.mjs' + (process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : '') + '`',
       '',
       mdTable(header, rows),
+      '',
+      '## Latency tail',
+      '',
+      mdTable(tailHeader, tailRows),
+      '',
+      'Median over the rounds, [lowest–highest] after it. "reloads": requests that began between a reload\'s signal ' +
+        'and 500 ms after its completion; "steady": the others (the second before the first reload, the pauses between ' +
+        `reloads, the ${Math.max(opts.settle, opts.interval)} ms after the last). "keep-alive": the load's requests on its kept-alive ` +
+        'connections; "≥ 50 ms": their share that took 50 ms or more. "fresh": ' +
+        (opts.probe ? `one GET on a new connection (\`Connection: close\`) every ${opts.probe} ms, beside the load: what a new client waits.` : 'no probe (--probe 0).'),
       '',
       '"failed" counts every request that did not end in a 200 with the expected body: connection errors by ' +
         'their code (ECONNRESET, ECONNREFUSED, ...), `HTTP_<status>` for other statuses, `CLIENT_TIMEOUT` after 10 s. ' +

@@ -24,10 +24,12 @@ const stats = {
   failTimes: [], // every failure, ms since the load started
   marks: [],
   maxLatencyMs: 0,
+  started: [], // requests by when they began: count per BUCKET_MS since the load started
   slow: [], // requests slower than SLOW_MS: {t: ms since the load started when it began, ms, pid (0: failed)}
   fresh: [], // probes on a fresh connection each: {t, ms, ok, pid}
 };
 const SLOW_MS = 20;
+const BUCKET_MS = 100;
 const inflight = new Set();
 /** the pid that answered the request just counted (0: a failure) */
 let lastPid = 0;
@@ -51,7 +53,9 @@ function once(port, timeoutMs) {
       const ms = Date.now() - started;
       if (ms > stats.maxLatencyMs) stats.maxLatencyMs = ms;
       fn();
-      if (ms >= SLOW_MS && stats.slow.length < 5000) stats.slow.push({ t: started - t0, ms, pid: lastPid });
+      const b = Math.floor((started - t0) / BUCKET_MS);
+      stats.started[b] = (stats.started[b] ?? 0) + 1;
+      if (ms >= SLOW_MS && stats.slow.length < 100_000) stats.slow.push({ t: started - t0, ms, pid: lastPid });
       resolve();
     };
     const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
