@@ -222,6 +222,24 @@ test('a drain closes its keep-alive connections one after another over the sprea
   }
 });
 
+test('a drain without spread (a shutdown, a worker recycling itself), or told to stop spreading, closes every connection on its next response', { timeout: 10_000 }, async () => {
+  for (const how of ['no spread', 'closeEvery'] as const) {
+    const s = await serve(hello, {}, 'http', () => 1000);
+    const clients = await Promise.all([1, 2, 3].map(() => keepAliveClient(s.port)));
+    try {
+      for (const c of clients) assert.doesNotMatch(await c.get(), /connection: close/i);
+      const drained = s.ws.drain(how === 'closeEvery');
+      if (how === 'closeEvery') s.ws.closeEvery();
+      const heads = await Promise.all(clients.map((c) => c.get()));
+      assert.deepEqual(heads.map((h) => /connection: close/i.test(h)), [true, true, true], how);
+      await drained;
+    } finally {
+      for (const c of clients) c.socket.destroy();
+      s.close();
+    }
+  }
+});
+
 test('past max-conn a connection is answered 503 and closed; the ones already open are served', async () => {
   const s = await serve(hello, { maxConnections: 2 });
   const held: net.Socket[] = [];

@@ -254,15 +254,16 @@ export class WorkerServer {
   }
 
   /**
-   * Stops accepting and resolves once every connection has ended; the keep-alive
-   * connections are closed after a response each, spread over DRAIN_SPREAD_MS
-   * (drainClosesDue), so their clients do not all reconnect at once. Upgraded
+   * Stops accepting and resolves once every connection has ended. With `spread`
+   * (a successor serves), the keep-alive connections are closed after a response
+   * each, spread over DRAIN_SPREAD_MS (drainClosesDue), so their clients do not
+   * all reconnect at once; without, every response closes its connection. Upgraded
    * connections get websocket-drain to end on their own, then go away (1001).
    */
-  drain(): Promise<void> {
+  drain(spread = true): Promise<void> {
     if (!this.draining) {
       this.draining = true;
-      this.drainShed = { since: this.now(), connections: this.connections.size - this.upgraded.size, closed: 0 };
+      if (spread) this.drainShed = { since: this.now(), connections: this.connections.size - this.upgraded.size, closed: 0 };
       for (const l of this.listeners) l.close();
       const grace = this.limits.websocketDrainMs ?? DEFAULT_LIMITS.websocketDrainMs!;
       this.graceTimer = setTimeout(() => this.sendAway(), grace);
@@ -450,9 +451,15 @@ export class WorkerServer {
     this.context.run(scope, this.callApp, req, res);
   }
 
+  /** A drain spreading its closes stops spreading: every response from now on closes its connection. */
+  closeEvery(): void {
+    this.drainShed = undefined;
+  }
+
   /** Draining: whether this response closes its connection (drainClosesDue says how many may have by now). */
   private drainCloseDue(): boolean {
-    const d = this.drainShed!;
+    const d = this.drainShed;
+    if (!d) return true;
     if (d.closed >= drainClosesDue(this.now() - d.since, d.connections)) return false;
     d.closed++;
     return true;
