@@ -65,7 +65,7 @@ function config(extra: string[] = []): TsgiConfig {
 /** A master on a fake clock; `turn` advances the clock and runs one tick. */
 async function harness(
   extra: string[] = [],
-  o: { start?: boolean; next?: () => TsgiConfig; spawner?: (opts: SpawnOptions) => ChildProcess; env?: NodeJS.ProcessEnv; cores?: number } = {},
+  o: { start?: boolean; next?: () => TsgiConfig; spawner?: (opts: SpawnOptions) => ChildProcess; env?: NodeJS.ProcessEnv } = {},
 ) {
   let now = 1_000_000;
   const children: FakeChild[] = [];
@@ -93,8 +93,6 @@ async function harness(
     },
     env: o.env ?? {},
     notify: (fields) => notified.push(fields),
-    // successors start two at a time, whatever host runs the tests
-    cores: o.cores ?? 4,
   });
   if (o.start !== false) await master.start();
   const turn = (ms = 0): void => {
@@ -145,37 +143,6 @@ test('graceful reload: successors first; an old worker is retired only once its 
   h.turn();
   assert.equal(h.phase(), 'running');
   assert.ok(h.logger.lines.some((l) => l.includes('reload complete: generation 2, 2 workers ready')));
-});
-
-test('graceful reload on 2 cores: one successor starts at a time, the next once the previous one is ready', async () => {
-  const h = await harness(['--processes', '3'], { cores: 2 });
-  h.turn();
-  const [a, b, c] = h.children;
-  a!.ready(), b!.ready(), c!.ready();
-  h.turn();
-  h.master.enqueue({ type: 'signal', signal: 'SIGHUP' });
-  h.turn();
-  await new Promise((r) => setImmediate(r));
-  h.turn();
-  assert.equal(h.children.length, 4, 'one successor starts');
-  const a2 = h.children[3]!;
-  h.turn(1000);
-  assert.equal(h.children.length, 4, 'no other while it starts');
-  a2.ready();
-  h.turn();
-  assert.ok(a!.drained && !b!.drained && !c!.drained, 'its predecessor alone is retired');
-  assert.equal(h.children.length, 5, 'the next successor starts');
-  const b2 = h.children[4]!;
-  assert.equal(b2.opts.boot.id, 2);
-  b2.ready();
-  h.turn();
-  assert.ok(b!.drained && !c!.drained);
-  h.children[5]!.ready();
-  h.turn();
-  assert.ok(c!.drained);
-  a!.exit(EXIT.RELOAD), b!.exit(EXIT.RELOAD), c!.exit(EXIT.RELOAD);
-  h.turn();
-  assert.equal(h.phase(), 'running');
 });
 
 test('brutal reload (SIGTERM without die-on-term): old workers get SIGTERM at once, new ones start', async () => {

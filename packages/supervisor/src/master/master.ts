@@ -12,7 +12,7 @@ import type { ConfigReader, MasterParts } from './parts.js';
 import { systemdNotify, SystemdState, type NotifySend } from './notify.js';
 import { applyReadings, startReadings, type StartReadings } from './readings.js';
 import { planWorkers } from './reconcile.js';
-import { advanceChain, configuredSockets, finishReload, socketsBound, successorBoots } from './reload.js';
+import { advanceChain, configuredSockets, finishReload, socketsBound } from './reload.js';
 import { Scaling, enterCheap, wakeUp } from './scaling.js';
 import { osBinder, setUp, tearDown, type SocketBinder } from './setup.js';
 import type { BoundSocket } from './sockets.js';
@@ -49,8 +49,6 @@ export interface MasterOptions {
   reopenLog?: () => number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** the host's cores, for how many successors start at once (reload.ts successorBoots); default: os.availableParallelism() */
-  cores?: number;
 }
 
 /**
@@ -63,8 +61,6 @@ export class Master {
   private readonly events = new EventQueue();
   private readonly p: MasterParts;
   private readonly startedAt: number;
-  /** how many successors start at once (reload.ts) */
-  private readonly successorBoots: number;
   /** when the loop last turned (`/livez`) */
   private tickedAt = 0;
   /** what systemd is told, when it listens */
@@ -82,7 +78,6 @@ export class Master {
     const onLoad = (w: WorkerRecord, taken: number, busy: number): void => this.p.router?.loaded(w, taken, busy);
     const pool = new WorkerPool({ logger: log, clock, spawner: o.spawner ?? spawnWorker, enqueue, onLoad, env, cwd });
     this.startedAt = clock.now();
-    this.successorBoots = successorBoots(o.cores);
     const notify = o.notify ?? systemdNotify(env, (line) => log.log(line));
     this.systemd = notify ? new SystemdState(notify, env) : undefined;
     this.handshake = new UpgradeHandshake(env[ENV_UPGRADE_FROM] === undefined ? undefined : Number(env[ENV_UPGRADE_FROM]));
@@ -248,7 +243,7 @@ export class Master {
     if (s.phase === 'reloading' && s.binding) return;
     this.p.spoolers.manage(now);
     const brutal = s.phase === 'reloading' && s.brutal;
-    const plan = planWorkers({ slots: pool.slots, workers: pool.workers, generation: pool.generation, brutal, now, successorBoots: this.successorBoots });
+    const plan = planWorkers({ slots: pool.slots, workers: pool.workers, generation: pool.generation, brutal, now });
     const sockets = [...configuredSockets(cfg).keys()].map((n) => this.p.sockets.get(n)).filter((x): x is BoundSocket => x !== undefined);
     const cwd = cfg.chdir ? resolvePath(this.p.cwd, cfg.chdir) : this.p.cwd;
     const extraEnv = this.p.spoolers.env();

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { planWorkers } from './reconcile.js';
-import { successorBoots } from './reload.js';
 import type { RecycleReason } from '../protocol.js';
 import { newSlot, type SlotRecord, type WorkerRecord, type WorkerState, type WorkerStateKind } from './worker-table.js';
 
@@ -42,16 +41,7 @@ const summary = (p: ReturnType<typeof planWorkers>) => ({
   end: p.end.map((w) => `${w.slot}/g${w.generation}`),
 });
 
-const cases: {
-  name: string;
-  slots: SlotRecord[];
-  workers: WorkerRecord[];
-  generation?: number;
-  brutal?: boolean;
-  now?: number;
-  successorBoots?: number;
-  want: ReturnType<typeof summary>;
-}[] = [
+const cases: { name: string; slots: SlotRecord[]; workers: WorkerRecord[]; generation?: number; brutal?: boolean; now?: number; want: ReturnType<typeof summary> }[] = [
   { name: 'boot: every active slot gets a worker', slots: slots(3), workers: [], want: { spawn: [1, 2, 3], retire: [], end: [] } },
   {
     name: 'steady state: nothing to do',
@@ -72,54 +62,6 @@ const cases: {
     workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready'), worker(1, 2, 'ready'), worker(2, 2, 'starting')],
     generation: 2,
     want: { spawn: [], retire: ['1/g1:reload'], end: [] },
-  },
-  {
-    name: 'reload, one successor boot at a time: the first slot’s successor starts, the others wait',
-    slots: slots(3),
-    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready'), worker(3, 1, 'ready')],
-    generation: 2,
-    successorBoots: 1,
-    want: { spawn: [1], retire: [], end: [] },
-  },
-  {
-    name: 'reload, one successor boot at a time: none more while one is starting',
-    slots: slots(3),
-    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready'), worker(3, 1, 'ready'), worker(1, 2, 'starting')],
-    generation: 2,
-    successorBoots: 1,
-    want: { spawn: [], retire: [], end: [] },
-  },
-  {
-    name: 'reload, one successor boot at a time: once it is ready, its predecessor retires and the next one starts',
-    slots: slots(3),
-    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready'), worker(3, 1, 'ready'), worker(1, 2, 'ready')],
-    generation: 2,
-    successorBoots: 1,
-    want: { spawn: [2], retire: ['1/g1:reload'], end: [] },
-  },
-  {
-    name: 'reload, two successor boots at a time on four slots',
-    slots: slots(4),
-    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready'), worker(3, 1, 'ready'), worker(4, 1, 'ready'), worker(1, 2, 'starting')],
-    generation: 2,
-    successorBoots: 2,
-    want: { spawn: [2], retire: [], end: [] },
-  },
-  {
-    name: 'the successor cap leaves an empty slot alone: a dead worker’s slot respawns while a successor starts',
-    slots: slots(2),
-    workers: [worker(1, 1, 'ready', { replace: 'lifetime' }), worker(1, 1, 'starting')],
-    successorBoots: 1,
-    want: { spawn: [2], retire: [], end: [] },
-  },
-  {
-    name: 'brutal reload: every slot starts at once, whatever the successor cap',
-    slots: slots(2),
-    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready')],
-    generation: 2,
-    brutal: true,
-    successorBoots: 1,
-    want: { spawn: [1, 2], retire: [], end: ['1/g1', '2/g1'] },
   },
   {
     name: 'brutal reload: old workers end at once',
@@ -174,21 +116,7 @@ const cases: {
 
 for (const c of cases) {
   test(`planWorkers: ${c.name}`, () => {
-    const plan = planWorkers({
-      slots: c.slots,
-      workers: c.workers,
-      generation: c.generation ?? 1,
-      brutal: c.brutal ?? false,
-      now: c.now ?? 0,
-      ...(c.successorBoots === undefined ? {} : { successorBoots: c.successorBoots }),
-    });
+    const plan = planWorkers({ slots: c.slots, workers: c.workers, generation: c.generation ?? 1, brutal: c.brutal ?? false, now: c.now ?? 0 });
     assert.deepEqual(summary(plan), c.want);
   });
 }
-
-test('successorBoots: half the cores, at least one', () => {
-  assert.equal(successorBoots(1), 1);
-  assert.equal(successorBoots(2), 1);
-  assert.equal(successorBoots(3), 1);
-  assert.equal(successorBoots(8), 4);
-});

@@ -18,8 +18,6 @@ export interface PlanInput {
   /** a brutal reload is under way: old workers end at once */
   brutal: boolean;
   now: number;
-  /** how many successors (workers started while their slot's worker still serves) may be starting at once; absent: no cap */
-  successorBoots?: number;
 }
 
 /**
@@ -37,11 +35,6 @@ function current(workers: readonly WorkerRecord[], slot: number, generation: num
   );
 }
 
-/** A worker still starting while its slot's worker serves: a successor in a reload or a replacement. */
-function bootingSuccessor(w: WorkerRecord, workers: readonly WorkerRecord[]): boolean {
-  return w.state.kind === 'starting' && workers.some((o) => o !== w && o.slot === w.slot && isLive(o));
-}
-
 /**
  * The reconcile step, pure: wanted state in, actions out (docs/conventions.md,
  * "Desired state vs actual state" and "Pure decisions, thin effects").
@@ -49,21 +42,12 @@ function bootingSuccessor(w: WorkerRecord, workers: readonly WorkerRecord[]): bo
  * crash-loop delay has passed. A worker of an older generation, or one the
  * master wants replaced, is retired only when its slot's successor is ready
  * (capacity never dips); a worker of a slot no longer wanted is retired at
- * once; in a brutal reload old workers end without waiting. Successors start
- * at most `successorBoots` at a time, in slot order: a start-up is CPU the
- * serving workers would otherwise have (a brutal reload, whose old workers are
- * gone, and a slot left empty start at once).
+ * once; in a brutal reload old workers end without waiting.
  */
 export function planWorkers(p: PlanInput): WorkerPlan {
   const plan: WorkerPlan = { spawn: [], retire: [], end: [] };
-  let room = p.brutal ? Infinity : (p.successorBoots ?? Infinity) - p.workers.filter((w) => bootingSuccessor(w, p.workers)).length;
   for (const slot of p.slots) {
-    if (!slot.active || current(p.workers, slot.id, p.generation, false) || p.now < slot.nextSpawnAt) continue;
-    if (p.workers.some((w) => w.slot === slot.id && isLive(w))) {
-      if (room <= 0) continue;
-      room--;
-    }
-    plan.spawn.push(slot);
+    if (slot.active && !current(p.workers, slot.id, p.generation, false) && p.now >= slot.nextSpawnAt) plan.spawn.push(slot);
   }
   for (const w of p.workers) {
     if (!isLive(w)) continue;

@@ -1,5 +1,4 @@
 import { closeSync } from 'node:fs';
-import os from 'node:os';
 import type { TsgiConfig } from '@tsgi/config';
 import type { MasterParts } from './parts.js';
 import { togglePause } from './lifecycle.js';
@@ -14,16 +13,6 @@ import { isLive, replaceReason, type SlotRecord, type WorkerRecord } from './wor
 export function reloadComplete(slots: readonly SlotRecord[], workers: readonly WorkerRecord[], generation: number): boolean {
   if (workers.some((w) => w.generation !== generation)) return false;
   return slots.every((s) => !s.active || workers.some((w) => w.slot === s.id && w.generation === generation && w.state.kind === 'ready'));
-}
-
-/**
- * How many successors start at once (reconcile.ts): half the cores, at least one. A
- * worker's start-up — node, tsgi's worker, the app — is ~0.2 s of CPU on a small host
- * (a hello world on a 2-core VM); every successor of a reload starting together took
- * all of it from the workers still serving. The other half of the cores keep serving.
- */
-export function successorBoots(cores: number = os.availableParallelism()): number {
-  return Math.max(1, Math.floor(cores / 2));
 }
 
 /** What the chain step does this turn. */
