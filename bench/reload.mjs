@@ -235,6 +235,7 @@ function latencyTail(r) {
   });
   const slow = split(r.slow ?? []);
   const fresh = split(r.fresh ?? []);
+  const stalls = split(r.stalls ?? []);
   const max = (xs) => (xs.length ? Math.max(...xs) : 0);
   const over = (xs, ms) => xs.filter((x) => x >= ms).length;
   // every keep-alive request, by the 100 ms in which it began
@@ -254,6 +255,7 @@ function latencyTail(r) {
     freshMaxReload: max(fresh.reload), freshMaxSteady: max(fresh.steady),
     freshP99Reload: percentile(fresh.reload, 99), freshP99Steady: percentile(fresh.steady, 99),
     freshOver50Reload: over(fresh.reload, 50), freshN: (r.fresh ?? []).length,
+    clientStallMaxReload: max(stalls.reload), clientStallMaxSteady: max(stalls.steady),
     freshFailed: (r.fresh ?? []).filter((x) => !x.ok).length,
   };
 }
@@ -271,7 +273,8 @@ function fmtTail(t) {
   return `keep-alive max ${t.keepaliveMaxReload} ms in reloads (${t.keepaliveOver50Reload} ≥ 50 ms, ${pct(t.keepaliveOver50ReloadPct)}) / ` +
     `${t.keepaliveMaxSteady} ms steady (${pct(t.keepaliveOver50SteadyPct)} ≥ 50 ms); ` +
     `fresh connection max ${t.freshMaxReload} ms, p99 ${t.freshP99Reload} ms in reloads (${t.freshOver50Reload} ≥ 50 ms) / ` +
-    `max ${t.freshMaxSteady} ms, p99 ${t.freshP99Steady} ms steady; ${t.freshN} probes, ${t.freshFailed} failed`;
+    `max ${t.freshMaxSteady} ms, p99 ${t.freshP99Steady} ms steady; ${t.freshN} probes, ${t.freshFailed} failed; ` +
+    `the load client's own event loop late by up to ${t.clientStallMaxReload} ms in reloads / ${t.clientStallMaxSteady} ms steady`;
 }
 
 async function main() {
@@ -328,12 +331,13 @@ async function main() {
   // the latency tail: median over the rounds, [min–max] after it
   const spread = (xs) => (xs.length > 1 ? `${fmtNum(median(xs))} [${fmtNum(Math.min(...xs))}–${fmtNum(Math.max(...xs))}]` : fmtNum(xs[0] ?? 0));
   const tailHeader = ['contender', 'keep-alive max, reloads', 'keep-alive max, steady', '≥ 50 ms, reloads', '≥ 50 ms, steady',
-    'fresh max, reloads', 'fresh p99, reloads', 'fresh max, steady'];
+    'fresh max, reloads', 'fresh p99, reloads', 'fresh max, steady', 'client stall, reloads', 'client stall, steady'];
   const tailRows = CONTENDERS.map((c) => {
     const ts = runs.filter((r) => r.key === c.key && r.tail).map((r) => r.tail);
     const col = (k) => spread(ts.map((t) => t[k]));
     return [c.label, `${col('keepaliveMaxReload')} ms`, `${col('keepaliveMaxSteady')} ms`, `${col('keepaliveOver50ReloadPct')} %`,
-      `${col('keepaliveOver50SteadyPct')} %`, `${col('freshMaxReload')} ms`, `${col('freshP99Reload')} ms`, `${col('freshMaxSteady')} ms`];
+      `${col('keepaliveOver50SteadyPct')} %`, `${col('freshMaxReload')} ms`, `${col('freshP99Reload')} ms`, `${col('freshMaxSteady')} ms`,
+      `${col('clientStallMaxReload')} ms`, `${col('clientStallMaxSteady')} ms`];
   });
   console.log(`${textTable(tailHeader, tailRows)}\n`);
 
@@ -368,7 +372,9 @@ async function main() {
         'and 500 ms after its completion; "steady": the others (the second before the first reload, the pauses between ' +
         `reloads, the ${Math.max(opts.settle, opts.interval)} ms after the last). "keep-alive": the load's requests on its kept-alive ` +
         'connections; "≥ 50 ms": their share that took 50 ms or more. "fresh": ' +
-        (opts.probe ? `one GET on a new connection (\`Connection: close\`) every ${opts.probe} ms, beside the load: what a new client waits.` : 'no probe (--probe 0).'),
+        (opts.probe ? `one GET on a new connection (\`Connection: close\`) every ${opts.probe} ms, beside the load: what a new client waits.` : 'no probe (--probe 0).') +
+        ' "client stall": the longest the load client\'s own event loop ran late (descheduled on the shared cores, or its GC); ' +
+        'every request in flight then looks that much slower, whichever server answers it.',
       '',
       '"failed" counts every request that did not end in a 200 with the expected body: connection errors by ' +
         'their code (ECONNRESET, ECONNREFUSED, ...), `HTTP_<status>` for other statuses, `CLIENT_TIMEOUT` after 10 s. ' +

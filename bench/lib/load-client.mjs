@@ -27,6 +27,7 @@ const stats = {
   started: [], // requests by when they began: count per BUCKET_MS since the load started
   slow: [], // requests slower than SLOW_MS: {t: ms since the load started when it began, ms, pid (0: failed)}
   fresh: [], // probes on a fresh connection each: {t, ms, ok, pid}
+  stalls: [], // this client's own event loop late by SLOW_MS or more: {t, ms} (a request's latency includes them)
 };
 const SLOW_MS = 20;
 const BUCKET_MS = 100;
@@ -109,6 +110,19 @@ async function probe(port, everyMs, timeoutMs) {
   }
 }
 
+/** Records when this process's event loop runs late (descheduled, GC): the load's latencies include those stalls. */
+function watchLoop() {
+  const every = 5;
+  let expected = Date.now() + every;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const late = now - expected;
+    if (late >= SLOW_MS && stats.stalls.length < 20000) stats.stalls.push({ t: expected - t0, ms: late });
+    expected = now + every;
+    if (!running) clearInterval(timer);
+  }, every);
+}
+
 let loops = [];
 process.on('message', async (msg) => {
   if (msg.cmd === 'start') {
@@ -117,6 +131,7 @@ process.on('message', async (msg) => {
     running = true;
     loops = Array.from({ length: msg.concurrency }, () => loop(msg.port, msg.timeoutMs ?? 10_000));
     if (msg.probeMs) loops.push(probe(msg.port, msg.probeMs, msg.timeoutMs ?? 10_000));
+    watchLoop();
     process.send({ type: 'started' });
   } else if (msg.cmd === 'mark') {
     stats.marks.push({ t: Date.now() - t0, label: msg.label });
