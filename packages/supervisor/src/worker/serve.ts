@@ -34,8 +34,9 @@ export interface ServeOptions {
 /**
  * How long a drain spreads the closing of its keep-alive connections over. Closing them
  * all on their next response sends every client to reconnect at the same moment, and the
- * successor that takes them has code V8 has not compiled yet: under load that burst was
- * the worst wait of a reload, for those clients and for every new one behind them.
+ * successor that takes them has code V8 has not compiled yet: under load, the moments
+ * after a drain began were the slowest of a reload, for those clients and for every new
+ * one queued behind them.
  */
 export const DRAIN_SPREAD_MS = 250;
 
@@ -87,10 +88,10 @@ export class RequestScope {
  *
  * Draining therefore means: close the listeners (the kernel queue stays with
  * the other workers: the socket is shared), answer requests with `Connection:
- * close` — the keep-alive connections' closes spread over DRAIN_SPREAD_MS, every
- * response after that — and let each connection end on its own — after such a
- * response, by the client, or by the server's ordinary keep-alive timeout. The
- * worker exits when no connection is left.
+ * close` (when a successor serves, the keep-alive connections' closes spread over
+ * DRAIN_SPREAD_MS, every response after that), and let each connection end on its
+ * own — after such a response, by the client, or by the server's ordinary
+ * keep-alive timeout. The worker exits when no connection is left.
  *
  * Because that http.Server never listens, Node never starts the checker that
  * enforces its headersTimeout and requestTimeout (it is started by the
