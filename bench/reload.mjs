@@ -34,13 +34,14 @@ const USAGE = `usage: node bench/reload.mjs [options]
                        as shipped)
   --pm2-plain          PM2 app without the SIGINT -> server.close() handler PM2's docs
                        recommend (default: with it)
+  --probe MS           open a fresh connection for one request every MS (default 20; 0: off)
   --only LIST          comma-separated subset: tsgi,pm2,node-cluster
   --out FILE           markdown results (default bench/results/reload.md; "-" for none)
 `;
 
 const opts = parseArgs({
   workers: 2, reloads: 10, interval: 1000, connections: 64, settle: 1000, reloadTimeout: 60_000,
-  rounds: 1, disableLogging: false, pm2Plain: false, only: '',
+  rounds: 1, probe: 20, disableLogging: false, pm2Plain: false, only: '',
   out: path.join(RESULTS_DIR, 'reload.md'),
 }, USAGE);
 
@@ -138,7 +139,7 @@ function startClient(port) {
   return {
     async start() {
       const started = next('started', 10_000);
-      child.send({ cmd: 'start', port, concurrency: opts.connections, timeoutMs: 10_000 });
+      child.send({ cmd: 'start', port, concurrency: opts.connections, timeoutMs: 10_000, probeMs: opts.probe });
       await started;
     },
     mark(label) { child.send({ cmd: 'mark', label }); },
@@ -199,6 +200,7 @@ async function runOne(c, dir) {
   rec.maxLatencyMs = r.maxLatencyMs;
   rec.errors = r.errors;
   rec.marks = r.marks;
+  rec.tail = latencyTail(r);
   // Failures per reload: between reload i's start and reload i+1's start (the last one
   // runs to the end of the load); failures before the first reload are reported apart.
   const starts = (r.marks ?? []).filter((m) => m.label.endsWith('start')).map((m) => m.t);
@@ -211,6 +213,68 @@ async function runOne(c, dir) {
     else rec.perReload[i]++;
   }
   return rec;
+}
+
+/**
+ * The latency tail, split by when a request started: inside a reload (from its signal to
+ * 500 ms after its completion) or in steady state. `keepalive` is the load's requests on its
+ * kept-alive connections (only those of 20 ms or more are recorded); `fresh` is the probe's
+ * requests, each on a new connection.
+ */
+function latencyTail(r) {
+  const marks = r.marks ?? [];
+  const windows = [];
+  for (const m of marks) {
+    if (m.label.endsWith('start')) windows.push([m.t, Infinity]);
+    else if (m.label.endsWith('complete') && windows.length) windows[windows.length - 1][1] = m.t + 500;
+  }
+  const inReload = (t) => windows.some(([a, b]) => t >= a && t <= b);
+  const split = (xs) => ({
+    reload: xs.filter((x) => inReload(x.t)).map((x) => x.ms),
+    steady: xs.filter((x) => !inReload(x.t)).map((x) => x.ms),
+  });
+  const slow = split(r.slow ?? []);
+  const fresh = split(r.fresh ?? []);
+  const stalls = split(r.stalls ?? []);
+  const max = (xs) => (xs.length ? Math.max(...xs) : 0);
+  const over = (xs, ms) => xs.filter((x) => x >= ms).length;
+  // every keep-alive request, by the 100 ms in which it began
+  let startedReload = 0;
+  let startedSteady = 0;
+  (r.started ?? []).forEach((n, b) => {
+    if (!n) return;
+    if (inReload(b * 100 + 50)) startedReload += n;
+    else startedSteady += n;
+  });
+  const share = (n, of) => (of ? (100 * n) / of : 0);
+  return {
+    keepaliveMaxReload: max(slow.reload), keepaliveMaxSteady: max(slow.steady),
+    keepaliveOver50Reload: over(slow.reload, 50), keepaliveOver50Steady: over(slow.steady, 50),
+    keepaliveOver50ReloadPct: share(over(slow.reload, 50), startedReload),
+    keepaliveOver50SteadyPct: share(over(slow.steady, 50), startedSteady),
+    freshMaxReload: max(fresh.reload), freshMaxSteady: max(fresh.steady),
+    freshP99Reload: percentile(fresh.reload, 99), freshP99Steady: percentile(fresh.steady, 99),
+    freshOver50Reload: over(fresh.reload, 50), freshN: (r.fresh ?? []).length,
+    clientStallMaxReload: max(stalls.reload), clientStallMaxSteady: max(stalls.steady),
+    freshFailed: (r.fresh ?? []).filter((x) => !x.ok).length,
+  };
+}
+
+function percentile(xs, p) {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+const fmtNum = (x) => (Number.isInteger(x) ? String(x) : x.toFixed(x < 1 ? 2 : 1));
+const pct = (x) => `${fmtNum(x)} %`;
+
+function fmtTail(t) {
+  return `keep-alive max ${t.keepaliveMaxReload} ms in reloads (${t.keepaliveOver50Reload} ≥ 50 ms, ${pct(t.keepaliveOver50ReloadPct)}) / ` +
+    `${t.keepaliveMaxSteady} ms steady (${pct(t.keepaliveOver50SteadyPct)} ≥ 50 ms); ` +
+    `fresh connection max ${t.freshMaxReload} ms, p99 ${t.freshP99Reload} ms in reloads (${t.freshOver50Reload} ≥ 50 ms) / ` +
+    `max ${t.freshMaxSteady} ms, p99 ${t.freshP99Steady} ms steady; ${t.freshN} probes, ${t.freshFailed} failed; ` +
+    `the load client's own event loop late by up to ${t.clientStallMaxReload} ms in reloads / ${t.clientStallMaxSteady} ms steady`;
 }
 
 async function main() {
@@ -229,6 +293,7 @@ async function main() {
       console.log(`   ok ${fmtInt(rec.ok)}  failed ${rec.failed} (${fmtCodes(rec.byCode)})  reloads ${rec.reloadsDone}/${opts.reloads}` +
         `  distinct worker pids ${rec.pids} (expected ${opts.workers * (rec.reloadsDone + 1)})` +
         `  reload time median ${fmtInt(median(rec.reloadMs))} ms  max latency ${rec.maxLatencyMs} ms`);
+      if (rec.tail) console.log(`   ${fmtTail(rec.tail)}`);
       if (rec.failed) console.log(`   failures per reload: ${rec.perReload.join(' ')}${rec.beforeFirstReload ? ` (+${rec.beforeFirstReload} before the first reload)` : ''}`);
       if (rec.error) console.log(`   ERROR: ${rec.error}`);
       if (rec.errors?.length) {
@@ -263,6 +328,18 @@ async function main() {
   const rows = totals.map((t) => [t.label, String(t.failed), fmtCodes(t.byCode), fmtInt(t.ok), t.seconds.toFixed(1),
     `${t.reloads}/${opts.reloads * opts.rounds}`, t.pids, fmtInt(t.reloadMs)]);
   console.log(`\n${textTable(header, rows)}\n`);
+  // the latency tail: median over the rounds, [min–max] after it
+  const spread = (xs) => (xs.length > 1 ? `${fmtNum(median(xs))} [${fmtNum(Math.min(...xs))}–${fmtNum(Math.max(...xs))}]` : fmtNum(xs[0] ?? 0));
+  const tailHeader = ['contender', 'keep-alive max, reloads', 'keep-alive max, steady', '≥ 50 ms, reloads', '≥ 50 ms, steady',
+    'fresh max, reloads', 'fresh p99, reloads', 'fresh max, steady', 'client stall, reloads', 'client stall, steady'];
+  const tailRows = CONTENDERS.map((c) => {
+    const ts = runs.filter((r) => r.key === c.key && r.tail).map((r) => r.tail);
+    const col = (k) => spread(ts.map((t) => t[k]));
+    return [c.label, `${col('keepaliveMaxReload')} ms`, `${col('keepaliveMaxSteady')} ms`, `${col('keepaliveOver50ReloadPct')} %`,
+      `${col('keepaliveOver50SteadyPct')} %`, `${col('freshMaxReload')} ms`, `${col('freshP99Reload')} ms`, `${col('freshMaxSteady')} ms`,
+      `${col('clientStallMaxReload')} ms`, `${col('clientStallMaxSteady')} ms`];
+  });
+  console.log(`${textTable(tailHeader, tailRows)}\n`);
 
   if (opts.out !== '-') {
     const md = [
@@ -287,6 +364,18 @@ async function main() {
       '',
       mdTable(header, rows),
       '',
+      '## Latency tail',
+      '',
+      mdTable(tailHeader, tailRows),
+      '',
+      'Median over the rounds, [lowest–highest] after it. "reloads": requests that began between a reload\'s signal ' +
+        'and 500 ms after its completion; "steady": the others (the second before the first reload, the pauses between ' +
+        `reloads, the ${Math.max(opts.settle, opts.interval)} ms after the last). "keep-alive": the load's requests on its kept-alive ` +
+        'connections; "≥ 50 ms": their share that took 50 ms or more. "fresh": ' +
+        (opts.probe ? `one GET on a new connection (\`Connection: close\`) every ${opts.probe} ms, beside the load: what a new client waits.` : 'no probe (--probe 0).') +
+        ' "client stall": the longest the load client\'s own event loop ran late (descheduled on the shared cores, or its GC); ' +
+        'every request in flight then looks that much slower, whichever server answers it.',
+      '',
       '"failed" counts every request that did not end in a 200 with the expected body: connection errors by ' +
         'their code (ECONNRESET, ECONNREFUSED, ...), `HTTP_<status>` for other statuses, `CLIENT_TIMEOUT` after 10 s. ' +
         `"distinct pids" is how many worker processes answered (at most workers × (reloads + 1) = ${opts.workers * (opts.reloads + 1)}). ` +
@@ -299,6 +388,7 @@ async function main() {
         lines.push(`- ok ${fmtInt(r.ok)}, failed ${r.failed} (${fmtCodes(r.byCode)}), reloads ${r.reloadsDone}, ` +
           `distinct pids ${r.pids}, load ran ${(r.elapsedMs / 1000).toFixed(1)} s, max latency ${r.maxLatencyMs} ms`);
         lines.push(`- reload durations (ms): ${r.reloadMs.join(', ') || '-'}`);
+        if (r.tail) lines.push(`- latency tail: ${fmtTail(r.tail)}`);
         lines.push(`- failures per reload (from its start to the next one's): ${r.perReload.join(', ') || '-'}` +
           (r.beforeFirstReload ? `; ${r.beforeFirstReload} before the first reload` : ''));
         if (r.error) lines.push(`- ERROR: ${r.error}`);

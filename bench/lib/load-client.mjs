@@ -2,7 +2,7 @@
 // bench/reload.mjs (child_process.fork) so the orchestration never stalls its event loop.
 //
 // Protocol (IPC messages):
-//   parent -> {cmd:'start', port, concurrency, timeoutMs}   child -> {type:'started'}
+//   parent -> {cmd:'start', port, concurrency, timeoutMs, probeMs?}   child -> {type:'started'}
 //   parent -> {cmd:'mark', label}   (timestamps an event, e.g. a reload, for the error timeline)
 //   parent -> {cmd:'stop', drainMs}  child -> {type:'result', ...} then exits
 //
@@ -24,10 +24,19 @@ const stats = {
   failTimes: [], // every failure, ms since the load started
   marks: [],
   maxLatencyMs: 0,
+  started: [], // requests by when they began: count per BUCKET_MS since the load started
+  slow: [], // requests slower than SLOW_MS: {t: ms since the load started when it began, ms, pid (0: failed)}
+  fresh: [], // probes on a fresh connection each: {t, ms, ok, pid}
+  stalls: [], // this client's own event loop late by SLOW_MS or more: {t, ms} (a request's latency includes them)
 };
+const SLOW_MS = 20;
+const BUCKET_MS = 100;
 const inflight = new Set();
+/** the pid that answered the request just counted (0: a failure) */
+let lastPid = 0;
 
 function fail(code, message) {
+  lastPid = 0;
   stats.failed++;
   stats.byCode[code] = (stats.byCode[code] ?? 0) + 1;
   stats.failTimes.push(Date.now() - t0);
@@ -45,6 +54,9 @@ function once(port, timeoutMs) {
       const ms = Date.now() - started;
       if (ms > stats.maxLatencyMs) stats.maxLatencyMs = ms;
       fn();
+      const b = Math.floor((started - t0) / BUCKET_MS);
+      stats.started[b] = (stats.started[b] ?? 0) + 1;
+      if (ms >= SLOW_MS && stats.slow.length < 100_000) stats.slow.push({ t: started - t0, ms, pid: lastPid });
       resolve();
     };
     const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
@@ -56,6 +68,7 @@ function once(port, timeoutMs) {
         const m = body.match(/hello from worker (\S+) \(pid (\d+)\)/);
         if (!m) return fail('BAD_BODY', body.slice(0, 100));
         stats.ok++;
+        lastPid = Number(m[2]);
         stats.pids[m[2]] = (stats.pids[m[2]] ?? 0) + 1;
       }));
       res.on('error', (e) => done(() => fail(e.code ?? 'RESPONSE_ERROR', e.message)));
@@ -77,6 +90,39 @@ async function loop(port, timeoutMs) {
   }
 }
 
+/** One GET on a new connection (Connection: close) every `everyMs`: what a new client waits. */
+async function probe(port, everyMs, timeoutMs) {
+  while (running) {
+    const started = Date.now();
+    const pid = await new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, headers: { connection: 'close' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolve(res.statusCode === 200 ? Number(body.match(/\(pid (\d+)\)/)?.[1] ?? 0) : 0));
+        res.on('error', () => resolve(0));
+      });
+      req.setTimeout(timeoutMs, () => req.destroy());
+      req.on('error', () => resolve(0));
+    });
+    if (stats.fresh.length < 20000) stats.fresh.push({ t: started - t0, ms: Date.now() - started, ok: pid > 0, pid });
+    await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - started))));
+  }
+}
+
+/** Records when this process's event loop runs late (descheduled, GC): the load's latencies include those stalls. */
+function watchLoop() {
+  const every = 5;
+  let expected = Date.now() + every;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const late = now - expected;
+    if (late >= SLOW_MS && stats.stalls.length < 20000) stats.stalls.push({ t: expected - t0, ms: late });
+    expected = now + every;
+    if (!running) clearInterval(timer);
+  }, every);
+}
+
 let loops = [];
 process.on('message', async (msg) => {
   if (msg.cmd === 'start') {
@@ -84,6 +130,8 @@ process.on('message', async (msg) => {
     t0 = Date.now();
     running = true;
     loops = Array.from({ length: msg.concurrency }, () => loop(msg.port, msg.timeoutMs ?? 10_000));
+    if (msg.probeMs) loops.push(probe(msg.port, msg.probeMs, msg.timeoutMs ?? 10_000));
+    watchLoop();
     process.send({ type: 'started' });
   } else if (msg.cmd === 'mark') {
     stats.marks.push({ t: Date.now() - t0, label: msg.label });
@@ -94,7 +142,7 @@ process.on('message', async (msg) => {
     const unfinished = inflight.size;
     for (const req of inflight) req.destroy();
     agent?.destroy();
-    process.send({ type: 'result', ...stats, unfinished, elapsedMs: Date.now() - t0 }, () => process.exit(0));
+    process.send({ type: 'result', ...stats, unfinished, t0, elapsedMs: Date.now() - t0 }, () => process.exit(0));
   }
 });
 process.on('disconnect', () => process.exit(0));

@@ -113,7 +113,8 @@ process.on('SIGINT', () => void endNow());
 process.on('SIGHUP', () => void drain('reload'));
 process.on('message', (m: MasterMessage, handle: unknown) => {
   if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket, m.proto, m.routed === true);
-  else if (m.t === 'drain') void drain(m.reason);
+  // the master retires a worker once its successor serves (a shutdown has none): the closes spread (serve.ts)
+  else if (m.t === 'drain') void drain(m.reason, m.reason !== 'shutdown');
   else if (m.t === 'shed') server?.shed(m.count);
   else if (m.t === 'status') send({ t: 'status', text: statusReport() });
   else if (m.t === 'reopen-log') {
@@ -178,6 +179,8 @@ function onFinished(req: IncomingMessage, res: ServerResponse): void {
   const f = acct.last;
   requestLog?.add(req, res, acct.requests, boot!.slotRequests + acct.requests, f.tx, f.ms, f.core);
   if (!draining && !recycleAsked) checkRecycle();
+  // a drain spreading its closes still serves no more than max-requests: from here on every response closes
+  else if (draining && boot!.maxRequests > 0 && acct.requests >= boot!.maxRequests) server?.closeEvery();
 }
 
 function onException(err: unknown, req: { method?: string; url?: string }): void {
@@ -241,12 +244,13 @@ function report(): void {
   send({ t: 'report', c: withExtras(acct.snapshot(gist.elu, gist.accepting, draining, httpConnections(), gist.busy)) });
 }
 
-async function drain(reason: RecycleReason): Promise<void> {
+/** Stops accepting, ends the connections (their closes spread when `spread`: serve.ts), closes the app, exits. */
+async function drain(reason: RecycleReason, spread = false): Promise<void> {
   if (draining) return;
   draining = true;
   drainStartedAt = Date.now();
   report();
-  if (server) await server.drain();
+  if (server) await server.drain(spread);
   if (ending) return;
   const mercy = retirementMercyMs(reason, limits.mercyMs ?? DEFAULT_LIMITS.mercyMs!, limits.reloadMercyMs ?? 0);
   await closeApp(Math.max(0, mercy - (Date.now() - drainStartedAt) - MERCY_MARGIN_MS));

@@ -7,18 +7,19 @@ import { runInNewContext } from 'node:vm';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_LIMITS, type WorkerLimits } from '../protocol.js';
 import { Accounting } from './accounting.js';
-import { RequestScope, WorkerServer } from './serve.js';
+import { DRAIN_SPREAD_MS, drainClosesDue, RequestScope, WorkerServer } from './serve.js';
 import { encodeUwsgiPacket } from './uwsgi.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** A WorkerServer fed by a listener on an ephemeral 127.0.0.1 port, as a worker's inherited socket would. */
-async function serve(handler: Handler, limits: Partial<WorkerLimits> = {}, proto: 'http' | 'uwsgi' = 'http') {
+async function serve(handler: Handler, limits: Partial<WorkerLimits> = {}, proto: 'http' | 'uwsgi' = 'http', now?: () => number) {
   const acct = new Accounting(1);
   const lines: string[] = [];
   const ws = new WorkerServer(handler, acct, () => undefined, () => undefined, {
     limits: { ...DEFAULT_LIMITS, ...limits },
     log: (l) => lines.push(l),
+    ...(now ? { now } : {}),
   });
   const sockets = new Set<net.Socket>();
   const listener = net.createServer((s) => {
@@ -149,6 +150,93 @@ test('http-keepalive = 0 closes every connection after its response', async () =
     assert.ok(r.closedAfter !== undefined);
   } finally {
     s.close();
+  }
+});
+
+/** A keep-alive client connection: one GET at a time, each answer read whole (by its Content-Length); resolves its head. */
+async function keepAliveClient(port: number) {
+  const s = net.connect(port, '127.0.0.1');
+  s.on('error', () => undefined);
+  await new Promise((r) => s.once('connect', r));
+  let buf = '';
+  let waiting: ((head: string) => void) | undefined;
+  s.on('data', (d) => {
+    buf += d.toString('latin1');
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0 || !waiting) return;
+    const head = buf.slice(0, end);
+    const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+    if (buf.length < end + 4 + length) return;
+    buf = buf.slice(end + 4 + length);
+    const w = waiting;
+    waiting = undefined;
+    w(head);
+  });
+  return {
+    socket: s,
+    get: () =>
+      new Promise<string>((resolve) => {
+        waiting = resolve;
+        s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      }),
+  };
+}
+
+test('drainClosesDue: one close at once, then evenly over the spread, then every one', () => {
+  assert.equal(drainClosesDue(0, 16), 1);
+  assert.equal(drainClosesDue(DRAIN_SPREAD_MS / 2, 16), 9);
+  assert.equal(drainClosesDue(DRAIN_SPREAD_MS - 1, 16), 16);
+  assert.equal(drainClosesDue(DRAIN_SPREAD_MS, 16), Infinity);
+  assert.equal(drainClosesDue(0, 0), 1);
+});
+
+test('a drain closes its keep-alive connections one after another over the spread, not all on their next response', { timeout: 10_000 }, async () => {
+  let now = 1000;
+  const s = await serve(hello, {}, 'http', () => now);
+  const clients = await Promise.all([1, 2, 3, 4].map(() => keepAliveClient(s.port)));
+  try {
+    for (const c of clients) assert.doesNotMatch(await c.get(), /connection: close/i);
+    const drained = s.ws.drain();
+    const open = new Set(clients);
+    /** one request on every connection still open; how many of the answers closed theirs */
+    const round = async (): Promise<number> => {
+      const heads = await Promise.all([...open].map(async (c) => [c, await c.get()] as const));
+      let closed = 0;
+      for (const [c, head] of heads) {
+        assert.match(head, /^HTTP\/1\.1 200 /);
+        if (/connection: close/i.test(head)) (closed++, open.delete(c));
+      }
+      return closed;
+    };
+    assert.equal(await round(), 1, 'at the drain: one connection closes, three keep going');
+    assert.equal(await round(), 0, 'no time has passed: none more');
+    now += DRAIN_SPREAD_MS / 2;
+    assert.equal(await round(), 2, 'half the spread: three of the four in all');
+    now += DRAIN_SPREAD_MS / 2;
+    assert.equal(await round(), 1, 'the spread is over: the last one');
+    await drained;
+    assert.equal(s.ws.connectionCount, 0);
+  } finally {
+    for (const c of clients) c.socket.destroy();
+    s.close();
+  }
+});
+
+test('a drain without spread (a shutdown, a worker recycling itself), or told to stop spreading, closes every connection on its next response', { timeout: 10_000 }, async () => {
+  for (const how of ['no spread', 'closeEvery'] as const) {
+    const s = await serve(hello, {}, 'http', () => 1000);
+    const clients = await Promise.all([1, 2, 3].map(() => keepAliveClient(s.port)));
+    try {
+      for (const c of clients) assert.doesNotMatch(await c.get(), /connection: close/i);
+      const drained = s.ws.drain(how === 'closeEvery');
+      if (how === 'closeEvery') s.ws.closeEvery();
+      const heads = await Promise.all(clients.map((c) => c.get()));
+      assert.deepEqual(heads.map((h) => /connection: close/i.test(h)), [true, true, true], how);
+      await drained;
+    } finally {
+      for (const c of clients) c.socket.destroy();
+      s.close();
+    }
   }
 });
 

@@ -27,6 +27,27 @@ export interface ServeOptions {
   upgrade?: UpgradeHandler;
   /** where the live load goes once the `http` router hands connections over (routed-load.ts) */
   sendLoad?: (m: Extract<WorkerMessage, { t: 'load' }>) => void;
+  /** milliseconds on a monotonic clock (the drain's spread of closes); tests pass a fake one */
+  now?: () => number;
+}
+
+/**
+ * How long a drain spreads the closing of its keep-alive connections over. Closing them
+ * all on their next response sends every client to reconnect at the same moment, and the
+ * successor that takes them has code V8 has not compiled yet: under load, the moments
+ * after a drain began were the slowest of a reload, for those clients and for every new
+ * one queued behind them.
+ */
+export const DRAIN_SPREAD_MS = 250;
+
+/**
+ * How many keep-alive connections a drain may have closed `elapsed` ms after it began,
+ * out of the `connections` it found: one at once, then evenly over DRAIN_SPREAD_MS, and
+ * every one after that.
+ */
+export function drainClosesDue(elapsed: number, connections: number): number {
+  if (elapsed >= DRAIN_SPREAD_MS) return Infinity;
+  return 1 + Math.floor((Math.max(0, elapsed) * connections) / DRAIN_SPREAD_MS);
 }
 
 const SERVICE_UNAVAILABLE = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\nService Unavailable\n';
@@ -66,10 +87,11 @@ export class RequestScope {
  * and node:cluster show on reload).
  *
  * Draining therefore means: close the listeners (the kernel queue stays with
- * the other workers: the socket is shared), answer every request from now on
- * with `Connection: close`, and let each connection end on its own — after
- * such a response, by the client, or by the server's ordinary keep-alive
- * timeout. The worker exits when no connection is left.
+ * the other workers: the socket is shared), answer requests with `Connection:
+ * close` (when a successor serves, the keep-alive connections' closes spread over
+ * DRAIN_SPREAD_MS, every response after that), and let each connection end on its
+ * own — after such a response, by the client, or by the server's ordinary
+ * keep-alive timeout. The worker exits when no connection is left.
  *
  * Because that http.Server never listens, Node never starts the checker that
  * enforces its headersTimeout and requestTimeout (it is started by the
@@ -111,6 +133,9 @@ export class WorkerServer {
   private refusedLoggedAt = 0;
   /** requests this worker ended itself at the harakiri deadline */
   harakiris = 0;
+  /** when the drain began (`now()`), and how many keep-alive connections it found and has closed so far */
+  private drainShed: { since: number; connections: number; closed: number } | undefined;
+  private readonly now: () => number;
   /** the router's live figures, from the first connection it hands over */
   private routed: RoutedLoad | undefined;
   private readonly sendLoad: ServeOptions['sendLoad'];
@@ -128,6 +153,7 @@ export class WorkerServer {
     this.log = opts.log ?? ((line) => void process.stderr.write(line + '\n'));
     this.context = opts.context;
     this.sendLoad = opts.sendLoad;
+    this.now = opts.now ?? performance.now.bind(performance);
     // Node refuses a headersTimeout above the requestTimeout
     const headersTimeout = limits.bodyMs > 0 ? Math.min(limits.headMs, limits.bodyMs) : limits.headMs;
     const bodyLimit = limits.maxBodyBytes ?? 0;
@@ -229,12 +255,16 @@ export class WorkerServer {
   }
 
   /**
-   * Stops accepting and resolves once every connection has ended. Upgraded
+   * Stops accepting and resolves once every connection has ended. With `spread`
+   * (a successor serves), the keep-alive connections are closed after a response
+   * each, spread over DRAIN_SPREAD_MS (drainClosesDue), so their clients do not
+   * all reconnect at once; without, every response closes its connection. Upgraded
    * connections get websocket-drain to end on their own, then go away (1001).
    */
-  drain(): Promise<void> {
+  drain(spread = true): Promise<void> {
     if (!this.draining) {
       this.draining = true;
+      if (spread) this.drainShed = { since: this.now(), connections: this.connections.size - this.upgraded.size, closed: 0 };
       for (const l of this.listeners) l.close();
       const grace = this.limits.websocketDrainMs ?? DEFAULT_LIMITS.websocketDrainMs!;
       this.graceTimer = setTimeout(() => this.sendAway(), grace);
@@ -411,7 +441,8 @@ export class WorkerServer {
       return;
     }
     if (declaresTooMuch(req, this.limits.maxBodyBytes ?? 0)) return this.refuseBody(req, res);
-    if (this.draining || this.limits.keepAliveMs === 0) res.shouldKeepAlive = false;
+    if (this.limits.keepAliveMs === 0) res.shouldKeepAlive = false;
+    else if (this.draining) res.shouldKeepAlive = !this.drainCloseDue();
     else if (this.shedding > 0) {
       this.shedding--;
       res.shouldKeepAlive = false;
@@ -419,6 +450,20 @@ export class WorkerServer {
     if (!this.context) return this.callApp(req, res);
     const scope = ((res as ServerResponse & { [kScope]?: RequestScope })[kScope] = new RequestScope(res));
     this.context.run(scope, this.callApp, req, res);
+  }
+
+  /** A drain spreading its closes stops spreading: every response from now on closes its connection. */
+  closeEvery(): void {
+    this.drainShed = undefined;
+  }
+
+  /** Draining: whether this response closes its connection (drainClosesDue says how many may have by now). */
+  private drainCloseDue(): boolean {
+    const d = this.drainShed;
+    if (!d) return true;
+    if (d.closed >= drainClosesDue(this.now() - d.since, d.connections)) return false;
+    d.closed++;
+    return true;
   }
 
   /** limit-post: the body is (or would be) longer; 413 if nothing was sent, and the connection closes unread. */
