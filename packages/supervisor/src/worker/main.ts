@@ -71,6 +71,8 @@ let rate = 0;
 let rateRequests = 0;
 let rateAt = Date.now();
 let successorAsked = false;
+/** ms from this process's start to ready; 0 until then */
+let startupMs = 0;
 let lastReportedAt = 0;
 let ready = false;
 /** why an app error wants this worker retired, until the master is asked (once ready and old enough) */
@@ -155,6 +157,8 @@ async function start(): Promise<void> {
   }
   await server.listen(boot!.sockets, 511);
   send({ t: 'ready', startupMs: Math.round(performance.now() - t0) });
+  // from the process start (Node's own start-up too): what a successor's start will take
+  startupMs = Math.round(process.uptime() * 1000);
   ready = true;
   askRetirement();
   setInterval(report, boot!.reportIntervalMs).unref();
@@ -193,7 +197,7 @@ function checkRecycle(): void {
   const b = boot!;
   if (b.maxRequests === 0 && b.reloadOnRss === 0 && b.reloadOnAs === 0) return;
   const age = (Date.now() - startedAt) / 1000;
-  if (!successorAsked && successorDue({ requests: acct.requests, maxRequests: b.maxRequests, rate, age, minWorkerLifetime: b.minWorkerLifetime })) {
+  if (!successorAsked && successorDue({ requests: acct.requests, maxRequests: b.maxRequests, rate, age, minWorkerLifetime: b.minWorkerLifetime, startupMs })) {
     successorAsked = true;
     send({ t: 'successor', reason: 'max-requests', detail: `${acct.requests} of ${b.maxRequests} requests at ${Math.round(rate)}/s` });
   }

@@ -24,3 +24,9 @@ test('the rate is smoothed over report ticks', () => {
   assert.equal(nextRate(100, 0, 250), 50);
   assert.equal(nextRate(100, 10, 0), 100);
 });
+
+test('a worker that started slowly asks earlier: twice its own start-up, when that is over the second', () => {
+  assert.equal(successorDue({ ...base, requests: 850, startupMs: 400 }), false, '1.5 s away, 0.8 s lead');
+  assert.equal(successorDue({ ...base, requests: 850, startupMs: 900 }), true, '1.5 s away, 1.8 s lead');
+  assert.equal(successorDue({ ...base, requests: 700, startupMs: 900 }), false, '3 s away');
+});
