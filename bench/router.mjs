@@ -8,7 +8,7 @@
 // --master-args '--cpu-prof --cpu-prof-dir=/tmp/prof': node flags for tsgi's master.
 import http from 'node:http';
 import path from 'node:path';
-import { APPS_DIR, RESULTS_DIR, cpuSnapshot, foreignCpu, freePort, gitHead, machineInfo, mdTable, median, parseArgs, parseWrk, processJiffies, run, runMain, sleep, startCluster, startTsgi, tmpDir, writeResults } from './lib/common.mjs';
+import { APPS_DIR, RESULTS_DIR, cpuSnapshot, foreignCpu, freePort, gitHead, machineInfo, mdTable, median, parseArgs, parseWrk, run, runMain, serverJiffies, sleep, startCluster, startTsgi, tmpDir, writeResults } from './lib/common.mjs';
 
 const USAGE = `usage: node bench/router.mjs [--workers 4] [--seconds 5] [--rounds 3] [--connections 8] [--slow-clients 2] [--only 'http router'] [--master-args '...']\n`;
 const o = parseArgs({ workers: 4, seconds: 5, rounds: 3, connections: 8, slowClients: 2, only: '', masterArgs: '' }, USAGE);
@@ -27,16 +27,18 @@ async function measure(port, slow, master) {
   });
   await sleep(200);
   const args = ['-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--latency', '-H', 'Connection: close', `http://127.0.0.1:${port}/`];
-  const [cpu0, jiffies0] = [cpuSnapshot(), processJiffies(master)];
+  const [cpu0, j0] = [cpuSnapshot(), serverJiffies(master)];
   const r = await run('wrk', args, { timeoutMs: (o.seconds + 30) * 1000 });
-  const [cpu1, jiffies1] = [cpuSnapshot(), processJiffies(master)];
+  const [cpu1, j1] = [cpuSnapshot(), serverJiffies(master)];
   stop = true;
   await Promise.all(loops);
   if (r.code !== 0) throw new Error(`wrk ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   const p = parseWrk(r.stdout);
   // jiffies are 10 ms of CPU
-  const masterUs = ((jiffies1 - jiffies0) * 10_000) / Math.max(1, p.requests);
-  return { rps: p.rps, p50: p.latency.p50, p99: p.latency.p99, errors: p.errors, slowDone, masterUs, others: foreignCpu(cpu0, cpu1) };
+  const perRequest = (jiffies) => (jiffies * 10_000) / Math.max(1, p.requests);
+  const masterUs = perRequest(j1.master - j0.master);
+  const serverUs = perRequest(j1.master + j1.workers - j0.master - j0.workers);
+  return { rps: p.rps, p50: p.latency.p50, p99: p.latency.p99, errors: p.errors, slowDone, masterUs, serverUs, others: foreignCpu(cpu0, cpu1) };
 }
 
 await runMain(async () => {
@@ -59,7 +61,7 @@ await runMain(async () => {
       await sleep(500);
       for (const [row, slow] of rows) {
         const m = await measure(t.port, slow, t.pid);
-        console.log(`round ${round} ${name} | ${row}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, errors ${m.errors}, slow requests ${m.slowDone}, master ${Math.round(m.masterUs)} µs/request, other load ${Math.round(m.others)} %`);
+        console.log(`round ${round} ${name} | ${row}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, errors ${m.errors}, slow requests ${m.slowDone}, master ${Math.round(m.masterUs)} µs/request, server ${Math.round(m.serverUs)} µs/request, other load ${Math.round(m.others)} %`);
         const key = `${row}\u0000${name}`;
         got.set(key, [...(got.get(key) ?? []), m]);
       }
@@ -68,7 +70,7 @@ await runMain(async () => {
   }
   const spread = (xs, f) => `${f(median(xs))} (${f(Math.min(...xs))}-${f(Math.max(...xs))})`;
   const table = [];
-  for (const [row] of rows) {
+  for (const [row, slow] of rows) {
     const base = median(got.get(`${row}\u0000http-socket`).map((m) => m.rps));
     for (const name of contenders) {
       const ms = got.get(`${row}\u0000${name}`);
@@ -81,6 +83,7 @@ await runMain(async () => {
         spread(ms.map((m) => m.p50), (x) => x.toFixed(1)),
         spread(ms.map((m) => m.p99), (x) => x.toFixed(1)),
         spread(ms.map((m) => m.masterUs), Math.round),
+        slow ? '-' : spread(ms.map((m) => m.serverUs), Math.round),
         String(median(ms.map((m) => m.slowDone))),
         String(ms.reduce((n, m) => n + m.errors, 0)),
       ]);
@@ -93,9 +96,10 @@ await runMain(async () => {
     '',
     `\`node bench/router.mjs --workers ${o.workers} --seconds ${o.seconds} --rounds ${o.rounds} --connections ${o.connections} --slow-clients ${o.slowClients}\`; medians of ${o.rounds} rounds (min-max); ` +
       `load from other processes during the runs: ${spread([...got.values()].flat().map((m) => m.others), Math.round)} % of one core. ` +
-      'master µs/request: CPU time of the master (tsgi) or primary (node:cluster) per fast request answered; /cpu done: the slow clients\' requests in the run.',
+      'master µs/request: CPU time of the master (tsgi) or primary (node:cluster) per fast request answered; ' +
+      'server µs/request: the same for the master and its workers together (fast requests only: beside /cpu it would count the spinning); /cpu done: the slow clients\' requests in the run.',
     '',
-    mdTable(['load', 'contender', 'req/s', 'vs http-socket', 'p50 ms', 'p99 ms', 'master µs/request', '/cpu done', 'errors'], table),
+    mdTable(['load', 'contender', 'req/s', 'vs http-socket', 'p50 ms', 'p99 ms', 'master µs/request', 'server µs/request', '/cpu done', 'errors'], table),
     '',
   ].join('\n');
   console.log(md);

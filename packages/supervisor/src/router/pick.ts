@@ -78,8 +78,23 @@ export function routeLoad(w: RouteView, h: Handoffs): number {
 }
 
 /**
+ * How much a busy worker's silence (or a hand-off it has left untaken) counts
+ * against it before it is taken for blocked: 0 when it just spoke, growing to 1
+ * request at STALL_MS. A worker serving quick requests speaks after each one,
+ * within a fraction of a millisecond; one that has said nothing for a while may
+ * be blocked already (a CPU-bound request that began after its last word), so of
+ * two workers with the same requests in flight the one heard from last is the
+ * better bet.
+ */
+export function quietness(h: Handoffs): number {
+  const silent = (h.busy ?? 0) > 0 ? h.silentMs : 0;
+  const untaken = h.unacked > 0 ? h.unackedMs : 0;
+  return Math.min(1, Math.max(silent, untaken) / STALL_MS);
+}
+
+/**
  * The worker a new connection goes to by load: of the workers whose loop is free
- * (stalledFor 0), the least loaded (routeLoad), equal loads in turn from index
+ * (stalledFor 0), the least loaded (routeLoad, plus its quietness), equal loads in turn from index
  * `turn` (the caller advances it for every connection). A worker taken for blocked
  * is never chosen while another is free, whatever its figures: what is handed to it
  * waits in its pipe until its loop turns. When every worker is taken for blocked,
@@ -101,7 +116,7 @@ export function leastLoaded<T extends RouteView>(ready: readonly T[], handoffs: 
       }
       continue;
     }
-    const load = routeLoad(w, h);
+    const load = routeLoad(w, h) + quietness(h);
     if (load < bestLoad) {
       best = w;
       bestLoad = load;
