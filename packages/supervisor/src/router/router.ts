@@ -35,18 +35,19 @@ export interface RouterDeps {
 
 /**
  * uWSGI's HTTP router (`http = host:port`), in the master: it accepts each
- * connection, unread, and hands it to a ready worker (pick.ts): of those whose
- * loop is free, the one with the fewest requests in flight (counting the
- * connections handed to it and not yet taken, and its open WebSockets at a
- * tenth of a request each), so a slow worker is not given more than its share
- * and a blocked one nothing, unlike a shared socket where whoever wakes first
- * accepts. Its figures are live: each worker says, once per turn of its loop,
- * how many routed connections it took and how busy it is (ledger.ts); a
- * hand-off left untaken, or a busy worker's silence, means a blocked loop. Or,
- * with `http-sticky`, the one the
- * client's address hashes to, so that a client's successive connections reach
- * the same worker. While no worker is ready (boot, cheap mode) connections
- * wait here and are handed over later.
+ * connection, unread and never wrapped in a net.Socket, and hands its handle to a
+ * ready worker (pick.ts): of those whose loop is free, the one with the fewest
+ * requests in flight (counting the connections handed to it and not yet taken,
+ * and its open WebSockets at a tenth of a request each), so a slow worker is not
+ * given more than its share and a blocked one nothing, unlike a shared socket
+ * where whoever wakes first accepts. Its figures are live (ledger.ts): Node
+ * acknowledges each handle when the worker's loop receives it, and the worker
+ * says how busy it is when a request ends and, while busy, every
+ * LOAD_HEARTBEAT_MS; a hand-off left unacknowledged, or a busy worker's silence,
+ * means a blocked loop. Or, with `http-sticky`, the one the client's address
+ * hashes to, so that a client's successive connections reach the same worker.
+ * While no worker is ready (boot, cheap mode) connections wait here and are
+ * handed over later.
  */
 export class HttpRouter {
   private readonly servers: net.Server[] = [];
