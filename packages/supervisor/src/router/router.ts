@@ -150,8 +150,8 @@ export class HttpRouter {
     this.listenTo(w);
     this.ledger.handed(w, conn, performance.now());
     w.child.send({ t: 'conn', routed: true } satisfies MasterMessage, conn as unknown as net.Socket, undefined, (err) => {
-      // not sent (the worker is gone): nobody has it but us
-      if (err && this.ledger.lost(w, conn)) conn.close();
+      // not sent (the worker's channel closed meanwhile): nobody has it but us, another worker takes it
+      if (err && this.ledger.lost(w, conn)) this.route(conn);
     });
   }
 
@@ -173,14 +173,24 @@ export class HttpRouter {
         if (conn) this.route(conn);
       }
     });
+    // The worker's channel closed (it exited, on its own at max-requests, or died): whatever it
+    // never acknowledged was never read by its loop, and goes to another worker; every
+    // acknowledgement it sent came before the channel's end. Node holds back 'disconnect'
+    // while handles wait for an acknowledgement that will never come: 'exit' with the
+    // channel already closed is that end.
+    const release = (): void => {
+      for (const conn of this.ledger.forget(w)) this.route(conn);
+    };
+    child.once('disconnect', release);
     child.once('exit', () => {
-      for (const conn of this.ledger.forget(w)) conn.close();
+      if (!child.connected) release();
     });
   }
 
   /** By client address with `http-sticky` (when the peer has one), else by load. */
   private pick(conn: Conn): WorkerRecord | undefined {
-    const ready = this.d.candidates();
+    // a worker that exited on its own (max-requests) is ready until the master hears of it: not one whose channel closed
+    const ready = this.d.candidates().filter((w) => w.child.connected);
     if (ready.length === 0) return undefined;
     const client = this.d.sticky() ? clientKey(peerAddress(conn)) : undefined;
     if (client !== undefined) return stickyWorker(client, ready);

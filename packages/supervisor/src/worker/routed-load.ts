@@ -90,26 +90,33 @@ export class RoutedLoad {
     const busy = this.inFlight() + this.unread.size;
     this.send({ t: 'load', taken: this.taken, busy });
     this.sentAt = performance.now();
-    this.beating(busy > 0);
+    if (busy > 0) this.beating(true);
+    // idle now: a block that just ended is seen at once (its end may be the last of the work)
+    else if (this.heartbeat) this.sawBlock(this.sentAt);
   };
 
+  /** Starts (or stops) the heartbeat. */
   private beating(on: boolean): void {
     if (on && !this.heartbeat) {
       this.beatAt = performance.now();
       this.heartbeat = setInterval(this.beat, LOAD_HEARTBEAT_MS);
       this.heartbeat.unref();
     } else if (!on && this.heartbeat) {
-      // the request that blocked the loop may be the last: its end stops the heartbeat before it is late
-      this.sawBlock(performance.now());
       clearInterval(this.heartbeat);
       this.heartbeat = undefined;
     }
   }
 
-  /** While busy: a word when nothing else was said for a heartbeat. */
+  /**
+   * While busy: a word when nothing else was said for a heartbeat. It stops at the first
+   * beat that finds the worker idle, not at every request's end: under load a worker goes
+   * idle and busy again between requests, and a timer per connection would cost more
+   * than the beats.
+   */
   private readonly beat = (): void => {
     const now = performance.now();
     this.sawBlock(now);
+    if (this.inFlight() + this.unread.size === 0) return this.beating(false);
     if (now - this.sentAt >= LOAD_HEARTBEAT_MS - 1) this.changed();
   };
 
