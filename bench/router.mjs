@@ -44,13 +44,16 @@ async function measure(port, slow, master) {
 await runMain(async () => {
   const info = machineInfo();
   const dir = tmpDir('tsgi-router-bench-');
-  const contenders = ['http-socket', 'http router', 'node:cluster RR'].filter((c) => !o.only || c === 'http-socket' || o.only.split(',').includes(c));
+  // the last one only on demand (--only): the master's CPU first does not help on these cores (bench/results/router.md)
+  const contenders = ['http-socket', 'http router', 'node:cluster RR', 'http router + worker-prio 5'].filter((c) => (o.only ? c === 'http-socket' || o.only.split(',').includes(c) : !c.includes('worker-prio')));
   const start = async (name) => {
     if (name === 'node:cluster RR') return startCluster({ dir, handler: 'router-app.cjs', workers: o.workers, sched: 'rr' });
     const routerPort = await freePort();
-    const router = name === 'http router';
+    const router = name.startsWith('http router');
     const nodeArgs = router && o.masterArgs ? o.masterArgs.split(' ') : [];
-    const t = await startTsgi({ dir, app: APP, workers: o.workers, name: name.replace(' ', '-'), extra: router ? [`http = 127.0.0.1:${routerPort}`] : [], nodeArgs });
+    // worker-prio: the workers' nice value above the master's, so that the router gets its CPU on saturated cores
+    const extra = router ? [`http = 127.0.0.1:${routerPort}`, ...(name.endsWith('worker-prio 5') ? ['worker-prio = 5'] : [])] : [];
+    const t = await startTsgi({ dir, app: APP, workers: o.workers, name: name.replace(/\W+/g, '-'), extra, nodeArgs });
     return router ? { ...t, port: routerPort } : t;
   };
   const rows = [['fast requests only', 0], [`same + ${o.slowClients} clients looping on /cpu`, o.slowClients]];

@@ -16,20 +16,22 @@ async function startRouter(extra: string) {
 }
 
 describe('the http router through reloads and recycling', () => {
-  test('SIGHUP under new-connection load through the router: 0 failed requests', async () => {
-    const { sup, port } = await startRouter('');
-    const gen = load(port, { connections: 16, keepAlive: false });
-    await sleep(300);
-    for (let i = 0; i < 3; i++) {
-      const from = sup.log.length;
-      sup.signal('SIGHUP');
-      await sup.waitFor(/reload complete/, 15000, from);
-    }
-    const r = await gen.stop();
-    assert.equal(r.failed, 0, JSON.stringify([...r.errors, ...r.statuses]));
-    assert.ok(r.ok > 100, `${r.ok} requests`);
-    await sup.kill();
-  });
+  for (const keepAlive of [false, true]) {
+    test(`SIGHUP under ${keepAlive ? 'keep-alive' : 'new-connection'} load through the router: 0 failed requests`, async () => {
+      const { sup, port } = await startRouter('');
+      const gen = load(port, { connections: keepAlive ? 32 : 16, keepAlive });
+      await sleep(300);
+      for (let i = 0; i < 3; i++) {
+        const from = sup.log.length;
+        sup.signal('SIGHUP');
+        await sup.waitFor(/reload complete/, 15000, from);
+      }
+      const r = await gen.stop();
+      assert.equal(r.failed, 0, JSON.stringify([...r.errors, ...r.statuses]));
+      assert.ok(r.ok > 100, `${r.ok} requests`);
+      await sup.kill();
+    });
+  }
 
   for (const keepAlive of [false, true]) {
     test(`max-requests recycling under ${keepAlive ? 'keep-alive' : 'new-connection'} load through the router: 0 failed requests`, async () => {

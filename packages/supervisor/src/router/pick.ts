@@ -78,19 +78,25 @@ export function routeLoad(w: RouteView, h: Handoffs): number {
 }
 
 /**
- * How much a busy worker's silence (or a hand-off it has left untaken) counts
- * against it before it is taken for blocked: 0 when it just spoke, growing to 1
- * request at STALL_MS. A worker serving quick requests speaks after each one,
- * within a fraction of a millisecond; one that has said nothing for a while may
- * be blocked already (a CPU-bound request that began after its last word), so of
- * two workers with the same requests in flight the one heard from last is the
- * better bet.
+ * How many requests in flight a busy worker's silence (or a hand-off it has left
+ * untaken) counts for before it is taken for blocked: 0 when it just spoke, then
+ * growing with the square of the silence to QUIET_WEIGHT at STALL_MS. A worker
+ * serving quick requests speaks after each one, and one waiting on I/O every
+ * LOAD_HEARTBEAT_MS: a few milliseconds of silence cost it little, but one that
+ * missed its heartbeats is likely blocked already (a CPU-bound request that
+ * began after its last word), and what is handed to it waits for its whole
+ * request, where a worker with a few quick requests queued answers in a
+ * millisecond or two.
  */
 export function quietness(h: Handoffs): number {
   const silent = (h.busy ?? 0) > 0 ? h.silentMs : 0;
   const untaken = h.unacked > 0 ? h.unackedMs : 0;
-  return Math.min(1, Math.max(silent, untaken) / STALL_MS);
+  const share = Math.min(1, Math.max(silent, untaken) / STALL_MS);
+  return QUIET_WEIGHT * share * share;
 }
+
+/** What a busy worker silent for STALL_MS weighs, in requests in flight, just before it is taken for blocked. */
+export const QUIET_WEIGHT = 8;
 
 /**
  * The worker a new connection goes to by load: of the workers whose loop is free
