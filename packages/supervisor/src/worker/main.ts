@@ -106,7 +106,7 @@ process.on('SIGTERM', () => void endNow());
 process.on('SIGINT', () => void endNow());
 process.on('SIGHUP', () => void drain('reload'));
 process.on('message', (m: MasterMessage, handle: unknown) => {
-  if (m.t === 'conn' && handle) server?.adopt(handle as object, m.proto, m.routed === true);
+  if (m.t === 'conn' && handle) server?.adopt(handle as import('node:net').Socket, m.proto, m.routed === true);
   else if (m.t === 'drain') void drain(m.reason);
   else if (m.t === 'shed') server?.shed(m.count);
   else if (m.t === 'status') send({ t: 'status', text: statusReport() });
