@@ -1,6 +1,8 @@
 // A bare node:cluster server, as the Node docs write it: SCHED_NONE (the kernel spreads
 // connections, like tsgi's shared http-socket), N workers each running
 // http.createServer(handler).listen(port). The workers do nothing special about signals.
+// SCHED=rr: node:cluster's round-robin primary instead (it accepts every connection and
+// hands it to a worker, as tsgi's `http` router does).
 //
 // SIGHUP to this primary performs the textbook rolling restart, one worker at a time:
 // fork a new worker -> wait for its 'listening' -> old.disconnect(), with the docs'
@@ -10,12 +12,14 @@
 // SIGINT / SIGTERM: kill the workers and exit.
 //
 // env: PORT, WORKERS (default 2), BENCH_HANDLER (file in bench/apps, default hello.cjs),
-//      KILL_TIMEOUT_MS (default 2000).
+//      KILL_TIMEOUT_MS (default 2000), SCHED (none or rr, default none).
 import cluster from 'node:cluster';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 
-cluster.schedulingPolicy = cluster.SCHED_NONE; // must be set before the first fork()
+const sched = process.env.SCHED || 'none';
+if (sched !== 'none' && sched !== 'rr') throw new Error(`SCHED is none or rr, not ${sched}`);
+cluster.schedulingPolicy = sched === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE; // must be set before the first fork()
 
 const port = Number(process.env.PORT);
 const workers = Number(process.env.WORKERS || 2);
@@ -35,7 +39,7 @@ if (cluster.isPrimary) {
     return w;
   };
   for (let i = 0; i < workers; i++) fork();
-  log(`started ${workers} workers on 127.0.0.1:${port} (SCHED_NONE)`);
+  log(`started ${workers} workers on 127.0.0.1:${port} (${sched === 'rr' ? 'SCHED_RR' : 'SCHED_NONE'})`);
 
   cluster.on('exit', (w, code, sig) => {
     if (shuttingDown || w.retiring) return;

@@ -243,8 +243,8 @@ export function tmpDir(prefix) {
   return dir;
 }
 
-/** tsgi: `supervise --ini` with http-socket, processes = N. */
-export async function startTsgi({ dir, app, workers, logging, name = 'tsgi', extra = [] }) {
+/** tsgi: `supervise --ini` with http-socket, processes = N; `nodeArgs` for the master's node (--cpu-prof). */
+export async function startTsgi({ dir, app, workers, logging, name = 'tsgi', extra = [], nodeArgs = [] }) {
   const port = await freePort();
   const ini = path.join(dir, `${name}-${port}.ini`);
   const logFile = path.join(dir, `${name}-${port}.log`);
@@ -259,13 +259,13 @@ export async function startTsgi({ dir, app, workers, logging, name = 'tsgi', ext
     ...extra,
     '',
   ].join('\n'));
-  const proc = startGroup(process.execPath, [SUPERVISE, '--ini', ini], { logFile });
+  const proc = startGroup(process.execPath, [...nodeArgs, SUPERVISE, '--ini', ini], { logFile });
   await waitHttp(port, { isDead: () => proc.child.exitCode !== null, what: `${name} (log: ${logFile})` });
   return { name, port, logFile, pid: proc.pid, proc, stop: () => proc.stop('SIGINT', 15_000) };
 }
 
-/** A bare node:cluster primary (SCHED_NONE), N workers, plain handler. */
-export async function startCluster({ dir, handler, workers, name = 'node:cluster', killTimeoutMs = 2000 }) {
+/** A bare node:cluster primary (SCHED_NONE, or round-robin with sched 'rr'), N workers, plain handler. */
+export async function startCluster({ dir, handler, workers, name = 'node:cluster', killTimeoutMs = 2000, sched = 'none' }) {
   const port = await freePort();
   const logFile = path.join(dir, `cluster-${port}.log`);
   const env = {
@@ -274,6 +274,7 @@ export async function startCluster({ dir, handler, workers, name = 'node:cluster
     WORKERS: String(workers),
     BENCH_HANDLER: handler,
     KILL_TIMEOUT_MS: String(killTimeoutMs),
+    SCHED: sched,
   };
   const proc = startGroup(process.execPath, [path.join(APPS_DIR, 'cluster-primary.mjs')], { env, logFile });
   await waitHttp(port, { isDead: () => proc.child.exitCode !== null, what: `${name} (log: ${logFile})` });

@@ -259,10 +259,11 @@ export type WorkerMessage =
   | { t: 'spooled'; dir: string }
   /**
    * to the `http` router, from a worker it hands connections to, at most once per turn of the
-   * worker's loop while anything changed, and at least every LOAD_HEARTBEAT_MS while busy:
-   * `taken`, the routed connections adopted so far (the ones handed and not yet taken are the
-   * rest); `busy`, its requests in flight plus the adopted connections whose first request has
-   * not begun
+   * worker's loop when a request ended (or began on a kept-alive connection), and at least every
+   * LOAD_HEARTBEAT_MS while busy: `taken`, the routed connections adopted so far (Node's
+   * acknowledgement of each handle told the router of them already: the ones acknowledged
+   * since are busy on top of this figure); `busy`, its requests in flight plus the adopted
+   * connections whose first request has not begun
    */
   | { t: 'load'; taken: number; busy: number };
 
@@ -275,7 +276,7 @@ export type MasterMessage =
   | { t: 'reopen-log' }
   /**
    * a connection accepted by the master (cheap mode, the `http` router), passed as the
-   * message's handle; `proto` is the protocol of the listener that accepted it (absent: http);
+   * message's handle (a socket, or the router's bare handle); `proto` is the protocol of the listener that accepted it (absent: http);
    * `routed` when the `http` router sent it, which then wants `load` messages back
    */
   | { t: 'conn'; proto?: InheritedSocket['proto']; routed?: true };

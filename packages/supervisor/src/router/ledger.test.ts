@@ -4,38 +4,47 @@ import { marked, parseWorkerMessage } from '../protocol.js';
 import { HandoffLedger } from './ledger.js';
 import { NO_HANDOFFS } from './pick.js';
 
-test('HandoffLedger: hand-offs are untaken until the worker’s cumulative count passes them, oldest first', () => {
-  const ledger = new HandoffLedger<object>();
+test('HandoffLedger: a hand-off is untaken until its acknowledgement, oldest first; taken and not yet counted by the worker is busy', () => {
+  const ledger = new HandoffLedger<object, string>();
   const w = {};
   assert.deepEqual(ledger.view(w, 5), NO_HANDOFFS, 'never handed anything');
-  ledger.handed(w, 10);
-  ledger.handed(w, 12);
-  ledger.handed(w, 20);
+  ledger.handed(w, 'a', 10);
+  ledger.handed(w, 'b', 12);
+  ledger.handed(w, 'c', 20);
   assert.deepEqual(ledger.view(w, 30), { unacked: 3, unackedMs: 20, busy: undefined, silentMs: 20 });
-  ledger.loaded(w, 2, 2, 31);
-  assert.deepEqual(ledger.view(w, 35), { unacked: 1, unackedMs: 15, busy: 2, silentMs: 4 }, 'the first two taken');
-  ledger.loaded(w, 3, 0, 36);
-  assert.deepEqual(ledger.view(w, 40), { unacked: 0, unackedMs: 0, busy: 0, silentMs: 4 });
+  assert.equal(ledger.acked(w, 31), 'a');
+  assert.equal(ledger.acked(w, 32), 'b');
+  assert.deepEqual(ledger.view(w, 35), { unacked: 1, unackedMs: 15, busy: 2, silentMs: 3 }, 'the first two taken, busy until the worker says');
+  ledger.loaded(w, 2, 1, 36);
+  assert.deepEqual(ledger.view(w, 37), { unacked: 1, unackedMs: 17, busy: 1, silentMs: 1 }, 'one of them done');
+  assert.equal(ledger.acked(w, 38), 'c');
+  ledger.loaded(w, 3, 0, 40);
+  assert.deepEqual(ledger.view(w, 41), { unacked: 0, unackedMs: 0, busy: 0, silentMs: 1 });
+  assert.equal(ledger.acked(w, 42), undefined, 'an acknowledgement of nothing handed');
 });
 
-test('HandoffLedger: a lost send is nobody’s to take; counts that go back or run ahead do not corrupt the lane', () => {
-  const ledger = new HandoffLedger<object>();
+test('HandoffLedger: a lost send is nobody’s to take; a refused one goes again; a gone worker’s are returned; counts that go back or run ahead are ignored', () => {
+  const ledger = new HandoffLedger<object, number>();
   const w = {};
-  ledger.handed(w, 1);
-  ledger.handed(w, 2);
-  ledger.handed(w, 3);
-  ledger.lost(w, 2);
+  ledger.handed(w, 1, 1);
+  ledger.handed(w, 2, 2);
+  ledger.handed(w, 3, 3);
+  assert.equal(ledger.lost(w, 2), true);
+  assert.equal(ledger.lost(w, 2), false, 'once');
   assert.equal(ledger.view(w, 4).unacked, 2);
-  ledger.loaded(w, 1, 1, 5);
-  assert.deepEqual(ledger.view(w, 6), { unacked: 1, unackedMs: 3, busy: 1, silentMs: 1 }, 'the third is the one left');
-  ledger.loaded(w, 0, 9, 7);
-  assert.deepEqual(ledger.view(w, 8), { unacked: 1, unackedMs: 5, busy: 1, silentMs: 3 }, 'a count going back is ignored');
-  ledger.loaded(w, 50, 0, 9);
-  assert.equal(ledger.view(w, 10).unacked, 0, 'a count past what was handed empties the lane');
-  ledger.handed(w, 11);
-  ledger.loaded(w, 51, 1, 12);
-  assert.equal(ledger.view(w, 13).unacked, 0, 'and counting goes on from it');
-  ledger.lost({}, 1); // a worker never handed anything: nothing to do
+  assert.equal(ledger.refused(w), 1, 'the oldest came without its descriptor');
+  assert.equal(ledger.acked(w, 5), 3);
+  ledger.loaded(w, 1, 1, 6);
+  assert.deepEqual(ledger.view(w, 7), { unacked: 0, unackedMs: 0, busy: 1, silentMs: 1 });
+  ledger.loaded(w, 0, 9, 8);
+  assert.equal(ledger.view(w, 9).busy, 1, 'a count going back is ignored');
+  ledger.loaded(w, 50, 0, 10);
+  assert.equal(ledger.view(w, 11).busy, 1, 'a count past what was acknowledged is ignored');
+  ledger.handed(w, 4, 12);
+  ledger.handed(w, 5, 13);
+  assert.deepEqual(ledger.forget(w), [4, 5]);
+  assert.deepEqual(ledger.view(w, 14), NO_HANDOFFS);
+  assert.equal(ledger.lost({}, 1), false, 'a worker never handed anything: nothing to do');
 });
 
 test("a worker's `load` message is checked on the wire: two whole counts", () => {

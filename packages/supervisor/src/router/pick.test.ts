@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RecycleReason, WorkerCounters } from '../protocol.js';
-import { NO_HANDOFFS, STALL_MS, UPGRADED_PER_REQUEST, clientKey, leastLoaded, routeLoad, stalledFor, stickyWorker, type Handoffs, type RouteView } from './pick.js';
+import { NO_HANDOFFS, STALL_MS, UPGRADED_PER_REQUEST, clientKey, leastLoaded, QUIET_WEIGHT, quietness, routeLoad, stalledFor, stickyWorker, type Handoffs, type RouteView } from './pick.js';
 
 interface Given {
   inFlight?: number;
@@ -169,4 +169,23 @@ test('clientKey: an IPv4 client on a dual-stack listener is the same client; a u
   assert.equal(clientKey('::ffff:abcd'), '::ffff:abcd');
   assert.equal(clientKey(undefined), undefined);
   assert.equal(clientKey(''), undefined);
+});
+
+test('quietness: a busy worker’s silence or an untaken hand-off weighs up to QUIET_WEIGHT requests at STALL_MS, with its square; an idle one’s nothing', () => {
+  assert.equal(quietness(NO_HANDOFFS), 0);
+  assert.equal(quietness({ ...NO_HANDOFFS, busy: 0, silentMs: 1000 }), 0, 'idle and silent: nothing to say');
+  assert.equal(quietness({ ...NO_HANDOFFS, busy: 1, silentMs: STALL_MS / 2 }), QUIET_WEIGHT / 4);
+  assert.equal(quietness({ ...NO_HANDOFFS, busy: 1, silentMs: STALL_MS * 3 }), QUIET_WEIGHT);
+  assert.equal(quietness({ ...untaken(1, STALL_MS / 4), busy: 0, silentMs: 0 }), QUIET_WEIGHT / 16);
+});
+
+test('leastLoaded: at equal requests in flight, the busy worker heard from last; a little silence weighs less than a request, missed heartbeats more than a few', () => {
+  const ready = [worker(1), worker(2)];
+  const live = (a: Handoffs, b: Handoffs) => (w: RouteView): Handoffs => (w.slot === 1 ? a : b);
+  const spoke = (busy: number, ms: number): Handoffs => ({ ...NO_HANDOFFS, busy, silentMs: ms });
+  assert.equal(leastLoaded(ready, live(spoke(1, STALL_MS - 2), spoke(1, 0.5)), 0)?.slot, 2);
+  assert.equal(leastLoaded(ready, live(spoke(1, 0.5), spoke(1, STALL_MS - 2)), 1)?.slot, 1, 'whatever the turn');
+  assert.equal(leastLoaded(ready, live(spoke(1, STALL_MS / 4), spoke(2, 0)), 1)?.slot, 1, 'a few ms of silence weigh less than a request');
+  assert.equal(leastLoaded(ready, live(spoke(1, STALL_MS * 0.8), spoke(4, 0)), 0)?.slot, 2, 'missed heartbeats weigh more than a few quick requests');
+  assert.equal(leastLoaded(ready, live(spoke(0, 900), spoke(0, 0)), 0)?.slot, 1, 'idle workers take turns whatever their silence');
 });

@@ -78,8 +78,29 @@ export function routeLoad(w: RouteView, h: Handoffs): number {
 }
 
 /**
+ * How many requests in flight a busy worker's silence (or a hand-off it has left
+ * untaken) counts for before it is taken for blocked: 0 when it just spoke, then
+ * growing with the square of the silence to QUIET_WEIGHT at STALL_MS. A worker
+ * serving quick requests speaks after each one, and one waiting on I/O every
+ * LOAD_HEARTBEAT_MS: a few milliseconds of silence cost it little, but one that
+ * missed its heartbeats is likely blocked already (a CPU-bound request that
+ * began after its last word), and what is handed to it waits for its whole
+ * request, where a worker with a few quick requests queued answers in a
+ * millisecond or two.
+ */
+export function quietness(h: Handoffs): number {
+  const silent = (h.busy ?? 0) > 0 ? h.silentMs : 0;
+  const untaken = h.unacked > 0 ? h.unackedMs : 0;
+  const share = Math.min(1, Math.max(silent, untaken) / STALL_MS);
+  return QUIET_WEIGHT * share * share;
+}
+
+/** What a busy worker silent for STALL_MS weighs, in requests in flight, just before it is taken for blocked. */
+export const QUIET_WEIGHT = 8;
+
+/**
  * The worker a new connection goes to by load: of the workers whose loop is free
- * (stalledFor 0), the least loaded (routeLoad), equal loads in turn from index
+ * (stalledFor 0), the least loaded (routeLoad, plus its quietness), equal loads in turn from index
  * `turn` (the caller advances it for every connection). A worker taken for blocked
  * is never chosen while another is free, whatever its figures: what is handed to it
  * waits in its pipe until its loop turns. When every worker is taken for blocked,
@@ -101,7 +122,7 @@ export function leastLoaded<T extends RouteView>(ready: readonly T[], handoffs: 
       }
       continue;
     }
-    const load = routeLoad(w, h);
+    const load = routeLoad(w, h) + quietness(h);
     if (load < bestLoad) {
       best = w;
       bestLoad = load;

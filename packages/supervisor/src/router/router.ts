@@ -8,6 +8,18 @@ import type { WorkerRecord } from '../master/worker-table.js';
 import { HandoffLedger } from './ledger.js';
 import { clientKey, leastLoaded, stickyWorker } from './pick.js';
 
+/**
+ * An accepted connection as libuv hands it over (a TCP or pipe handle), never wrapped in
+ * a net.Socket here: the master does not read it, only passes it on.
+ */
+interface Conn {
+  close(): void;
+  getpeername?(out: { address?: string }): number;
+}
+
+/** What Node's listening handle calls for each connection it accepted. */
+type OnConnection = (status: number, conn?: Conn) => void;
+
 /** What the router is given by the master. */
 export interface RouterDeps {
   logger: Logger;
@@ -23,26 +35,29 @@ export interface RouterDeps {
 
 /**
  * uWSGI's HTTP router (`http = host:port`), in the master: it accepts each
- * connection, unread, and hands it to a ready worker (pick.ts): of those whose
- * loop is free, the one with the fewest requests in flight (counting the
- * connections handed to it and not yet taken, and its open WebSockets at a
- * tenth of a request each), so a slow worker is not given more than its share
- * and a blocked one nothing, unlike a shared socket where whoever wakes first
- * accepts. Its figures are live: each worker says, once per turn of its loop,
- * how many routed connections it took and how busy it is (ledger.ts); a
- * hand-off left untaken, or a busy worker's silence, means a blocked loop. Or,
- * with `http-sticky`, the one the
- * client's address hashes to, so that a client's successive connections reach
- * the same worker. While no worker is ready (boot, cheap mode) connections
- * wait here and are handed over later.
+ * connection, unread and never wrapped in a net.Socket, and hands its handle to a
+ * ready worker (pick.ts): of those whose loop is free, the one with the fewest
+ * requests in flight (counting the connections handed to it and not yet taken,
+ * and its open WebSockets at a tenth of a request each), so a slow worker is not
+ * given more than its share and a blocked one nothing, unlike a shared socket
+ * where whoever wakes first accepts. Its figures are live (ledger.ts): Node
+ * acknowledges each handle when the worker's loop receives it, and the worker
+ * says how busy it is when a request ends and, while busy, every
+ * LOAD_HEARTBEAT_MS; a hand-off left unacknowledged, or a busy worker's silence,
+ * means a blocked loop. Or, with `http-sticky`, the one the client's address
+ * hashes to, so that a client's successive connections reach the same worker.
+ * While no worker is ready (boot, cheap mode) connections wait here and are
+ * handed over later.
  */
 export class HttpRouter {
   private readonly servers: net.Server[] = [];
   /** the unix socket files bound, with their identities, removed on close only while still ours */
   private readonly unixFiles: { path: string; fileId: string }[] = [];
-  private pending: { socket: net.Socket; at: number }[] = [];
+  private pending: { conn: Conn; at: number }[] = [];
   /** what each worker was handed and took */
-  private readonly ledger = new HandoffLedger<WorkerRecord>();
+  private readonly ledger = new HandoffLedger<WorkerRecord, Conn>();
+  /** the worker processes whose acknowledgements the router listens to */
+  private readonly heard = new WeakSet<WorkerRecord['child']>();
   private turn = 0;
   private readonly d: Required<RouterDeps>;
 
@@ -53,12 +68,13 @@ export class HttpRouter {
   /** Binds and listens on every `http` address. */
   async listen(addresses: string[], backlog: number, mode: number | undefined, inherited: (address: string) => number | undefined = () => undefined): Promise<void> {
     for (const address of addresses) {
-      const server = net.createServer({ pauseOnConnect: true }, (socket) => this.route(socket));
+      const server = net.createServer();
       const fd = inherited(address);
       if (fd !== undefined) {
         // handed over by the master an upgrade replaces: already bound and listening
         await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ fd }, resolve));
         server.on('error', (err: NodeJS.ErrnoException) => this.d.logger.log(`http router on ${address}: ${err.code ?? err.message}`));
+        this.takeConnections(server, address);
         this.servers.push(server);
         this.d.logger.log(`tsgi http router on ${address}: inherited fd ${fd}`);
         continue;
@@ -74,10 +90,26 @@ export class HttpRouter {
       }
       // accept() can fail once listening (EMFILE): an 'error' with no listener would end the master
       server.on('error', (err: NodeJS.ErrnoException) => this.d.logger.log(`http router on ${address}: ${err.code ?? err.message}`));
+      this.takeConnections(server, address);
       this.servers.push(server);
       const bound = server.address();
       this.d.logger.log(`tsgi http router bound on ${typeof bound === 'object' && bound ? `${bound.address}:${bound.port}` : address}`);
     }
+  }
+
+  /**
+   * The listening handle's connections come here as libuv accepted them, as node:cluster's
+   * round-robin primary takes them: a net.Socket for each (streams, timers, listeners) is
+   * most of what a connection would cost the master, and only the worker reads it.
+   */
+  private takeConnections(server: net.Server, address: string): void {
+    const handle = (server as unknown as { _handle?: { onconnection: OnConnection } })._handle;
+    if (!handle) throw new SupervisorError('TSGI_BIND_FAILED', `the http router on ${address} has no listening handle`);
+    handle.onconnection = (status, conn) => {
+      // accept() failed (EMFILE, ENFILE): the connection waits in the kernel's queue for the next try
+      if (status < 0 || !conn) return this.d.logger.log(`http router on ${address}: accept failed (${status})`);
+      this.route(conn);
+    };
   }
 
   /** Connections waiting for a worker (shown as the router socket's queue in stats). */
@@ -94,7 +126,7 @@ export class HttpRouter {
   flush(): void {
     const waiting = this.pending;
     this.pending = [];
-    for (const { socket, at } of waiting) this.route(socket, at);
+    for (const { conn, at } of waiting) this.route(conn, at);
   }
 
   /**
@@ -103,33 +135,64 @@ export class HttpRouter {
    * gets a 503 and is closed, so dead clients do not pile up as descriptors.
    */
   expire(now: number): void {
-    while (this.pending.length > 0 && now - this.pending[0]!.at > ROUTER_WAIT_MS) refuse(this.pending.shift()!.socket);
+    while (this.pending.length > 0 && now - this.pending[0]!.at > ROUTER_WAIT_MS) refuse(this.pending.shift()!.conn);
   }
 
-  private route(socket: net.Socket, at = Date.now()): void {
-    if (socket.destroyed) return;
-    const w = this.pick(socket);
+  private route(conn: Conn, at = Date.now()): void {
+    const w = this.pick(conn);
     if (!w) {
       // the queue is as deep as the listen backlog: past it, the newest is refused at once
-      if (this.pending.length >= this.d.maxWaiting) return refuse(socket);
-      this.pending.push({ socket, at });
+      if (this.pending.length >= this.d.maxWaiting) return refuse(conn);
+      this.pending.push({ conn, at });
       this.d.onWaiting();
       return;
     }
-    const sentAt = performance.now();
-    this.ledger.handed(w, sentAt);
-    w.child.send({ t: 'conn', routed: true } satisfies MasterMessage, socket, { keepOpen: false }, (err) => {
-      if (!err) return;
-      this.ledger.lost(w, sentAt);
-      socket.destroy();
+    this.listenTo(w);
+    this.ledger.handed(w, conn, performance.now());
+    w.child.send({ t: 'conn', routed: true } satisfies MasterMessage, conn as unknown as net.Socket, undefined, (err) => {
+      // not sent (the worker's channel closed meanwhile): nobody has it but us, another worker takes it
+      if (err && this.ledger.lost(w, conn)) this.route(conn);
+    });
+  }
+
+  /**
+   * Node's acknowledgement of each handle a worker's loop received
+   * (NODE_HANDLE_ACK, on the child's 'internalMessage' event, as node:cluster
+   * uses it) is the router's sign that the loop turned and took the connection,
+   * with no message of ours: the master's copy closes then. NODE_HANDLE_NACK (the
+   * message came without its descriptor) sends the connection again.
+   */
+  private listenTo(w: WorkerRecord): void {
+    const child = w.child;
+    if (this.heard.has(child)) return;
+    this.heard.add(child);
+    child.on('internalMessage', (m: { cmd?: unknown } | null) => {
+      if (m?.cmd === 'NODE_HANDLE_ACK') this.ledger.acked(w, performance.now())?.close();
+      else if (m?.cmd === 'NODE_HANDLE_NACK') {
+        const conn = this.ledger.refused(w);
+        if (conn) this.route(conn);
+      }
+    });
+    // The worker's channel closed (it exited, on its own at max-requests, or died): whatever it
+    // never acknowledged was never read by its loop, and goes to another worker; every
+    // acknowledgement it sent came before the channel's end. Node holds back 'disconnect'
+    // while handles wait for an acknowledgement that will never come: 'exit' with the
+    // channel already closed is that end.
+    const release = (): void => {
+      for (const conn of this.ledger.forget(w)) this.route(conn);
+    };
+    child.once('disconnect', release);
+    child.once('exit', () => {
+      if (!child.connected) release();
     });
   }
 
   /** By client address with `http-sticky` (when the peer has one), else by load. */
-  private pick(socket: net.Socket): WorkerRecord | undefined {
-    const ready = this.d.candidates();
+  private pick(conn: Conn): WorkerRecord | undefined {
+    // a worker that exited on its own (max-requests) is ready until the master hears of it: not one whose channel closed
+    const ready = this.d.candidates().filter((w) => w.child.connected);
     if (ready.length === 0) return undefined;
-    const client = this.d.sticky() ? clientKey(socket.remoteAddress) : undefined;
+    const client = this.d.sticky() ? clientKey(peerAddress(conn)) : undefined;
     if (client !== undefined) return stickyWorker(client, ready);
     this.turn = (this.turn + 1) % ready.length;
     const now = performance.now();
@@ -156,16 +219,22 @@ export class HttpRouter {
         this.d.logger.log(`cannot remove the http router socket ${f.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     }
-    for (const { socket } of this.pending.splice(0)) socket.destroy();
+    for (const { conn } of this.pending.splice(0)) conn.close();
   }
+}
+
+/** The client's address of a TCP connection; undefined for a unix socket's. */
+function peerAddress(conn: Conn): string | undefined {
+  const out: { address?: string } = {};
+  return conn.getpeername?.(out) === 0 ? out.address : undefined;
 }
 
 /** How long a connection may wait in the router for a ready worker. */
 export const ROUTER_WAIT_MS = 30000;
 
 /** Answers a connection that cannot be served: 503 with `Connection: close` (the request itself is never read). */
-function refuse(socket: net.Socket): void {
-  if (socket.destroyed) return;
+function refuse(conn: Conn): void {
+  const socket = new net.Socket({ handle: conn, readable: true, writable: true } as net.SocketConstructorOpts);
   socket.on('error', () => socket.destroy());
   socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nno worker available\n');
   // read (and drop) the unread request so the client's close is seen and the descriptor freed

@@ -333,9 +333,11 @@ export class WorkerServer {
 
   /**
    * Serves a connection accepted elsewhere (cheap mode's waker, the router), paused and
-   * unread; a `routed` one is told to the router (routed-load.ts).
+   * unread: a socket, or the router's bare handle, which becomes one here. A `routed` one
+   * is told to the router (routed-load.ts).
    */
-  adopt(socket: net.Socket, proto: 'http' | 'uwsgi' = 'http', routed = false): void {
+  adopt(conn: net.Socket | object, proto: 'http' | 'uwsgi' = 'http', routed = false): void {
+    const socket = conn instanceof net.Socket ? conn : new net.Socket({ handle: conn, readable: true, writable: true, pauseOnCreate: true } as net.SocketConstructorOpts);
     if (routed && this.sendLoad) (this.routed ??= new RoutedLoad(() => this.acct.inflight.size, this.sendLoad)).took(socket);
     this.accept(socket, proto, 'adopted');
     socket.resume();
@@ -447,6 +449,8 @@ export class WorkerServer {
       this.shedding--;
       res.shouldKeepAlive = false;
     }
+    // the router's connection whose worker blocked meanwhile: its client's next connection finds a free one
+    if (this.routed?.closes(req.socket)) res.shouldKeepAlive = false;
     if (!this.context) return this.callApp(req, res);
     const scope = ((res as ServerResponse & { [kScope]?: RequestScope })[kScope] = new RequestScope(res));
     this.context.run(scope, this.callApp, req, res);
