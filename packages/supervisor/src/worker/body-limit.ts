@@ -23,8 +23,10 @@ export const LINGER_MS = 2000;
 
 /** True when the request declares a body longer than `limit` bytes (0: no limit). */
 export function declaresTooMuch(req: IncomingMessage, limit: number): boolean {
+  // req.headers is built on first use: without limit-post, a request never pays for it here
+  if (limit <= 0) return false;
   const length = req.headers['content-length'];
-  return limit > 0 && length !== undefined && Number(length) > limit;
+  return length !== undefined && Number(length) > limit;
 }
 
 /** A request whose body the app gets no more of. */
