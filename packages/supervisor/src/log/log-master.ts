@@ -144,7 +144,7 @@ export class LogMaster implements ChildLogs {
 
   adopt(child: ChildProcess, who: { wid: number; writesRequests?: boolean }): void {
     const pid = child.pid ?? 0;
-    for (const stream of [child.stdout, child.stderr]) if (stream) this.read(stream, { wid: who.wid, pid }, this.server, true);
+    for (const stream of [child.stdout, child.stderr]) if (stream) this.read(stream, { wid: who.wid, pid });
     if (who.writesRequests) {
       this.writers.add(child);
       child.once('exit', () => this.writers.delete(child));
@@ -250,15 +250,15 @@ export class LogMaster implements ChildLogs {
     };
   }
 
-  /** Copies one child pipe's whole lines to `sinks`, the app's output with its heads. */
-  private read(pipe: Readable, source: Source, sinks: LogSink[], headed: boolean): void {
+  /** Copies one child pipe's whole lines, each with its head, to the server's log. */
+  private read(pipe: Readable, source: Source): void {
     let heads = this.prefixes;
     let head = heads.forProcess(source.wid, source.pid, this.now);
     const prefix = (): string => {
       if (heads !== this.prefixes) [heads, head] = [this.prefixes, this.prefixes.forProcess(source.wid, source.pid, this.now)];
       return head();
     };
-    const lines = new LineAssembler((bytes) => this.write(sinks, bytes), headed ? prefix : undefined);
+    const lines = new LineAssembler((bytes) => this.write(this.server, bytes), prefix);
     this.sources.add(source);
     source.reader = readPipe(pipe, this.buffer, (chunk) => lines.push(chunk), () => {
       lines.end();
