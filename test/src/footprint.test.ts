@@ -157,8 +157,11 @@ describe("the master's compiler tiers (apps/supervise/src/startup.ts)", () => {
 
   test('with the http router, the optimizing compiler is back once the master runs (the router grows hot)', async () => {
     const router = await freePort();
+    // no check at start: with the router, TurboFan is on again once the master is set up, before
+    // its workers are ready, and the master's remaining start-up (spawning the workers) may already
+    // make one of Node's path helpers hot (it did on a checkout path six characters longer);
+    // the quiet start-up itself is the first test's
     const { sup, compiled } = await traced(`http = 127.0.0.1:${router}\n`);
-    assert.equal(compiled(), 0, `compiled during start-up:\n${sup.log}`);
     // the router's code runs per connection: V8 optimizes it after a few hundred (bounded)
     for (let i = 0; i < 3000 && compiled() === 0; i++) assert.equal((await request(router, '/')).status, 200);
     assert.ok(compiled() > 0, 'nothing optimized after 3000 requests through the router: the compiler stayed off');

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -98,6 +99,17 @@ export interface StatsServer {
 
 type WsModule = typeof import('ws');
 
+/**
+ * ws through `require`, not `import()`: Node 20's ESM loader, importing ws's ESM wrapper
+ * (which imports eight CommonJS files), now and then hands the wrapper a module's exports
+ * before the module has run, and `WebSocketServer` arrives as an empty object. It showed
+ * on about one master start in five after a fresh `pnpm install`; ws's own `index.js`,
+ * loaded by `require`, sets every export itself.
+ */
+function loadWs(): WsModule {
+  return createRequire(import.meta.url)('ws') as WsModule;
+}
+
 /** uWSGI's reply head, with its CORS line only when one is configured. */
 function uwsgiHttpHead(cors: string | undefined): Buffer {
   const allow = cors === undefined ? '' : `Access-Control-Allow-Origin: ${cors}\r\n`;
@@ -125,7 +137,7 @@ export async function startStatsServer(o: StatsServerOptions): Promise<StatsServ
   const access: HttpAccess = { cors, allowHosts: o.allowHosts ?? [], boundHost };
   // ws and the dashboard (with node:crypto) load only for a stats-http that uses them
   const dashboard = o.http && o.dashboard ? (await import('./dashboard.js')).createDashboard(o.dashboard) : undefined;
-  const server = o.http ? httpStatsServer(o, stats, limits, access, await import('ws'), dashboard) : dumpStatsServer(o, stats, limits);
+  const server = o.http ? httpStatsServer(o, stats, limits, access, loadWs(), dashboard) : dumpStatsServer(o, stats, limits);
   server.maxConnections = limits.maxConnections;
   if (addr.kind === 'tcp' && !isLoopback(bindHost(addr.host))) {
     o.logger.log(`*** WARNING: the stats server on ${o.address} is reachable beyond this machine: stats reveal paths and pids ***`);
