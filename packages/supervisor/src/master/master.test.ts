@@ -13,6 +13,7 @@ import { memoryLogger } from '../log/logger.js';
 import { EXIT, marked, type MasterMessage } from '../protocol.js';
 import { Master } from './master.js';
 import type { SocketBinder } from './setup.js';
+import type { StartReadings } from './readings.js';
 import type { BoundSocket } from './sockets.js';
 import type { SpawnOptions } from './spawn.js';
 import { legalMove, StateMachine } from './state.js';
@@ -65,7 +66,7 @@ function config(extra: string[] = []): TsgiConfig {
 /** A master on a fake clock; `turn` advances the clock and runs one tick. */
 async function harness(
   extra: string[] = [],
-  o: { start?: boolean; next?: () => TsgiConfig; spawner?: (opts: SpawnOptions) => ChildProcess; env?: NodeJS.ProcessEnv } = {},
+  o: { start?: boolean; next?: () => TsgiConfig; spawner?: (opts: SpawnOptions) => ChildProcess; env?: NodeJS.ProcessEnv; readings?: StartReadings } = {},
 ) {
   let now = 1_000_000;
   const children: FakeChild[] = [];
@@ -85,7 +86,7 @@ async function harness(
     },
     clock: { now: () => now },
     binder: fakeBinder,
-    readings: false,
+    readings: o.readings ?? false,
     startWaker: () => {
       const w = { stopped: 0 };
       wakers.push(w);
@@ -113,6 +114,20 @@ test('boot: one worker per slot, ready once they say so', async () => {
   h.turn();
   assert.deepEqual(h.master.view().workers.map((w) => w.state.kind), ['ready', 'ready', 'ready']);
   assert.equal(h.phase(), 'running');
+});
+
+test('a worker that becomes ready is read at once (at spawn its process is not yet exec\'d: nothing to read)', async () => {
+  let asked = 0;
+  const h = await harness(['--processes', '2'], { readings: () => ({ soon: () => void asked++, close: () => {} }) });
+  h.turn();
+  assert.equal(h.children.length, 2);
+  assert.equal(asked, 0, 'no reading at spawn');
+  h.children[0]!.ready();
+  h.turn();
+  assert.equal(asked, 1, 'one reading when the first is ready');
+  h.children[1]!.ready();
+  h.turn();
+  assert.equal(asked, 2);
 });
 
 test('graceful reload: successors first; an old worker is retired only once its slot has a ready successor', async () => {

@@ -246,8 +246,6 @@ export class Master {
     const cwd = cfg.chdir ? resolvePath(this.p.cwd, cfg.chdir) : this.p.cwd;
     const extraEnv = this.p.spoolers.env();
     for (const slot of plan.spawn.slice(0, pool.spawnBudget(now, cfg.processes))) pool.spawn(slot, { cfg, sockets, cwd, extraEnv, logs: this.p.logs });
-    // new workers' figures in the stats at once, not up to a second later
-    if (plan.spawn.length > 0) this.p.reader?.soon();
     for (const w of plan.end) pool.end(w, 'brutal-reload');
     for (const { worker, reason } of plan.retire) pool.retire(worker, reason);
   }
@@ -267,6 +265,9 @@ export class Master {
   private onMessage(w: WorkerRecord, msg: WorkerMessage): void {
     const p = this.p;
     if (p.pool.onMessage(w, msg)) {
+      // a ready worker's figures in the stats at once, not up to a second later (at spawn its
+      // process is still between fork and exec: there is nothing to read yet)
+      p.reader?.soon();
       if (!p.state.cheap) p.cheap.handOver(w, p.clock.now());
       p.router?.flush();
       if (p.state.paused) p.pool.kill(w, 'SIGSTOP');

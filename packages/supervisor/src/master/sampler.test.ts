@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { clearSamples, sampleProcesses } from './sampler.js';
 
 test('sampleProcesses reads CPU, RSS and VSZ of live processes and leaves out a gone one', async (t) => {
@@ -34,4 +35,19 @@ test('sampleProcesses: CPU is the share of one core since the previous reading, 
   const second = (await sampleProcesses([process.pid], t0 + 1000)).get(process.pid)!;
   // 300 ms of CPU in 1 s is 30 %; the kernel counts in 10 ms ticks and the loop's own start and end add a little
   assert.ok(second.cpu >= 25 && second.cpu <= 60, `cpu ${second.cpu}`);
+});
+
+test('sampleProcesses leaves out a process without an address space (a zombie; a child between fork and exec reads the same)', async (t) => {
+  // sh runs `sleep 0` in the background and execs `sleep 5`, which never reaps it: a zombie
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => parent.kill('SIGKILL'));
+  const zombie = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  for (let i = 0; i < 100 && !readFileSync(`/proc/${zombie}/stat`, 'latin1').includes(') Z '); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(readFileSync(`/proc/${zombie}/stat`, 'latin1'), /\) Z /, 'the child is a zombie');
+  try {
+    const samples = await sampleProcesses([process.pid, zombie]);
+    assert.deepEqual([...samples.keys()], [process.pid], 'its RSS and VSZ of 0 are not a reading');
+  } finally {
+    clearSamples();
+  }
 });

@@ -33,14 +33,16 @@ const previous = new Map<number, { ticks: number; at: number }>();
  * CPU and memory of each process, one read of /proc/<pid>/stat each (what
  * uWSGI reads too). CPU is a rate, percent of one core since the previous
  * reading of that process; a process's first reading shows 0. A process that
- * is gone is simply left out, and forgotten.
+ * is gone is simply left out, and forgotten; so is one without an address space
+ * (half-way through exec, or a zombie), whose RSS would read 0.
  */
 export async function sampleProcesses(pids: number[], now = monotonicMs()): Promise<Map<number, ProcessSample>> {
   const samples = new Map<number, ProcessSample>();
   const seen = new Set<number>();
   for (const pid of pids) {
     const s = readStat(pid);
-    if (!s) continue;
+    // no address space: a process between fork and exec, or exiting (a zombie); its figures are zeros, not a reading
+    if (!s || s.vsz === 0) continue;
     seen.add(pid);
     const before = previous.get(pid);
     const seconds = before ? (now - before.at) / 1000 : 0;
