@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { marked, parseWorkerMessage } from '../protocol.js';
-import { HandoffLedger } from './ledger.js';
+import { CHANNEL_END_POLL_MS, CHANNEL_END_WAIT_MS, HandoffLedger, channelEnded } from './ledger.js';
 import { NO_HANDOFFS } from './pick.js';
 
 test('HandoffLedger: a hand-off is untaken until its acknowledgement, oldest first; taken and not yet counted by the worker is busy', () => {
@@ -53,4 +55,46 @@ test("a worker's `load` message is checked on the wire: two whole counts", () =>
     assert.equal(parseWorkerMessage(marked({ t: 'load', taken, busy })), undefined, `${taken} ${busy}`);
   }
   assert.equal(parseWorkerMessage({ t: 'load', taken: 1, busy: 1 }), undefined, 'unmarked: the app’s own');
+});
+
+/** A child process as channelEnded sees it: its events, and `connected` set by hand. */
+class FakeChild extends EventEmitter {
+  connected = true;
+}
+
+test('channelEnded: exit before the channel is read to its end waits for the end; an end that never reads is bounded; disconnect alone ends it; once', async () => {
+  // 'exit' first, the channel's end of file read later, with no 'disconnect' (Node holds it back while a handle waits)
+  const a = new FakeChild();
+  let endsA = 0;
+  channelEnded(a, () => void endsA++);
+  a.emit('exit');
+  await sleep(3 * CHANNEL_END_POLL_MS);
+  assert.equal(endsA, 0, 'not while the channel may still hold acknowledgements');
+  a.connected = false;
+  await sleep(5 * CHANNEL_END_POLL_MS);
+  assert.equal(endsA, 1, 'once the channel reads as closed');
+  // the channel's end first, then 'exit'
+  const b = new FakeChild();
+  let endsB = 0;
+  channelEnded(b, () => void endsB++);
+  b.connected = false;
+  b.emit('exit');
+  await sleep(2 * CHANNEL_END_POLL_MS);
+  assert.equal(endsB, 1);
+  // 'disconnect', then 'exit': one call
+  const c = new FakeChild();
+  let endsC = 0;
+  channelEnded(c, () => void endsC++);
+  c.connected = false;
+  c.emit('disconnect');
+  c.emit('exit');
+  await sleep(2 * CHANNEL_END_POLL_MS);
+  assert.equal(endsC, 1);
+  // a channel that never reads as closed after 'exit': bounded
+  const d = new FakeChild();
+  let endsD = 0;
+  channelEnded(d, () => void endsD++);
+  d.emit('exit');
+  await sleep(CHANNEL_END_WAIT_MS + 10 * CHANNEL_END_POLL_MS);
+  assert.equal(endsD, 1, `ended within ${CHANNEL_END_WAIT_MS} ms of the exit`);
 });

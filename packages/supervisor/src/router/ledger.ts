@@ -92,3 +92,42 @@ export class HandoffLedger<W extends object, H = unknown> {
     return lane;
   }
 }
+
+/** What `channelEnded` reads of a child process. */
+export interface ChannelOwner {
+  readonly connected: boolean;
+  once(event: 'disconnect' | 'exit', listener: () => void): unknown;
+}
+
+/** How often, and for how long at most, `channelEnded` looks for the end of a dead child's channel. */
+export const CHANNEL_END_POLL_MS = 10;
+export const CHANNEL_END_WAIT_MS = 2000;
+
+/**
+ * Calls `end` once `child`'s IPC channel is over and every message it sent has been read:
+ * at 'disconnect', or, as Node holds 'disconnect' back while a handle it sent waits for an
+ * acknowledgement, once the child has exited and its channel reads as closed. 'exit' may
+ * come before the channel's end of file has been read; the acknowledgements still in the
+ * pipe then come first, so `end` waits for `connected` to turn false (polled, and at most
+ * CHANNEL_END_WAIT_MS: the kernel closed the dead child's end). Calling `end` at 'exit'
+ * alone would hand a connection the child had read to another worker; waiting only for
+ * 'disconnect' would leave the unacknowledged ones open in the master forever.
+ */
+export function channelEnded(child: ChannelOwner, end: () => void): void {
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    end();
+  };
+  child.once('disconnect', once);
+  child.once('exit', () => {
+    const until = Date.now() + CHANNEL_END_WAIT_MS;
+    const look = (): void => {
+      if (done) return;
+      if (!child.connected || Date.now() >= until) return once();
+      setTimeout(look, CHANNEL_END_POLL_MS).unref();
+    };
+    look();
+  });
+}

@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { SupervisorError } from '../errors.js';
 import { listenOn, parseSocketAddress, removeOwnSocket } from '../net/address.js';
 import type { WorkerRecord } from '../master/worker-table.js';
-import { HandoffLedger } from './ledger.js';
+import { HandoffLedger, channelEnded } from './ledger.js';
 import { clientKey, leastLoaded, stickyWorker } from './pick.js';
 
 /**
@@ -175,15 +175,9 @@ export class HttpRouter {
     });
     // The worker's channel closed (it exited, on its own at max-requests, or died): whatever it
     // never acknowledged was never read by its loop, and goes to another worker; every
-    // acknowledgement it sent came before the channel's end. Node holds back 'disconnect'
-    // while handles wait for an acknowledgement that will never come: 'exit' with the
-    // channel already closed is that end.
-    const release = (): void => {
+    // acknowledgement it sent came before the channel's end (ledger.ts: channelEnded).
+    channelEnded(child, () => {
       for (const conn of this.ledger.forget(w)) this.route(conn);
-    };
-    child.once('disconnect', release);
-    child.once('exit', () => {
-      if (!child.connected) release();
     });
   }
 
