@@ -68,8 +68,8 @@ async function lineCost() {
   const out = (bytes) => (written += fs.writeSync(fd, bytes));
   const contenders = {
     default: new RequestLog(4242, base, out, 1),
-    logformat: new RequestLog(4242, { ...base, format: parseLogFormat(COMBINED).value }, out, 1),
-    json: new RequestLog(4242, { ...base, json: [...parseJsonKeys('true').value] }, out, 1),
+    logformat: await RequestLog.open(4242, { ...base, format: parseLogFormat(COMBINED).value }, out, 1),
+    json: await RequestLog.open(4242, { ...base, json: [...parseJsonKeys('true').value] }, out, 1),
     // how lines were batched before: each line kept as a string, joined and encoded per 64 KiB
     'default, joined per batch (before)': joinedBatches(new RequestLog(4242, base, () => undefined, 1), out),
   };

@@ -59,6 +59,9 @@ const OPTIONAL = {
   'supervise --upgrade': /\/supervise\/dist\/upgrade\.js$/,
 };
 
+/** What only some configurations need in a worker. */
+const WORKER_OPTIONAL = /\/worker\/(?:fetch-adapter|uwsgi|routed-load)\.js$|\/log\/(?:request-format|strftime)\.js$/;
+
 function loaded(modules: string[]): string[] {
   return Object.entries(OPTIONAL)
     .filter(([, re]) => modules.some((url) => re.test(url)))
@@ -66,15 +69,17 @@ function loaded(modules: string[]): string[] {
 }
 
 describe('the master and its workers load what the configuration uses', () => {
-  test('a minimal config (one http-socket): no stats servers, ws, encoder, router, pidusage or upgrade code in the master; no watchdog or fetch adapter in a worker', async () => {
+  test('a minimal config (one http-socket): no stats servers, ws, encoder, router, pidusage or upgrade code in the master; no watchdog, fetch adapter, uwsgi protocol, router load reports or log template compiler in a worker', async () => {
     const port = await freePort();
-    const { sup, modules } = await recorded(`[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 2\ndisable-logging = true\n`, 2);
+    // the request log on, as shipped: uWSGI's default line needs no template compiler
+    const { sup, modules } = await recorded(`[tsgi]\napp = ${path.join(FIXTURES, 'node-listener.mjs')}\nhttp-socket = 127.0.0.1:${port}\nprocesses = 2\n`, 2);
     assert.equal((await request(port, '/')).status, 200);
     const urls = modules();
     assert.ok(urls.some((u) => u.endsWith('/supervisor/dist/master/master.js')), `the recorder saw the master's modules:\n${urls.join('\n')}`);
     assert.deepEqual(loaded(urls), [], `modules the minimal config does not use:\n${urls.join('\n')}`);
-    // nor do its workers carry the watchdog's thread module (setpriv does the watching) or the fetch adapter
-    const needless = SETPRIV.length > 0 ? /^node:worker_threads$|\/worker\/(?:watchdog|fetch-adapter)\.js$/ : /\/worker\/fetch-adapter\.js$/;
+    // nor do its workers carry the watchdog's thread module (setpriv does the watching), the fetch
+    // adapter, what a uwsgi socket, the router or a logformat would need
+    const needless = new RegExp(`${SETPRIV.length > 0 ? '^node:worker_threads$|/worker/watchdog\\.js$|' : ''}${WORKER_OPTIONAL.source}`);
     for (const pid of sup.workerPids().values()) {
       const worker = modules(pid);
       assert.ok(worker.some((u) => u.endsWith('/worker/main.js')), `worker ${pid}:\n${worker.join('\n')}`);
@@ -83,17 +88,18 @@ describe('the master and its workers load what the configuration uses', () => {
     await sup.kill();
   });
 
-  test('stats-http and an http router: their modules are loaded (the recorder sees dynamic imports)', async () => {
-    const [port, router, stats] = [await freePort(), await freePort(), await freePort()];
+  test('stats-http, an http router, a uwsgi socket and a logformat: their modules are loaded (the recorder sees dynamic imports)', async () => {
+    const [port, router, stats, uwsgi] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const ini = [
       '[tsgi]',
       `app = ${path.join(FIXTURES, 'node-listener.mjs')}`,
       `http-socket = 127.0.0.1:${port}`,
+      `socket = 127.0.0.1:${uwsgi}`,
       `http = 127.0.0.1:${router}`,
       `stats = 127.0.0.1:${stats}`,
       'stats-http = true',
       'processes = 1',
-      'disable-logging = true',
+      'logformat = %(method) %(uri) %(status) %(ltime)',
       '',
     ].join('\n');
     const { sup, modules } = await recorded(ini, 1);
@@ -101,6 +107,9 @@ describe('the master and its workers load what the configuration uses', () => {
     const urls = modules();
     // stats-http-dashboard is on by default, and the dashboard checks its token with node:crypto
     assert.deepEqual(loaded(urls).sort(), ['http router', 'node:crypto', 'stats dashboard', 'stats encoder (@tsgi/stats-protocol)', 'stats servers', 'ws'], urls.join('\n'));
+    const [worker] = sup.workerPids().values();
+    const optional = modules(worker).filter((u) => WORKER_OPTIONAL.test(u)).map((u) => u.replace(/^.*\/dist\//, '')).sort();
+    assert.deepEqual(optional, ['log/request-format.js', 'log/strftime.js', 'worker/routed-load.js', 'worker/uwsgi.js'], modules(worker).join('\n'));
     await sup.kill();
   });
 });

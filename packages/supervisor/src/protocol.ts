@@ -173,6 +173,8 @@ export interface WorkerBoot {
   parentDeathSignal?: boolean;
   /** where request-log lines go, written by the worker itself; absent: stderr */
   requestLogs?: RequestLogTarget[];
+  /** the master runs the `http` router: it will hand this worker connections, which want load reports back */
+  routed?: boolean;
 }
 
 /**

@@ -5,7 +5,8 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LOG_VARIABLES } from '@tsgi/config';
 import { ByteLine } from './byte-line.js';
-import { RENDERED_VARIABLES, compileJsonLine, compileLogFormat, rawHeader, type Exchange, type LineTemplate } from './request-format.js';
+import { rawHeader } from './headers.js';
+import { RENDERED_VARIABLES, compileJsonLine, compileLogFormat, type Exchange, type LineTemplate } from './request-format.js';
 
 test("every variable the config accepts is rendered here, a number where the docs say so", () => {
   const rendered = new Map(RENDERED_VARIABLES);

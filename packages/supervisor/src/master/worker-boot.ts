@@ -30,6 +30,7 @@ export function workerBoot(
     ...(c.workerPrio !== undefined ? { priority: c.workerPrio } : {}),
     slotRequests: o.slotRequests,
     limits: workerLimits(c),
+    ...(c.http.length > 0 ? { routed: true } : {}),
   };
 }
 

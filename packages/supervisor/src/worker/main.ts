@@ -60,7 +60,7 @@ const limits = boot.limits ?? DEFAULT_LIMITS;
 const acct = new Accounting(boot.threads);
 // the log files the master hands over; without them (a spawner of its own), stderr, with a copy: a pipe may write later
 const requestFiles = boot.requestLogs ? new RequestLogFiles(boot.requestLogs, logErr) : undefined;
-const requestLog = logsAnything(boot.log) ? new RequestLog(process.pid, boot.log, requestFiles?.write ?? ((t) => process.stderr.write(Buffer.from(t))), boot.id) : undefined;
+const requestLog = logsAnything(boot.log) ? await RequestLog.open(process.pid, boot.log, requestFiles?.write ?? ((t) => process.stderr.write(Buffer.from(t))), boot.id) : undefined;
 let server: WorkerServer | undefined;
 let draining = false;
 let recycleAsked = false;
@@ -144,6 +144,7 @@ async function start(): Promise<void> {
     log: logErr,
     context,
     sendLoad: send,
+    ...(boot!.routed ? { routed: true } : {}),
     ...(hooks.upgrade ? { upgrade: hooks.upgrade } : {}),
   });
   if (hooks.setup) {

@@ -32,6 +32,13 @@ function collect(rules = ALL, wid = 1): { log: RequestLog; writes: Buffer[]; tex
   return { log, writes, text: () => (log.flush(), Buffer.concat(writes).toString('latin1')) };
 }
 
+/** collect() for a logformat or log-json: RequestLog.open compiles its line. */
+async function collectOpened(rules: RequestLogRules, wid = 1): Promise<{ log: RequestLog; writes: Buffer[]; text: () => string }> {
+  const writes: Buffer[] = [];
+  const log = await RequestLog.open(4242, rules, (b) => writes.push(Buffer.from(b)), wid);
+  return { log, writes, text: () => (log.flush(), Buffer.concat(writes).toString('latin1')) };
+}
+
 test("one line per request in uWSGI's format, written in one batch", (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const { log, writes } = collect();
@@ -86,16 +93,21 @@ test('a batch is written once the next line would pass 64 KiB; a huge line goes 
   assert.ok(all.every((l) => l.startsWith('[pid: 4242|app: 0|req: ') && l.endsWith('(1 switches on core 0)')));
 });
 
-test('logformat and log-json take the place of the default line', () => {
-  const fmt = collect({ ...ALL, format: [{ name: 'method' }, { text: ' ' }, { name: 'uri' }, { text: ' ' }, { name: 'status' }, { text: ' wid=' }, { name: 'wid' }, { text: ' ' }, { name: 'referer' }] }, 3);
+test('a logformat or log-json without its compiled line is refused, not logged as the default line', () => {
+  assert.throws(() => collect({ ...ALL, json: ['uri'] }), /RequestLog\.open/);
+  assert.throws(() => collect({ ...ALL, format: [{ name: 'uri' }] }), /RequestLog\.open/);
+});
+
+test('logformat and log-json take the place of the default line', async () => {
+  const fmt = await collectOpened({ ...ALL, format: [{ name: 'method' }, { text: ' ' }, { name: 'uri' }, { text: ' ' }, { name: 'status' }, { text: ' wid=' }, { name: 'wid' }, { text: ' ' }, { name: 'referer' }] }, 3);
   const [req, res] = exchange('/x?y=1', 404);
   fmt.log.add(req, res, 1, 1, 66, 1.5, 0);
   assert.equal(fmt.text(), 'GET /x?y=1 404 wid=3 -\n');
-  const json = collect({ ...ALL, json: ['uri', 'status', 'size', 'rsize', 'pid', 'wid', 'referer'] }, 3);
+  const json = await collectOpened({ ...ALL, json: ['uri', 'status', 'size', 'rsize', 'pid', 'wid', 'referer'] }, 3);
   json.log.add(req, res, 1, 1, 66, 1.5, 0);
   assert.deepEqual(JSON.parse(json.text()), { uri: '/x?y=1', status: 404, size: 66, rsize: 2, pid: 4242, wid: 3, referer: null });
   // a line longer than a batch goes out alone, whole
-  const big = collect({ ...ALL, json: ['uri', 'status'] });
+  const big = await collectOpened({ ...ALL, json: ['uri', 'status'] });
   const [small, smallRes] = exchange('/small');
   big.log.add(small, smallRes, 1, 1, 66, 1, 0);
   const [huge, hugeRes] = exchange('/' + 'h'.repeat(70_000));

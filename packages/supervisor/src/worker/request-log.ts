@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { ByteLine } from '../log/byte-line.js';
 import { cachedCtime } from '../log/ctime.js';
-import { compileJsonLine, compileLogFormat, headerBytes, headerCount, rawHeader, type Exchange, type LineTemplate } from '../log/request-format.js';
+import { headerBytes, headerCount, rawHeader } from '../log/headers.js';
+import type { Exchange, LineTemplate } from '../log/request-format.js';
 import type { RequestLogRules, RequestLogTarget } from '../protocol.js';
 
 /** bytes buffered before a write */
@@ -29,7 +30,8 @@ const [SLASH, ADDR, VARS, VARS_IN, BYTES_DATE, DATE_END, SPACE, GENERATED, BYTES
  * The default line is uWSGI's:
  * `[pid: 9501|app: 0|req: 3/9] 127.0.0.1 () {12 vars in 244 bytes} [Sat Nov 21 23:28:53 2026]
  *  GET / => generated 20 bytes in 0 msecs (HTTP/1.1 200) 2 headers in 65 bytes (1 switches on core 0)`;
- * `logformat` and `log-json` replace it (log/request-format.ts).
+ * `logformat` and `log-json` replace it (log/request-format.ts, loaded only for them:
+ * `RequestLog.open`).
  */
 export class RequestLog {
   private readonly out = new ByteLine(Buffer.allocUnsafe(BATCH));
@@ -49,18 +51,28 @@ export class RequestLog {
   /** reused for every line: the hot path allocates no record per request */
   private readonly exchange: Exchange;
 
+  /** A request log with its line: the template compiler is loaded for a `logformat` or `log-json` only. */
+  static async open(pid: number, rules: RequestLogRules, write: (bytes: Buffer) => void, wid = 0): Promise<RequestLog> {
+    if (!rules.json && !rules.format) return new RequestLog(pid, rules, write, wid);
+    const { compileJsonLine, compileLogFormat } = await import('../log/request-format.js');
+    const context = { pid, wid, xForwardedFor: rules.xForwardedFor, ...(rules.ftime !== undefined ? { ftime: rules.ftime } : {}) };
+    return new RequestLog(pid, rules, write, wid, rules.json ? compileJsonLine(rules.json, context) : compileLogFormat(rules.format!, context));
+  }
+
+  /** `custom`: the line of the `logformat` or `log-json` in `rules`, compiled (`open` does it) */
   constructor(
     pid: number,
     private readonly rules: RequestLogRules,
     private readonly write: (bytes: Buffer) => void,
     wid = 0,
+    custom?: LineTemplate,
   ) {
+    if ((rules.json || rules.format) && !custom) throw new Error('a logformat or log-json needs its compiled line: RequestLog.open makes it');
     this.prefix = `[pid: ${pid}|app: 0|req: `;
     this.unit = rules.micros ? 'micros' : 'msecs';
     this.prefixBytes = Buffer.from(this.prefix, 'latin1');
     this.unitBytes = Buffer.from(` ${this.unit}`, 'latin1');
-    const context = { pid, wid, xForwardedFor: rules.xForwardedFor, ...(rules.ftime !== undefined ? { ftime: rules.ftime } : {}) };
-    this.custom = rules.json ? compileJsonLine(rules.json, context) : rules.format ? compileLogFormat(rules.format, context) : undefined;
+    this.custom = custom;
     this.exchange = { req: undefined!, res: undefined!, head: '', tx: 0, ms: 0, end: 0, core: 0 };
   }
 

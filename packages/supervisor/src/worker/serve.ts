@@ -7,8 +7,7 @@ import { DEFAULT_LIMITS, type InheritedSocket, type WorkerLimits, type WorkerMes
 import type { Accounting } from './accounting.js';
 import type { NodeHandler, UpgradeHandler } from './load-app.js';
 import { boundedRequestClass, declaresTooMuch, dropBody, lingerOnClose } from './body-limit.js';
-import { RoutedLoad } from './routed-load.js';
-import { acceptUwsgi } from './uwsgi.js';
+import type { RoutedLoad } from './routed-load.js';
 import { goAway, isUpgradeRequest, UPGRADE_REFUSED_TEXT } from './upgraded.js';
 
 /** Called for every request that ended, after accounting (its figures are in `Accounting#last`). */
@@ -27,8 +26,32 @@ export interface ServeOptions {
   upgrade?: UpgradeHandler;
   /** where the live load goes once the `http` router hands connections over (routed-load.ts) */
   sendLoad?: (m: Extract<WorkerMessage, { t: 'load' }>) => void;
+  /** the `http` router will hand connections over: listen() loads their load reports beforehand */
+  routed?: boolean;
   /** milliseconds on a monotonic clock (the drain's spread of closes); tests pass a fake one */
   now?: () => number;
+}
+
+/**
+ * Loaded on first need, so that a worker loads only what its sockets use: the uwsgi protocol
+ * for a `socket`, the load reports for the `http` router's connections. listen() loads them
+ * before the first connection; a connection that comes before them (adopted, or accepted by
+ * a caller of its own) waits for them unread.
+ */
+let uwsgi: typeof import('./uwsgi.js') | undefined;
+let routedLoad: typeof import('./routed-load.js') | undefined;
+const loadUwsgi = async (): Promise<typeof import('./uwsgi.js')> => (uwsgi ??= await import('./uwsgi.js'));
+const loadRoutedLoad = async (): Promise<typeof import('./routed-load.js')> => (routedLoad ??= await import('./routed-load.js'));
+
+/** Holds `socket` unread until `ready` settles, then calls `then` unless the socket is gone by then. */
+function afterLoad(socket: net.Socket, ready: Promise<unknown>, then: () => void): void {
+  socket.pause();
+  // a reset meanwhile must not be an uncaught 'error': the socket closes, and `then` is skipped
+  socket.on('error', noop);
+  void ready.then(() => {
+    socket.off('error', noop);
+    if (!socket.destroyed) then();
+  });
 }
 
 /**
@@ -139,6 +162,7 @@ export class WorkerServer {
   /** the router's live figures, from the first connection it hands over */
   private routed: RoutedLoad | undefined;
   private readonly sendLoad: ServeOptions['sendLoad'];
+  private readonly expectsRouted: boolean;
   /** bytes read on a request's connection when last seen to change, while its body is incomplete */
   private readonly bodyProgress = new WeakMap<ServerResponse, { bytes: number; since: number }>();
 
@@ -153,6 +177,7 @@ export class WorkerServer {
     this.log = opts.log ?? ((line) => void process.stderr.write(line + '\n'));
     this.context = opts.context;
     this.sendLoad = opts.sendLoad;
+    this.expectsRouted = opts.routed === true;
     this.now = opts.now ?? performance.now.bind(performance);
     // Node refuses a headersTimeout above the requestTimeout
     const headersTimeout = limits.bodyMs > 0 ? Math.min(limits.headMs, limits.bodyMs) : limits.headMs;
@@ -204,6 +229,8 @@ export class WorkerServer {
 
   /** Starts accepting on every inherited socket; resolves when all listen. */
   async listen(sockets: InheritedSocket[], backlog: number): Promise<void> {
+    if (sockets.some((s) => s.proto === 'uwsgi')) await loadUwsgi();
+    if (this.expectsRouted) await loadRoutedLoad();
     await Promise.all(
       sockets.map(
         (s) =>
@@ -338,7 +365,11 @@ export class WorkerServer {
    */
   adopt(conn: net.Socket | object, proto: 'http' | 'uwsgi' = 'http', routed = false): void {
     const socket = conn instanceof net.Socket ? conn : new net.Socket({ handle: conn, readable: true, writable: true, pauseOnCreate: true } as net.SocketConstructorOpts);
-    if (routed && this.sendLoad) (this.routed ??= new RoutedLoad(() => this.acct.inflight.size, this.sendLoad)).took(socket);
+    if (proto === 'uwsgi' && !uwsgi) return afterLoad(socket, loadUwsgi(), () => this.adopt(socket, proto, routed));
+    if (routed && this.sendLoad) {
+      if (!routedLoad) return afterLoad(socket, loadRoutedLoad(), () => this.adopt(socket, proto, routed));
+      (this.routed ??= new routedLoad.RoutedLoad(() => this.acct.inflight.size, this.sendLoad)).took(socket);
+    }
     this.accept(socket, proto, 'adopted');
     socket.resume();
   }
@@ -360,10 +391,17 @@ export class WorkerServer {
       if (this.draining && this.connections.size === 0) this.drained?.();
     });
     if (proto === 'uwsgi') {
-      acceptUwsgi(socket, (conn) => this.http.emit('connection', conn), (err) => this.onProtocolError(err, socketName), this.limits.headMs);
+      if (!uwsgi) return afterLoad(socket, loadUwsgi(), () => this.acceptUwsgi(socket, socketName));
+      this.acceptUwsgi(socket, socketName);
     } else {
       this.http.emit('connection', socket);
     }
+  }
+
+  /** A counted connection speaking uwsgi, once the protocol is loaded: its packet, then HTTP. */
+  private acceptUwsgi(socket: net.Socket, socketName: string): void {
+    uwsgi!.acceptUwsgi(socket, (conn) => this.http.emit('connection', conn), (err) => this.onProtocolError(err, socketName), this.limits.headMs);
+    socket.resume();
   }
 
   /** Past max-conn: a 503 (a uwsgi client reads HTTP back too) rather than a silent close. */
