@@ -45,6 +45,36 @@ describe('graceful reload (SIGHUP)', () => {
     await sup.kill();
   });
 
+  test('reload-surge: successors start one at a time with 1, all at once with 3; 0 failed requests either way', async () => {
+    /** the order of the reload's events in the master's log: `spawn <slot>` and `ready <slot>` of the new workers */
+    const events = (log: string): string[] =>
+      log.split('\n').flatMap((line) => {
+        const spawned = /Respawned tsgi worker (\d+) /.exec(line);
+        if (spawned) return [`spawn ${spawned[1]}`];
+        const ready = /ready in \d+ ms on worker (\d+) /.exec(line);
+        return ready ? [`ready ${ready[1]}`] : [];
+      });
+    for (const surge of [1, 3]) {
+      const { sup, port } = await start(3, `reload-surge = ${surge}\n`);
+      const gen = load(port, { connections: 8, keepAlive: true });
+      await sleep(300);
+      const from = sup.log.length;
+      sup.signal('SIGHUP');
+      await sup.waitFor(/reload complete/, 20000, from);
+      const r = await gen.stop();
+      assert.equal(r.failed, 0, `reload-surge = ${surge}, failed: ${r.failed} ${JSON.stringify([...r.errors, ...r.statuses])}`);
+      const order = events(sup.log.slice(from));
+      assert.equal(order.length, 6, order.join(', '));
+      if (surge === 1) {
+        // each successor is spawned once the one before it is ready
+        for (let i = 0; i < 6; i += 2) assert.deepEqual([order[i]!.split(' ')[0], order[i + 1]!], ['spawn', order[i]!.replace('spawn', 'ready')], order.join(', '));
+      } else {
+        assert.deepEqual(order.slice(0, 3).map((e) => e.split(' ')[0]), ['spawn', 'spawn', 'spawn'], order.join(', '));
+      }
+      await sup.kill();
+    }
+  });
+
   test('in-flight requests finish across a reload', async () => {
     const { sup, port } = await start(1);
     const slow = request(port, '/sleep?ms=1500');

@@ -120,6 +120,8 @@ export interface TsgiConfig {
   shutdownDelay: number;
   /** Seconds: how long a draining worker's upgraded connections (WebSockets) get before it closes them. */
   websocketDrain: number;
+  /** Successors starting at once beside the workers they replace; 0: half the CPUs, at least 1. */
+  reloadSurge: number;
 
   // Keeping workers healthy (seconds, requests, MiB; 0 means off)
   harakiri: number;

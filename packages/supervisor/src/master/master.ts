@@ -1,4 +1,4 @@
-import type { TsgiConfig } from '@tsgi/config';
+import { availableCpus, type TsgiConfig } from '@tsgi/config';
 import type { ChildLogs } from '../log/log-master.js';
 import type { Logger } from '../log/logger.js';
 import { EXIT, type WorkerMessage } from '../protocol.js';
@@ -12,7 +12,7 @@ import { planMurder, planRecycle } from './murder.js';
 import type { ConfigReader, MasterParts } from './parts.js';
 import { systemdNotify, SystemdState, type NotifySend } from './notify.js';
 import { applyReadings, startReadings, type StartReadings } from './readings.js';
-import { planWorkers } from './reconcile.js';
+import { planWorkers, surgeLimit } from './reconcile.js';
 import { advanceChain, configuredSockets, finishReload, socketsBound } from './reload.js';
 import { Scaling, enterCheap, wakeUp } from './scaling.js';
 import { osBinder, setUp, tearDown, type SocketBinder } from './setup.js';
@@ -66,6 +66,8 @@ export class Master {
   private readonly systemd: SystemdState | undefined;
   /** a master started by an upgrade tells the one it replaces when its workers are ready */
   private readonly handshake: UpgradeHandshake;
+  /** the CPUs this process may use (cgroup quota, affinity), read once: reload-surge's default */
+  private readonly cpus = availableCpus();
 
   constructor(o: MasterOptions) {
     const clock = o.clock ?? Date;
@@ -241,7 +243,7 @@ export class Master {
     if (s.phase === 'reloading' && s.binding) return;
     this.p.spoolers.manage(now);
     const brutal = s.phase === 'reloading' && s.brutal;
-    const plan = planWorkers({ slots: pool.slots, workers: pool.workers, generation: pool.generation, brutal, now });
+    const plan = planWorkers({ slots: pool.slots, workers: pool.workers, generation: pool.generation, brutal, now, surge: surgeLimit(cfg.reloadSurge, this.cpus) });
     const sockets = [...configuredSockets(cfg).keys()].map((n) => this.p.sockets.get(n)).filter((x): x is BoundSocket => x !== undefined);
     const cwd = cfg.chdir ? resolvePath(this.p.cwd, cfg.chdir) : this.p.cwd;
     const extraEnv = this.p.spoolers.env();

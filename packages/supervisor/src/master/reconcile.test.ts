@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { planWorkers } from './reconcile.js';
+import { planWorkers, surgeLimit } from './reconcile.js';
 import type { RecycleReason } from '../protocol.js';
 import { newSlot, type SlotRecord, type WorkerRecord, type WorkerState, type WorkerStateKind } from './worker-table.js';
 
@@ -41,7 +41,7 @@ const summary = (p: ReturnType<typeof planWorkers>) => ({
   end: p.end.map((w) => `${w.slot}/g${w.generation}`),
 });
 
-const cases: { name: string; slots: SlotRecord[]; workers: WorkerRecord[]; generation?: number; brutal?: boolean; now?: number; want: ReturnType<typeof summary> }[] = [
+const cases: { name: string; slots: SlotRecord[]; workers: WorkerRecord[]; generation?: number; brutal?: boolean; now?: number; surge?: number; want: ReturnType<typeof summary> }[] = [
   { name: 'boot: every active slot gets a worker', slots: slots(3), workers: [], want: { spawn: [1, 2, 3], retire: [], end: [] } },
   {
     name: 'steady state: nothing to do',
@@ -55,6 +55,62 @@ const cases: { name: string; slots: SlotRecord[]; workers: WorkerRecord[]; gener
     workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready')],
     generation: 2,
     want: { spawn: [1, 2], retire: [], end: [] },
+  },
+  {
+    name: 'reload with surge 1: one successor starts while the old workers serve',
+    slots: slots(3),
+    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready'), worker(3, 1, 'ready')],
+    generation: 2,
+    surge: 1,
+    want: { spawn: [1], retire: [], end: [] },
+  },
+  {
+    name: 'reload with surge 1: the next successor waits for the one starting',
+    slots: slots(3),
+    workers: [worker(1, 1, 'ready'), worker(1, 2, 'starting'), worker(2, 1, 'ready'), worker(3, 1, 'ready')],
+    generation: 2,
+    surge: 1,
+    want: { spawn: [], retire: [], end: [] },
+  },
+  {
+    name: 'reload with surge 1: once a successor is ready its predecessor retires and the next one starts',
+    slots: slots(3),
+    workers: [worker(1, 1, 'ready'), worker(1, 2, 'ready'), worker(2, 1, 'ready'), worker(3, 1, 'ready')],
+    generation: 2,
+    surge: 1,
+    want: { spawn: [2], retire: ['1/g1:reload'], end: [] },
+  },
+  {
+    name: 'reload with surge 2: two successors at once',
+    slots: slots(3),
+    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready'), worker(3, 1, 'ready')],
+    generation: 2,
+    surge: 2,
+    want: { spawn: [1, 2], retire: [], end: [] },
+  },
+  {
+    name: 'surge leaves alone a slot nobody serves: a dead worker, an old one already draining, a new slot',
+    slots: slots(4),
+    workers: [worker(1, 1, 'ready'), worker(1, 2, 'starting'), worker(3, 1, 'draining')],
+    generation: 2,
+    surge: 1,
+    want: { spawn: [2, 3, 4], retire: [], end: [] },
+  },
+  {
+    name: 'surge counts a recycle’s successor too (max-requests asked for one)',
+    slots: slots(2),
+    workers: [worker(1, 1, 'ready', { replace: 'max-requests' }), worker(1, 1, 'starting'), worker(2, 1, 'ready', { replace: 'max-requests' })],
+    surge: 1,
+    want: { spawn: [], retire: [], end: [] },
+  },
+  {
+    name: 'a brutal reload is not held back by surge: its old workers end at once',
+    slots: slots(2),
+    workers: [worker(1, 1, 'ready'), worker(2, 1, 'ready')],
+    generation: 2,
+    brutal: true,
+    surge: 1,
+    want: { spawn: [1, 2], retire: [], end: ['1/g1', '2/g1'] },
   },
   {
     name: 'reload: an old worker is retired once its own slot’s successor is ready',
@@ -116,7 +172,15 @@ const cases: { name: string; slots: SlotRecord[]; workers: WorkerRecord[]; gener
 
 for (const c of cases) {
   test(`planWorkers: ${c.name}`, () => {
-    const plan = planWorkers({ slots: c.slots, workers: c.workers, generation: c.generation ?? 1, brutal: c.brutal ?? false, now: c.now ?? 0 });
+    const plan = planWorkers({ slots: c.slots, workers: c.workers, generation: c.generation ?? 1, brutal: c.brutal ?? false, now: c.now ?? 0, ...(c.surge !== undefined ? { surge: c.surge } : {}) });
     assert.deepEqual(summary(plan), c.want);
   });
 }
+
+test('surgeLimit: reload-surge as set, else half the CPUs and at least 1', () => {
+  assert.equal(surgeLimit(3, 2), 3);
+  assert.equal(surgeLimit(0, 1), 1);
+  assert.equal(surgeLimit(0, 2), 1);
+  assert.equal(surgeLimit(0, 5), 2);
+  assert.equal(surgeLimit(0, 16), 8);
+});
