@@ -164,6 +164,28 @@ describe("the master's compiler tiers (apps/supervise/src/startup.ts)", () => {
     assert.deepEqual(code('packages/tsgi/bin/supervise.js'), repository);
   });
 
+  test("the young generation stays at its start size once set up without the router, and grows with it", () => {
+    // a load that keeps what it allocates across scavenges is what makes V8 grow the young generation
+    const youngAfterLoad = (router: boolean): number => {
+      const code = [
+        `const { quietStart, startupDone } = await import(${JSON.stringify(path.join(ROOT, 'apps/supervise/dist/startup.js'))});`,
+        "const v8 = await import('node:v8');",
+        `quietStart(); startupDone(${router});`,
+        'const keep = [];',
+        'for (let i = 0; i < 200000; i++) { keep.push({ i, s: String(i) }); if (keep.length > 20000) keep.shift(); }',
+        "console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);",
+      ].join('\n');
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return Number(r.stdout.trim());
+    };
+    const MB = 1024 * 1024;
+    const quiet = youngAfterLoad(false);
+    const routed = youngAfterLoad(true);
+    assert.ok(quiet <= 2 * MB, `without the router the young generation grew to ${(quiet / MB).toFixed(2)} MB`);
+    assert.ok(routed > quiet, `with the router it stayed at ${(routed / MB).toFixed(2)} MB (without: ${(quiet / MB).toFixed(2)} MB)`);
+  });
+
   test('with the http router, the optimizing compiler is back once the master runs (the router grows hot)', async () => {
     const router = await freePort();
     // no check at start: with the router, TurboFan is on again once the master is set up, before
