@@ -66,7 +66,7 @@ function config(extra: string[] = []): TsgiConfig {
 /** A master on a fake clock; `turn` advances the clock and runs one tick. */
 async function harness(
   extra: string[] = [],
-  o: { start?: boolean; next?: () => TsgiConfig; spawner?: (opts: SpawnOptions) => ChildProcess; env?: NodeJS.ProcessEnv; readings?: StartReadings } = {},
+  o: { start?: boolean; next?: () => TsgiConfig; spawner?: (opts: SpawnOptions) => ChildProcess; env?: NodeJS.ProcessEnv; readings?: StartReadings; cpus?: number } = {},
 ) {
   let now = 1_000_000;
   const children: FakeChild[] = [];
@@ -94,6 +94,8 @@ async function harness(
     },
     env: o.env ?? {},
     notify: (fields) => notified.push(fields),
+    // the machine's CPU count would set reload-surge's default: every successor at once here, unless a test says
+    cpus: o.cpus ?? 64,
   });
   if (o.start !== false) await master.start();
   const turn = (ms = 0): void => {
@@ -158,6 +160,34 @@ test('graceful reload: successors first; an old worker is retired only once its 
   h.turn();
   assert.equal(h.phase(), 'running');
   assert.ok(h.logger.lines.some((l) => l.includes('reload complete: generation 2, 2 workers ready')));
+});
+
+test('reload-surge by default: on 2 CPUs one successor starts at a time, the next once the previous is ready', async () => {
+  const h = await harness(['--processes', '3'], { cpus: 2 });
+  h.turn();
+  for (const c of h.children) c.ready();
+  h.turn();
+  h.master.enqueue({ type: 'signal', signal: 'SIGHUP' });
+  h.turn();
+  // the new config's sockets are bound in the background: its workers wait for the `bound` event
+  await new Promise((r) => setImmediate(r));
+  h.turn();
+  assert.equal(h.children.length, 4, 'one successor');
+  h.turn(5000);
+  assert.equal(h.children.length, 4, 'still one, however long it takes to start');
+  h.children[3]!.ready();
+  h.turn();
+  assert.equal(h.children.length, 5, 'the next one once the first is ready');
+  assert.ok(h.children[0]!.drained && !h.children[1]!.drained, 'the first old worker retires, the second still serves');
+  h.children[4]!.ready();
+  h.turn();
+  assert.equal(h.children.length, 6);
+  h.children[5]!.ready();
+  h.turn();
+  for (const old of h.children.slice(0, 3)) old.exit(EXIT.RELOAD);
+  h.turn();
+  assert.equal(h.phase(), 'running');
+  assert.ok(h.logger.lines.some((l) => l.includes('reload complete: generation 2, 3 workers ready')), h.logger.lines.join('\n'));
 });
 
 test('brutal reload (SIGTERM without die-on-term): old workers get SIGTERM at once, new ones start', async () => {

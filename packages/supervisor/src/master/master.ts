@@ -46,6 +46,8 @@ export interface MasterOptions {
   readings?: StartReadings | false;
   /** reads the children's stdout and stderr, hands the workers their request-log files, rotates and reopens them; absent: children inherit stderr */
   logs?: ChildLogs;
+  /** the CPUs the workers share, for reload-surge's default; default: what this process may use (cgroup quota, affinity) */
+  cpus?: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -67,7 +69,7 @@ export class Master {
   /** a master started by an upgrade tells the one it replaces when its workers are ready */
   private readonly handshake: UpgradeHandshake;
   /** the CPUs this process may use (cgroup quota, affinity), read once: reload-surge's default */
-  private readonly cpus = availableCpus();
+  private readonly cpus: number;
 
   constructor(o: MasterOptions) {
     const clock = o.clock ?? Date;
@@ -81,6 +83,7 @@ export class Master {
     this.startedAt = clock.now();
     const notify = o.notify ?? systemdNotify(env, (line) => log.log(line));
     this.systemd = notify ? new SystemdState(notify, env) : undefined;
+    this.cpus = o.cpus ?? availableCpus();
     this.handshake = new UpgradeHandshake(env[ENV_UPGRADE_FROM] === undefined ? undefined : Number(env[ENV_UPGRADE_FROM]));
     this.p = {
       log,
