@@ -365,13 +365,13 @@ export class WorkerServer {
    */
   adopt(conn: net.Socket | object, proto: 'http' | 'uwsgi' = 'http', routed = false): void {
     const socket = conn instanceof net.Socket ? conn : new net.Socket({ handle: conn, readable: true, writable: true, pauseOnCreate: true } as net.SocketConstructorOpts);
-    if (proto === 'uwsgi' && !uwsgi) return afterLoad(socket, loadUwsgi(), () => this.adopt(socket, proto, routed));
     if (routed && this.sendLoad) {
       if (!routedLoad) return afterLoad(socket, loadRoutedLoad(), () => this.adopt(socket, proto, routed));
       (this.routed ??= new routedLoad.RoutedLoad(() => this.acct.inflight.size, this.sendLoad)).took(socket);
     }
     this.accept(socket, proto, 'adopted');
-    socket.resume();
+    // a uwsgi connection is resumed once its packet reader is attached (acceptUwsgi), the protocol loaded
+    if (proto === 'http') socket.resume();
   }
 
   /**
